@@ -11,6 +11,7 @@ default entirely.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -269,6 +270,11 @@ def templates_dir() -> Path:
 
 def default_tables() -> dict[str, pd.DataFrame]:
     """The default config tables (``templates/model/*.csv``), as the config sheets hold them."""
+    return {name: table.copy() for name, table in _read_default_tables().items()}
+
+
+@functools.cache
+def _read_default_tables() -> dict[str, pd.DataFrame]:
     folder = templates_dir() / "model"
     return {
         name: pd.read_csv(folder / f"{name}.csv", keep_default_na=False, na_values=[""])

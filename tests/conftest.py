@@ -1,0 +1,51 @@
+"""Shared helpers: small models and input tables built in code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xlhealth.model import Model, default_tables, model_from_tables
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+AS_OF = dt.date(2026, 11, 20)
+
+
+def make_model(
+    metrics: list[dict], rules: list[dict], settings: dict | None = None, **tables: pd.DataFrame
+) -> Model:
+    """A model with these Metrics/Rules, default tiers/maturity/matrix and no alerts."""
+    t = default_tables()
+    t["Metrics"] = pd.DataFrame(metrics)
+    t["Rules"] = pd.DataFrame(rules, columns=["metric", "min", "max", "value", "points", "label"])
+    t["Alerts"] = pd.DataFrame(columns=["alert", "trigger", "action", "priority"])
+    if settings:
+        t["Settings"] = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
+    t.update(tables)
+    return model_from_tables(t)
+
+
+def usage_metric(name: str, group: str = "Adoption", **extra: object) -> dict:
+    """A metric that reads column ``name`` from the per-customer Usage sheet."""
+    return {"metric": name, "group": group, "source": "Usage", "column": name,
+            "aggregate": "value", **extra}
+
+
+def band(metric: str, lo: float | None, hi: float | None, points: float, label: str = "",
+         value: str | None = None) -> dict:
+    return {"metric": metric, "min": lo, "max": hi, "value": value, "points": points,
+            "label": label or f"{metric} {lo}-{hi}"}
+
+
+def customers(ids: list[str], **columns: list) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": ids, **columns})
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared not found at {SHARED}: the tests need the shared data folder")
+    return SHARED

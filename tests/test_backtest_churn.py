@@ -1,0 +1,76 @@
+"""Back-test on a real public table: ../shared/data/churn/saas_churn.csv (pysurvival, Apache-2.0).
+
+The score is built from product status, CSAT and engagement columns (never
+``months_active``, the survival time). The AUC the core reports is checked
+against an independent pairwise count, and churn per tier against a crosstab.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import band, make_model, usage_metric
+from xlhealth import run
+
+
+@pytest.fixture(scope="module")
+def churn_result():
+    from tests.conftest import SHARED
+
+    path = SHARED / "data" / "churn" / "saas_churn.csv"
+    if not path.exists():
+        pytest.fail(f"missing {path}")
+    data = pd.read_csv(path)
+    ids = [f"C{i:04d}" for i in range(len(data))]
+    status = [("Active", 10), ("Free-Trial", 4), ("No", 0)]
+    model = make_model(
+        [
+            usage_metric("product_accounting", "Adoption"),
+            usage_metric("product_payroll", "Adoption"),
+            usage_metric("csat_score", "Engagement"),
+            usage_metric("articles_viewed", "Engagement"),
+            usage_metric("minutes_customer_support", "Engagement"),
+        ],
+        [band(m, None, None, p, value=v) for m in ("product_accounting", "product_payroll")
+         for v, p in status]
+        + [band("csat_score", None, 8, 0), band("csat_score", 8, 10, 5),
+           band("csat_score", 10, None, 10),
+           band("articles_viewed", None, 3, 0), band("articles_viewed", 3, 6, 5),
+           band("articles_viewed", 6, None, 10),
+           band("minutes_customer_support", None, 10, 0),
+           band("minutes_customer_support", 10, None, -5)],
+    )
+    customers = pd.DataFrame({
+        "customer_id": ids,
+        "segment": data["company_size"],
+        "outcome": np.where(data["churned"] == 1, "churned", "renewed"),
+    })
+    usage = data.drop(columns=["months_active", "churned"]).assign(customer_id=ids)
+    return data, run(model, {"Customers": customers, "Usage": usage})
+
+
+def test_auc_matches_an_independent_pairwise_count(churn_result):
+    data, result = churn_result
+    score = result.summary["score"].to_numpy()
+    churned = data["churned"].to_numpy() == 1
+    renewed_scores, churned_scores = score[~churned], score[churned]
+    wins = (renewed_scores[:, None] > churned_scores[None, :]).sum()
+    ties = (renewed_scores[:, None] == churned_scores[None, :]).sum()
+    expected = (wins + 0.5 * ties) / (len(renewed_scores) * len(churned_scores))
+    assert result.backtest is not None
+    assert result.backtest.auc == pytest.approx(expected, abs=1e-12)
+    assert result.backtest.auc > 0.55  # the score says something about churn on real data
+    assert result.backtest.customers == 2000 and result.backtest.churned == int(churned.sum())
+
+
+def test_churn_per_tier_matches_a_crosstab(churn_result):
+    data, result = churn_result
+    table = pd.crosstab(result.summary["tier"], data["churned"])
+    bt = result.backtest.by_tier.set_index("tier")
+    for tier, row in table.iterrows():
+        assert bt.loc[tier, "customers"] == row.sum()
+        assert bt.loc[tier, "churned"] == row.get(1.0, 0)
+    lowest = bt[bt["customers"] > 0].index[0]
+    assert result.backtest.lift == pytest.approx(
+        bt.loc[lowest, "churn_rate"] / data["churned"].mean())
+    assert result.backtest.lift > 1  # the lowest tier churns more than average
