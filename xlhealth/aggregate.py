@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xlhealth.ids import email_domains, normalise_ids, normalise_one
+from xlhealth.ids import email_domains, normalise_ids, normalise_one, normalised_codes
 from xlhealth.model import SOURCE_DATE_COLUMNS, Metric, Model, metric_order
 from xlhealth.problems import Problem
 from xlhealth.tables import ROW_COLUMN, normalise_header, sheet_rows
@@ -71,7 +71,7 @@ def prepare_customers(df: pd.DataFrame) -> Customers:
     rows = sheet_rows(frame)
     keys = normalise_ids(frame["customer_id"])
     blank = keys.isna()
-    blank_rows = rows[blank & ~_blank_rows(frame)]
+    blank_rows = rows[blank][~_blank_rows(frame[blank.to_numpy()])]
     for row in blank_rows:
         problems.append(Problem("Customers", "customer_id is blank; fill it in or delete the row",
                                 row=int(row), column="customer_id"))
@@ -112,7 +112,7 @@ class Source:
         self.rows = sheet_rows(self.frame).to_numpy()
         self.codes = self._resolve(customers)
         self._days: dict[str, np.ndarray] = {}
-        self._text: dict[str, pd.Series] = {}
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._numbers: dict[str, np.ndarray] = {}
         self._duplicates_checked = name == "Customers"
 
@@ -206,9 +206,10 @@ class Source:
         if column not in self._days:
             values = self.frame[column]
             days = to_days(values)
-            bad = np.isnat(days) & values.notna().to_numpy() & (
-                values.astype("string").str.strip() != ""
-            ).fillna(False).to_numpy()
+            bad = np.isnat(days) & values.notna().to_numpy()
+            if bad.any():
+                text = values[bad].astype("string").str.strip()
+                bad[bad] = (text != "").fillna(False).to_numpy()
             if bad.any():
                 first = int(np.argmax(bad))
                 self.problems.append(
@@ -237,10 +238,24 @@ class Source:
             self._numbers[column] = numbers
         return self._numbers[column]
 
+    def codes_of(self, column: str) -> np.ndarray:
+        """Integer codes of the normalised values of ``column`` (-1 for blanks)."""
+        if column not in self._codes:
+            self._codes[column] = normalised_codes(self.frame[column])
+        return self._codes[column][0]
+
+    def matches(self, column: str, values: tuple[str, ...]) -> np.ndarray:
+        """Rows whose normalised ``column`` equals one of ``values`` (normalised too)."""
+        codes = self.codes_of(column)
+        wanted = {normalise_one(v) for v in values}
+        hits = np.flatnonzero([d in wanted for d in self._codes[column][1]])
+        return np.isin(codes, hits)
+
     def text(self, column: str) -> pd.Series:
-        if column not in self._text:
-            self._text[column] = normalised_text(self.frame[column])
-        return self._text[column]
+        """Normalised values of ``column`` (None for blanks)."""
+        codes = self.codes_of(column)
+        distinct = self._codes[column][1]
+        return pd.Series(np.append(distinct, None)[codes], index=self.frame.index, dtype=object)
 
 
 def _more(n: int) -> str:
@@ -379,8 +394,7 @@ def _row_mask(metric: Metric, src: Source, day: np.datetime64) -> np.ndarray:
     """Rows of known customers that pass the filter and the window as of ``day``."""
     mask = src.codes >= 0
     if metric.filter is not None:
-        wanted = {normalise_one(v) for v in metric.filter.values}
-        mask &= src.text(normalise_header(metric.filter.column)).isin(wanted).to_numpy()
+        mask &= src.matches(normalise_header(metric.filter.column), metric.filter.values)
     if metric.aggregate == "value":
         return mask
     col = date_column(metric, src)
@@ -403,16 +417,16 @@ def _compute(metric: Metric, src: Source, n: int, day: np.datetime64) -> np.ndar
     if agg == "count":
         return np.bincount(pos, minlength=n).astype(float)
     if agg == "distinct":
-        codes, _ = pd.factorize(src.text(column).to_numpy(dtype=object)[mask])
+        codes = src.codes_of(column)[mask]
         keep = codes >= 0
-        pairs = np.unique(np.stack([pos[keep], codes[keep]]), axis=1) if keep.any() else None
-        return np.zeros(n) if pairs is None else np.bincount(pairs[0], minlength=n).astype(float)
+        pairs = pd.unique(pos[keep].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[keep])
+        return np.bincount(pairs // (int(codes.max(initial=0)) + 1), minlength=n).astype(float)
     if agg == "active_days":
         days = src.days(date_column(metric, src) or "date")[mask]
         keep = ~np.isnat(days)
         stamp = days[keep].astype(np.int64)
         key = pos[keep].astype(np.int64) * 1_000_000 + (stamp - stamp.min() if stamp.size else 0)
-        return np.bincount(np.unique(key) // 1_000_000, minlength=n).astype(float)
+        return np.bincount(pd.unique(key) // 1_000_000, minlength=n).astype(float)
     if agg == "overdue_count":
         started = src.days("started")[mask]
         completed = src.days("completed")[mask]

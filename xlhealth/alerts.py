@@ -26,12 +26,12 @@ def display(values: pd.Series, language: str = "en") -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         text = values.dt.strftime("%Y-%m-%d").astype(object)
     elif pd.api.types.is_numeric_dtype(values.dtype):
-        x = values.astype(float)
-        whole = x.round(6) == x.round(0)
-        text = pd.Series(
-            np.where(whole, x.round(0).map("{:.0f}".format), x.map("{:.1f}".format)),
-            index=values.index, dtype=object,
-        )
+        x = values.astype(float).to_numpy()
+        finite = np.isfinite(x)
+        whole = finite & (np.round(x, 6) == np.round(x))
+        as_int = np.where(whole, np.round(x), 0).astype(np.int64).astype(str)
+        text = pd.Series(np.where(whole, as_int, np.round(x, 1).astype(str)), index=values.index,
+                         dtype=object)
     else:
         text = values.astype(object).map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
         text = text.astype(object)
@@ -105,20 +105,22 @@ def _one_rule(
     if not fire.any():
         return pd.DataFrame()
     hit = frame.loc[fire]
-    fields = {
-        "value": display(value[fire], language),
-        "threshold": display(pd.Series(t, index=hit.index), language),
-        "days": display(pd.Series(rule.days, index=hit.index, dtype=float), language),
-        "score": display(hit["score"], language),
-        "tier": display(hit["tier"].astype("Float64"), language),
-        "tier_label": hit["tier_label"].fillna("").astype(str),
-        "previous": display(hit["previous_score"], language),
-        "previous_as_of": display(hit["previous_as_of"], language),
-        "renewal_date": display(pd.to_datetime(hit["renewal_date"], errors="coerce"), language),
-        "metric": pd.Series(rule.metric, index=hit.index),
-        "customer_name": hit["customer_name"].fillna("").astype(str),
+    sources = {
+        "value": lambda: value[fire],
+        "threshold": lambda: pd.Series(t, index=hit.index, dtype=float),
+        "days": lambda: pd.Series(rule.days, index=hit.index, dtype=float),
+        "score": lambda: hit["score"],
+        "tier": lambda: hit["tier"].astype("Float64"),
+        "tier_label": lambda: hit["tier_label"].fillna(""),
+        "previous": lambda: hit["previous_score"],
+        "previous_as_of": lambda: hit["previous_as_of"],
+        "renewal_date": lambda: pd.to_datetime(hit["renewal_date"], errors="coerce"),
+        "metric": lambda: pd.Series(rule.metric, index=hit.index),
+        "customer_name": lambda: hit["customer_name"].fillna(""),
     }
     template = rule.text("label", language) or rule.name
+    used = {name for _, name, _, _ in string.Formatter().parse(template) if name in sources}
+    fields = {name: display(sources[name](), language) for name in used}
     return pd.DataFrame({
         "priority": rule.priority,
         "customer_id": hit["customer_id"],
