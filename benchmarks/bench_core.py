@@ -23,9 +23,10 @@ sys.path.insert(0, str(HERE.parent))
 
 
 def measure(n: int) -> dict[str, float]:
-    from benchmarks.synthetic import AS_OF, benchmark_tables, event_count, generate
+    from benchmarks.synthetic import benchmark_tables
     from xlhealth import engine, scoring
     from xlhealth.aggregate import aggregate, prepare_customers
+    from xlhealth.demo_data import AS_OF, event_count, generate
     from xlhealth.model import model_from_tables
 
     model = model_from_tables(benchmark_tables())
@@ -51,8 +52,15 @@ def measure(n: int) -> dict[str, float]:
     t_run = time.perf_counter() - t0
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"customers": n, "metrics": len(model.scored_metrics), "events": events,
-            "aggregate_s": t_agg, "score_s": t_score, "run_s": t_run, "peak_mb": peak_mb}
+    return {
+        "customers": n,
+        "metrics": len(model.scored_metrics),
+        "events": events,
+        "aggregate_s": t_agg,
+        "score_s": t_score,
+        "run_s": t_run,
+        "peak_mb": peak_mb,
+    }
 
 
 def main() -> None:
@@ -63,18 +71,24 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one)))
         return
-    header = (f"{'customers':>10} {'metrics':>7} {'events':>10} {'aggregate s':>11} "
-              f"{'events/s':>11} {'score s':>8} {'customers/s':>12} {'full run s':>10} "
-              f"{'peak MB':>8}")
+    header = (
+        f"{'customers':>10} {'metrics':>7} {'events':>10} {'aggregate s':>11} "
+        f"{'events/s':>11} {'score s':>8} {'customers/s':>12} {'full run s':>10} "
+        f"{'peak MB':>8}"
+    )
     print(header)
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n)], check=True, capture_output=True, text=True
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['customers']:>10,} {r['metrics']:>7} {r['events']:>10,} "
-              f"{r['aggregate_s']:>11.2f} {r['events'] / r['aggregate_s']:>11,.0f} "
-              f"{r['score_s']:>8.3f} {r['customers'] / r['score_s']:>12,.0f} "
-              f"{r['run_s']:>10.2f} {r['peak_mb']:>8.0f}", flush=True)
+        print(
+            f"{r['customers']:>10,} {r['metrics']:>7} {r['events']:>10,} "
+            f"{r['aggregate_s']:>11.2f} {r['events'] / r['aggregate_s']:>11,.0f} "
+            f"{r['score_s']:>8.3f} {r['customers'] / r['score_s']:>12,.0f} "
+            f"{r['run_s']:>10.2f} {r['peak_mb']:>8.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -30,14 +30,32 @@ def make_model(
 
 def usage_metric(name: str, group: str = "Adoption", **extra: object) -> dict:
     """A metric that reads column ``name`` from the per-customer Usage sheet."""
-    return {"metric": name, "group": group, "source": "Usage", "column": name,
-            "aggregate": "value", **extra}
+    return {
+        "metric": name,
+        "group": group,
+        "source": "Usage",
+        "column": name,
+        "aggregate": "value",
+        **extra,
+    }
 
 
-def band(metric: str, lo: float | None, hi: float | None, points: float, label: str = "",
-         value: str | None = None) -> dict:
-    return {"metric": metric, "min": lo, "max": hi, "value": value, "points": points,
-            "label": label or f"{metric} {lo}-{hi}"}
+def band(
+    metric: str,
+    lo: float | None,
+    hi: float | None,
+    points: float,
+    label: str = "",
+    value: str | None = None,
+) -> dict:
+    return {
+        "metric": metric,
+        "min": lo,
+        "max": hi,
+        "value": value,
+        "points": points,
+        "label": label or f"{metric} {lo}-{hi}",
+    }
 
 
 def customers(ids: list[str], **columns: list) -> pd.DataFrame:

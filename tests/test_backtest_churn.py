@@ -31,20 +31,29 @@ def churn_result():
             usage_metric("articles_viewed", "Engagement"),
             usage_metric("minutes_customer_support", "Engagement"),
         ],
-        [band(m, None, None, p, value=v) for m in ("product_accounting", "product_payroll")
-         for v, p in status]
-        + [band("csat_score", None, 8, 0), band("csat_score", 8, 10, 5),
-           band("csat_score", 10, None, 10),
-           band("articles_viewed", None, 3, 0), band("articles_viewed", 3, 6, 5),
-           band("articles_viewed", 6, None, 10),
-           band("minutes_customer_support", None, 10, 0),
-           band("minutes_customer_support", 10, None, -5)],
+        [
+            band(m, None, None, p, value=v)
+            for m in ("product_accounting", "product_payroll")
+            for v, p in status
+        ]
+        + [
+            band("csat_score", None, 8, 0),
+            band("csat_score", 8, 10, 5),
+            band("csat_score", 10, None, 10),
+            band("articles_viewed", None, 3, 0),
+            band("articles_viewed", 3, 6, 5),
+            band("articles_viewed", 6, None, 10),
+            band("minutes_customer_support", None, 10, 0),
+            band("minutes_customer_support", 10, None, -5),
+        ],
     )
-    customers = pd.DataFrame({
-        "customer_id": ids,
-        "segment": data["company_size"],
-        "outcome": np.where(data["churned"] == 1, "churned", "renewed"),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "segment": data["company_size"],
+            "outcome": np.where(data["churned"] == 1, "churned", "renewed"),
+        }
+    )
     usage = data.drop(columns=["months_active", "churned"]).assign(customer_id=ids)
     return data, run(model, {"Customers": customers, "Usage": usage})
 
@@ -72,5 +81,6 @@ def test_churn_per_tier_matches_a_crosstab(churn_result):
         assert bt.loc[tier, "churned"] == row.get(1.0, 0)
     lowest = bt[bt["customers"] > 0].index[0]
     assert result.backtest.lift == pytest.approx(
-        bt.loc[lowest, "churn_rate"] / data["churned"].mean())
+        bt.loc[lowest, "churn_rate"] / data["churned"].mean()
+    )
     assert result.backtest.lift > 1  # the lowest tier churns more than average

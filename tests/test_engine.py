@@ -19,35 +19,61 @@ def d(days_ago: int) -> str:
 
 @pytest.fixture
 def sheets():
-    customers = pd.DataFrame({
-        "customer_id": ["ACME", "BETA", "GAMMA"],
-        "customer_name": ["Acme", "Beta", "=HYPERLINK(\"x\")"],
-        "segment": ["Enterprise", "SMB", "SMB"],
-        "owner": ["kim", "lee", "lee"],
-        "seats": [10, 10, 4],
-        "renewal_date": [d(-200), d(-30), d(-60)],
-        "exemplar": ["good", "bad", None],
-        "outcome": [None, None, None],
-    })
-    logins = pd.DataFrame({
-        "customer_id": ["acme"] * 12 + ["beta"],
-        "user_id": [f"u{i}" for i in range(8)] + ["u1"] * 4 + ["b"],
-        "date": [d(i) for i in range(12)] + [d(20)],
-    })
-    usage = pd.DataFrame({"customer_id": ["ACME", "BETA", "GAMMA"],
-                          "key_features_used": [4, 0, 1], "value_realised": [0.9, 0.2, 0.6]})
-    surveys = pd.DataFrame({"customer_id": ["ACME", "BETA"], "date": [d(10), d(5)],
-                            "nps": [10, 4]})
-    support = pd.DataFrame({"customer_id": ["BETA"] * 2, "opened": [d(3), d(40)],
-                            "category": ["complaint"] * 2})
-    contacts = pd.DataFrame({"customer_id": ["ACME", "ACME", "GAMMA"],
-                             "date": [d(20), d(60), d(2)], "kind": ["qbr", "call", "call"],
-                             "role": ["executive", "user", "user"]})
-    maturity = pd.DataFrame({"customer_id": ["ACME"] * 4, "factor": [
-        "strategy_goals", "people_roles", "process_defined", "tech_usage"],
-        "level": [4, 4, 3, 5], "assessed_on": d(30)})
-    return {"Customers": customers, "Logins": logins, "Usage": usage, "Surveys": surveys,
-            "Support": support, "Contacts": contacts, "Maturity": maturity}
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["ACME", "BETA", "GAMMA"],
+            "customer_name": ["Acme", "Beta", '=HYPERLINK("x")'],
+            "segment": ["Enterprise", "SMB", "SMB"],
+            "owner": ["kim", "lee", "lee"],
+            "seats": [10, 10, 4],
+            "renewal_date": [d(-200), d(-30), d(-60)],
+            "exemplar": ["good", "bad", None],
+            "outcome": [None, None, None],
+        }
+    )
+    logins = pd.DataFrame(
+        {
+            "customer_id": ["acme"] * 12 + ["beta"],
+            "user_id": [f"u{i}" for i in range(8)] + ["u1"] * 4 + ["b"],
+            "date": [d(i) for i in range(12)] + [d(20)],
+        }
+    )
+    usage = pd.DataFrame(
+        {
+            "customer_id": ["ACME", "BETA", "GAMMA"],
+            "key_features_used": [4, 0, 1],
+            "value_realised": [0.9, 0.2, 0.6],
+        }
+    )
+    surveys = pd.DataFrame({"customer_id": ["ACME", "BETA"], "date": [d(10), d(5)], "nps": [10, 4]})
+    support = pd.DataFrame(
+        {"customer_id": ["BETA"] * 2, "opened": [d(3), d(40)], "category": ["complaint"] * 2}
+    )
+    contacts = pd.DataFrame(
+        {
+            "customer_id": ["ACME", "ACME", "GAMMA"],
+            "date": [d(20), d(60), d(2)],
+            "kind": ["qbr", "call", "call"],
+            "role": ["executive", "user", "user"],
+        }
+    )
+    maturity = pd.DataFrame(
+        {
+            "customer_id": ["ACME"] * 4,
+            "factor": ["strategy_goals", "people_roles", "process_defined", "tech_usage"],
+            "level": [4, 4, 3, 5],
+            "assessed_on": d(30),
+        }
+    )
+    return {
+        "Customers": customers,
+        "Logins": logins,
+        "Usage": usage,
+        "Surveys": surveys,
+        "Support": support,
+        "Contacts": contacts,
+        "Maturity": maturity,
+    }
 
 
 def test_full_run_summary(sheets):
@@ -60,11 +86,12 @@ def test_full_run_summary(sheets):
     assert s.loc["BETA", "quadrant"] == "Assess maturity"
     # costs: no login 20, detractor 20 (tie: Metrics order), WAU 15; complaints (6) is 4th
     assert s.loc["BETA", "reasons"] == (
-        "No login for 2 weeks; Detractor: NPS 6 or lower; Weekly active users under 50% of seats")
+        "No login for 2 weeks; Detractor: NPS 6 or lower; Weekly active users under 50% of seats"
+    )
     # no Onboarding sheet: onboarding_overdue is skipped for everyone and said so
     assert s.loc["ACME", "completeness"] == pytest.approx(11 / 12)
     assert any("onboarding_overdue" in p.message and "absent" in p.message for p in r.problems)
-    assert s.loc["GAMMA", "customer_name"] == "=HYPERLINK(\"x\")"  # kept as data, never run
+    assert s.loc["GAMMA", "customer_name"] == '=HYPERLINK("x")'  # kept as data, never run
     assert r.exemplars.ok
     assert r.backtest is None
 

@@ -18,12 +18,15 @@ def levels_for(model, rows: list[tuple], ids=("A", "B", "C")):
 
 def test_characteristic_mean_then_weighted_cmi():
     m = default_model()  # weights Strategy 30, People 25, Process 25, Technology 20
-    out, problems = levels_for(m, [
-        ("A", "strategy_goals", 4, "2026-10-01"),
-        ("A", "strategy_execution", 3, "2026-10-01"),  # Strategy = 3.5
-        ("A", "people_roles", 2, "2026-10-01"),  # People = 2
-        ("B", "tech_usage", 5, "2026-10-01"),
-    ])
+    out, problems = levels_for(
+        m,
+        [
+            ("A", "strategy_goals", 4, "2026-10-01"),
+            ("A", "strategy_execution", 3, "2026-10-01"),  # Strategy = 3.5
+            ("A", "people_roles", 2, "2026-10-01"),  # People = 2
+            ("B", "tech_usage", 5, "2026-10-01"),
+        ],
+    )
     assert not problems
     assert out.loc[0, "strategy"] == 3.5 and out.loc[0, "people"] == 2
     assert np.isnan(out.loc[0, "process"])
@@ -36,23 +39,33 @@ def test_characteristic_mean_then_weighted_cmi():
 
 def test_maturity_level_rounds_half_up():
     m = default_model()
-    out, _ = levels_for(m, [("A", "strategy_goals", 2, None), ("A", "strategy_execution", 3, None),
-                            ("B", "people_roles", 3, None), ("B", "people_skills", 4, None)])
+    out, _ = levels_for(
+        m,
+        [
+            ("A", "strategy_goals", 2, None),
+            ("A", "strategy_execution", 3, None),
+            ("B", "people_roles", 3, None),
+            ("B", "people_skills", 4, None),
+        ],
+    )
     assert out.loc[0, "cmi"] == 2.5 and out.loc[0, "maturity_level"] == 3
     assert out.loc[1, "cmi"] == 3.5 and out.loc[1, "maturity_level"] == 4
 
 
 def test_latest_assessment_wins_and_bad_levels_are_located():
     m = default_model()
-    out, problems = levels_for(m, [
-        ("A", "strategy_goals", 1, "2026-01-01"),
-        ("A", "strategy_goals", 4, "2026-06-01"),
-        ("A", "strategy_goals", 2, "2025-12-01"),
-        ("B", "strategy_goals", 7, "2026-06-01"),
-        ("B", "strategy_goals", "high", "2026-06-01"),
-        ("B", "unknown_factor", 3, "2026-06-01"),
-        ("C", "Strategy_Goals ", 2.5, "2026-06-01"),
-    ])
+    out, problems = levels_for(
+        m,
+        [
+            ("A", "strategy_goals", 1, "2026-01-01"),
+            ("A", "strategy_goals", 4, "2026-06-01"),
+            ("A", "strategy_goals", 2, "2025-12-01"),
+            ("B", "strategy_goals", 7, "2026-06-01"),
+            ("B", "strategy_goals", "high", "2026-06-01"),
+            ("B", "unknown_factor", 3, "2026-06-01"),
+            ("C", "Strategy_Goals ", 2.5, "2026-06-01"),
+        ],
+    )
     assert out.loc[0, "cmi"] == 4
     assert np.isnan(out.loc[1, "cmi"]) and np.isnan(out.loc[2, "cmi"])
     located = {(p.row, p.column) for p in problems}
@@ -63,20 +76,33 @@ def test_zero_weight_characteristic_is_ignored():
     mm = default_tables()["MaturityModel"].copy()
     mm.loc[mm["characteristic"] == "Technology", "weight"] = 0
     m = model_from_tables({"MaturityModel": mm})
-    out, _ = levels_for(m, [("A", "tech_usage", 1, None), ("A", "people_roles", 4, None),
-                            ("B", "tech_usage", 1, None)])
+    out, _ = levels_for(
+        m,
+        [
+            ("A", "tech_usage", 1, None),
+            ("A", "people_roles", 4, None),
+            ("B", "tech_usage", 1, None),
+        ],
+    )
     assert out.loc[0, "cmi"] == 4
     assert np.isnan(out.loc[1, "cmi"])
 
 
 def test_quadrants_follow_the_matrix():
     m = default_model()
-    q = quadrants(m, np.array([80, 30, 70, 10, 60, np.nan]),
-                  np.array([4.0, 4.0, 2.0, 1.0, np.nan, 3.0]))
+    q = quadrants(
+        m, np.array([80, 30, 70, 10, 60, np.nan]), np.array([4.0, 4.0, 2.0, 1.0, np.nan, 3.0])
+    )
     assert q["health"].tolist() == ["high", "low", "high", "low", "high", ""]
     assert q["maturity"].tolist() == ["high", "high", "low", "low", "unknown", "high"]
-    assert q["quadrant"].tolist() == ["Expand & co-create", "Fix health", "Maintain & consult",
-                                      "Let go", "Assess maturity", ""]
+    assert q["quadrant"].tolist() == [
+        "Expand & co-create",
+        "Fix health",
+        "Maintain & consult",
+        "Let go",
+        "Assess maturity",
+        "",
+    ]
     assert q["decision"].iloc[3] == "Let go / minimal touch"
 
 

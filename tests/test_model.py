@@ -47,8 +47,11 @@ def test_default_model_holds_the_seed_rules():
 def test_default_tiers_maturity_and_matrix():
     m = default_model()
     assert [(t.tier, t.min_score, t.label, t.label_ja) for t in m.tiers] == [
-        (1, 0, "Critical", "危険"), (2, 20, "At risk", "要注意"), (3, 40, "Watch", "経過観察"),
-        (4, 60, "Healthy", "良好"), (5, 80, "Champion", "優良"),
+        (1, 0, "Critical", "危険"),
+        (2, 20, "At risk", "要注意"),
+        (3, 40, "Watch", "経過観察"),
+        (4, 60, "Healthy", "良好"),
+        (5, 80, "Champion", "優良"),
     ]
     assert set(m.maturity.weights) == set(CHARACTERISTICS)
     for c in CHARACTERISTICS:
@@ -96,8 +99,18 @@ def test_unknown_group_and_aggregate_name_row_and_column():
 
 def test_every_documented_aggregate_is_accepted():
     assert set(AGGREGATES) == {
-        "value", "count", "distinct", "sum", "mean", "min", "max", "latest", "days_since",
-        "active_days", "overdue_count", "ratio",
+        "value",
+        "count",
+        "distinct",
+        "sum",
+        "mean",
+        "min",
+        "max",
+        "latest",
+        "days_since",
+        "active_days",
+        "overdue_count",
+        "ratio",
     }
 
 
@@ -121,12 +134,17 @@ def test_duplicate_metric_and_missing_column():
 
 
 def test_ratio_must_name_known_metrics_and_not_loop():
-    metrics = pd.DataFrame([
-        {"metric": "a", "group": "Adoption", "aggregate": "ratio", "column": "b/zzz"},
-        {"metric": "b", "group": "Adoption", "aggregate": "ratio", "column": "a/a"},
-    ])
-    problems = problems_of(Metrics=metrics, Rules=pd.DataFrame(columns=["metric", "points"]),
-                           Alerts=pd.DataFrame(columns=["trigger", "action", "priority"]))
+    metrics = pd.DataFrame(
+        [
+            {"metric": "a", "group": "Adoption", "aggregate": "ratio", "column": "b/zzz"},
+            {"metric": "b", "group": "Adoption", "aggregate": "ratio", "column": "a/a"},
+        ]
+    )
+    problems = problems_of(
+        Metrics=metrics,
+        Rules=pd.DataFrame(columns=["metric", "points"]),
+        Alerts=pd.DataFrame(columns=["trigger", "action", "priority"]),
+    )
     messages = " | ".join(str(p) for p in problems)
     assert "unknown metric 'zzz'" in messages
     assert "circle" in messages
@@ -182,12 +200,23 @@ def test_band_min_not_below_max_and_unknown_metric_and_points_required():
 
 
 def test_text_bands_and_mixing():
-    metrics = pd.DataFrame([{"metric": "plan", "group": "ROI", "source": "Usage",
-                             "column": "plan", "aggregate": "value"}])
-    ok = pd.DataFrame([
-        {"metric": "plan", "value": "Enterprise", "points": 10},
-        {"metric": "plan", "value": "Free", "points": 0},
-    ])
+    metrics = pd.DataFrame(
+        [
+            {
+                "metric": "plan",
+                "group": "ROI",
+                "source": "Usage",
+                "column": "plan",
+                "aggregate": "value",
+            }
+        ]
+    )
+    ok = pd.DataFrame(
+        [
+            {"metric": "plan", "value": "Enterprise", "points": 10},
+            {"metric": "plan", "value": "Free", "points": 0},
+        ]
+    )
     no_alerts = pd.DataFrame(columns=["trigger", "action", "priority"])
     m = model_from_tables({"Metrics": metrics, "Rules": ok, "Alerts": no_alerts})
     assert m.metric("plan").is_text
@@ -210,7 +239,7 @@ def test_many_problems_are_reported_at_once():
     assert {p.sheet for p in problems} >= {"Metrics", "Tiers"}
 
 
-# ----------------------------------------------------------------------------- Tiers, maturity, matrix
+# ------------------------------------------------------------------ Tiers, maturity, matrix
 
 
 def test_tier_thresholds_must_increase():
@@ -264,11 +293,20 @@ def test_alert_rules_are_validated():
 
 
 def test_settings_are_typed():
-    settings = pd.DataFrame({"key": ["coverage_min", "language", "as_of", "health_high_min"],
-                             "value": ["lots", "fr", "not a date", "150"]})
+    settings = pd.DataFrame(
+        {
+            "key": ["coverage_min", "language", "as_of", "health_high_min"],
+            "value": ["lots", "fr", "not a date", "150"],
+        }
+    )
     problems = problems_of(Settings=settings)
     assert [p.row for p in problems if p.sheet == "Settings"] == [2, 3, 4, 5]
-    ok = model_from_tables({"Settings": pd.DataFrame({
-        "key": ["as_of", "language", "custom"], "value": ["2026-03-31", "ja", "x"]})})
+    ok = model_from_tables(
+        {
+            "Settings": pd.DataFrame(
+                {"key": ["as_of", "language", "custom"], "value": ["2026-03-31", "ja", "x"]}
+            )
+        }
+    )
     assert str(ok.settings.as_of) == "2026-03-31" and ok.settings.language == "ja"
     assert ok.settings.extra == {"custom": "x"}

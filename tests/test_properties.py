@@ -12,8 +12,7 @@ from xlhealth.model import default_model
 from xlhealth.scoring import assign_tiers, band_points, group_scores, weighted_score
 
 GROUPS = ["Deployment", "Engagement", "Adoption", "ROI"]
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -22,31 +21,49 @@ def metric_specs(draw, monotone: bool = False):
     specs = []
     for i in range(n):
         cuts = sorted(draw(st.sets(st.integers(-5, 40), min_size=0, max_size=3)))
-        points = draw(st.lists(st.integers(-10, 20), min_size=len(cuts) + 1,
-                               max_size=len(cuts) + 1))
+        points = draw(
+            st.lists(st.integers(-10, 20), min_size=len(cuts) + 1, max_size=len(cuts) + 1)
+        )
         if monotone:
             points = sorted(points)
-        specs.append({
-            "name": f"m{i}",
-            "group": draw(st.sampled_from(GROUPS)),
-            "cuts": cuts,
-            "points": points,
-            "weight": draw(st.sampled_from([0, 0.5, 1, 2, 3])),
-            "when_missing": draw(st.sampled_from(["skip", "zero", "3", "-2"])),
-        })
+        specs.append(
+            {
+                "name": f"m{i}",
+                "group": draw(st.sampled_from(GROUPS)),
+                "cuts": cuts,
+                "points": points,
+                "weight": draw(st.sampled_from([0, 0.5, 1, 2, 3])),
+                "when_missing": draw(st.sampled_from(["skip", "zero", "3", "-2"])),
+            }
+        )
     return specs
 
 
 def build(specs, weight_scale: float = 1.0):
     metrics, rules = [], []
     for s in specs:
-        metrics.append({"metric": s["name"], "group": s["group"], "source": "Usage",
-                        "column": s["name"], "aggregate": "value",
-                        "weight": s["weight"] * weight_scale, "when_missing": s["when_missing"]})
+        metrics.append(
+            {
+                "metric": s["name"],
+                "group": s["group"],
+                "source": "Usage",
+                "column": s["name"],
+                "aggregate": "value",
+                "weight": s["weight"] * weight_scale,
+                "when_missing": s["when_missing"],
+            }
+        )
         edges = [None, *s["cuts"], None]
         for lo, hi, p in zip(edges, edges[1:], s["points"], strict=False):
-            rules.append({"metric": s["name"], "min": lo, "max": hi, "points": p,
-                          "label": f"{s['name']} {lo}..{hi}"})
+            rules.append(
+                {
+                    "metric": s["name"],
+                    "min": lo,
+                    "max": hi,
+                    "points": p,
+                    "label": f"{s['name']} {lo}..{hi}",
+                }
+            )
     return make_model(metrics, rules)
 
 
@@ -100,8 +117,14 @@ def test_score_is_monotone_in_a_metric_with_monotone_bands(case, data):
 def test_adding_a_skipped_metric_changes_nothing(case):
     specs, values = case
     model = build(specs)
-    extra = {"name": "extra", "group": "ROI", "cuts": [5], "points": [0, 10], "weight": 2,
-             "when_missing": "skip"}
+    extra = {
+        "name": "extra",
+        "group": "ROI",
+        "cuts": [5],
+        "points": [0, 10],
+        "weight": 2,
+        "when_missing": "skip",
+    }
     wider = build([*specs, extra])
     before, _ = score(model, values)
     after, _ = score(wider, values.assign(extra=np.nan))
@@ -129,8 +152,12 @@ FACTORS = [f.factor for f in default_model().maturity.factors]
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(FACTORS),
-                          st.integers(1, 5)), max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(FACTORS), st.integers(1, 5)),
+        max_size=40,
+    )
+)
 def test_cmi_is_within_1_and_5(answers_list):
     model = default_model()
     c = prepare_customers(customers(["A", "B", "C"]))

@@ -77,8 +77,12 @@ def test_seed_examples_by_hand(seed_model):
 
 def test_when_missing_skip_zero_and_points():
     model = make_model(
-        [usage_metric("a"), usage_metric("b", when_missing="skip"),
-         usage_metric("c", when_missing="zero"), usage_metric("d", when_missing=4)],
+        [
+            usage_metric("a"),
+            usage_metric("b", when_missing="skip"),
+            usage_metric("c", when_missing="zero"),
+            usage_metric("d", when_missing=4),
+        ],
         [band(x, None, None, 10) for x in "abcd"],
     )
     pts, score = score_of(model, a=[1.0], b=[np.nan], c=[np.nan], d=[np.nan])
@@ -90,8 +94,10 @@ def test_when_missing_skip_zero_and_points():
 
 
 def test_weights_multiply_points_and_max():
-    model = make_model([usage_metric("a", weight=3), usage_metric("b")],
-                       [band("a", None, None, 10), band("b", None, 1, 0), band("b", 1, None, 10)])
+    model = make_model(
+        [usage_metric("a", weight=3), usage_metric("b")],
+        [band("a", None, None, 10), band("b", None, 1, 0), band("b", 1, None, 10)],
+    )
     _, score = score_of(model, a=[1], b=[0])
     assert score[0] == 75.0  # (3*10 + 0) / (3*10 + 10)
 
@@ -103,16 +109,29 @@ def test_score_blank_when_nothing_can_be_earned():
 
 
 def test_penalty_lowers_score_without_raising_denominator(seed_model):
-    _, base = score_of(seed_model, login_days_14d=[12], weekly_active_rate=[0.9], nps=[10],
-                       monthly_use=[3], complaints=[0])
-    _, hit = score_of(seed_model, login_days_14d=[12], weekly_active_rate=[0.9], nps=[10],
-                      monthly_use=[3], complaints=[1])
+    _, base = score_of(
+        seed_model,
+        login_days_14d=[12],
+        weekly_active_rate=[0.9],
+        nps=[10],
+        monthly_use=[3],
+        complaints=[0],
+    )
+    _, hit = score_of(
+        seed_model,
+        login_days_14d=[12],
+        weekly_active_rate=[0.9],
+        nps=[10],
+        monthly_use=[3],
+        complaints=[1],
+    )
     assert base[0] == 100.0 and hit[0] == 95.0
 
 
 def test_value_outside_every_band_is_a_data_error_and_missing():
-    model = make_model([usage_metric("nps", when_missing="zero")],
-                       [band("nps", 0, 7, 0), band("nps", 7, 11, 10)])
+    model = make_model(
+        [usage_metric("nps", when_missing="zero")], [band("nps", 0, 7, 0), band("nps", 7, 11, 10)]
+    )
     pts, _ = score_of(model, nps=[12.0, 5.0, -1.0])
     assert pts.state["nps"].tolist() == [MISSING, HIT, MISSING]
     assert pts.points["nps"].tolist() == [0, 0, 0]
@@ -122,9 +141,13 @@ def test_value_outside_every_band_is_a_data_error_and_missing():
 
 
 def test_text_bands_case_insensitive_trimmed():
-    model = make_model([usage_metric("plan", "ROI")], [
-        band("plan", None, None, 10, value="Enterprise"), band("plan", None, None, 3, value="Free")
-    ])
+    model = make_model(
+        [usage_metric("plan", "ROI")],
+        [
+            band("plan", None, None, 10, value="Enterprise"),
+            band("plan", None, None, 3, value="Free"),
+        ],
+    )
     pts, score = score_of(model, plan=[" enterprise ", "FREE", "trial", None])
     assert pts.points["plan"].tolist()[:2] == [10, 3]
     assert pts.state["plan"].tolist() == [HIT, HIT, SKIPPED, SKIPPED]
@@ -138,10 +161,15 @@ def test_tier_boundaries_are_inclusive_and_follow_the_displayed_score():
     assert got.tolist()[:7] == [1, 1, 2, 3, 4, 5, 5]  # raw 59.99 -> tier 3 before rounding
     assert got.isna().tolist()[-1]
     # earned 1599 of 2000 possible: 79.95 -> shows as 80.0 -> tier 5 (80 is the bound)
-    model = make_model([usage_metric("a"), usage_metric("b")], [
-        band("a", None, 1, 0), band("a", 1, None, 1599),
-        band("b", None, 1, 0), band("b", 1, None, 401),
-    ])
+    model = make_model(
+        [usage_metric("a"), usage_metric("b")],
+        [
+            band("a", None, 1, 0),
+            band("a", 1, None, 1599),
+            band("b", None, 1, 0),
+            band("b", 1, None, 401),
+        ],
+    )
     _, score = score_of(model, a=[1], b=[0])
     assert score[0] == 80.0
     assert assign_tiers(score, tiers).iloc[0] == 5
@@ -149,12 +177,24 @@ def test_tier_boundaries_are_inclusive_and_follow_the_displayed_score():
 
 def test_round_half_up_is_robust_to_float_noise():
     assert round_half_up(np.array([0.05, 0.15, 0.25, 2.675, 79.95, 59.94999]), 1).tolist() == [
-        0.1, 0.2, 0.3, 2.7, 80.0, 59.9]
+        0.1,
+        0.2,
+        0.3,
+        2.7,
+        80.0,
+        59.9,
+    ]
 
 
 def test_group_scores_use_only_their_metrics(seed_model):
-    pts, _ = score_of(seed_model, login_days_14d=[12], weekly_active_rate=[0.1], nps=[8],
-                      monthly_use=[3], complaints=[0])
+    pts, _ = score_of(
+        seed_model,
+        login_days_14d=[12],
+        weekly_active_rate=[0.1],
+        nps=[8],
+        monthly_use=[3],
+        complaints=[0],
+    )
     g = group_scores(pts.points, seed_model)
     assert g["adoption"].iloc[0] == round(100 * (20 + 0 + 5) / 40, 1)
     assert g["engagement"].iloc[0] == 25.0  # 5 of 20, complaints add nothing to max
@@ -162,8 +202,14 @@ def test_group_scores_use_only_their_metrics(seed_model):
 
 
 def test_reasons_most_costly_first_and_penalties(seed_model):
-    pts, _ = score_of(seed_model, login_days_14d=[3, 12], weekly_active_rate=[0.1, 0.9],
-                      nps=[8, 10], monthly_use=[0, 3], complaints=[2, 0])
+    pts, _ = score_of(
+        seed_model,
+        login_days_14d=[3, 12],
+        weekly_active_rate=[0.1, 0.9],
+        nps=[8, 10],
+        monthly_use=[0, 3],
+        complaints=[2, 0],
+    )
     r = reasons(pts, seed_model)
     # costs: login 15, WAU 15, nps 15, monthly 5, complaints 6 -> ties keep Metrics order
     assert r[0] == "Weekly logins; WAU under 50%; Passive"
@@ -171,16 +217,20 @@ def test_reasons_most_costly_first_and_penalties(seed_model):
 
 
 def test_reasons_include_missing_data_and_language():
-    model = make_model([usage_metric("a", when_missing="zero", description="Logins",
-                                     description_ja="ログイン")],
-                       [band("a", None, None, 10)], settings={"language": "ja", "reasons_max": 1})
+    model = make_model(
+        [usage_metric("a", when_missing="zero", description="Logins", description_ja="ログイン")],
+        [band("a", None, None, 10)],
+        settings={"language": "ja", "reasons_max": 1},
+    )
     pts, _ = score_of(model, a=[np.nan])
     assert reasons(pts, model)[0] == "ログイン: データなし"
 
 
 def test_unavailable_metrics_are_skipped():
-    model = make_model([usage_metric("a"), usage_metric("b", when_missing="zero")],
-                       [band("a", None, None, 10), band("b", None, None, 10)])
+    model = make_model(
+        [usage_metric("a"), usage_metric("b", when_missing="zero")],
+        [band("a", None, None, 10), band("b", None, None, 10)],
+    )
     values = pd.DataFrame({"a": [5.0]})
     pts = band_points(model, values, {"b"})
     assert pts.state["b"].iloc[0] == SKIPPED

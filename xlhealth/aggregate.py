@@ -63,8 +63,13 @@ def prepare_customers(df: pd.DataFrame) -> Customers:
     problems: list[Problem] = []
     if "customer_id" not in frame.columns:
         problems.append(
-            Problem("Customers", "required column 'customer_id' is missing; add it to the header",
-                    row=1, column="customer_id", blocking=True)
+            Problem(
+                "Customers",
+                "required column 'customer_id' is missing; add it to the header",
+                row=1,
+                column="customer_id",
+                blocking=True,
+            )
         )
         empty = frame.iloc[0:0].copy()
         return Customers(empty, pd.Index([], dtype=object), problems)
@@ -73,16 +78,27 @@ def prepare_customers(df: pd.DataFrame) -> Customers:
     blank = keys.isna()
     blank_rows = rows[blank][~_blank_rows(frame[blank.to_numpy()])]
     for row in blank_rows:
-        problems.append(Problem("Customers", "customer_id is blank; fill it in or delete the row",
-                                row=int(row), column="customer_id"))
+        problems.append(
+            Problem(
+                "Customers",
+                "customer_id is blank; fill it in or delete the row",
+                row=int(row),
+                column="customer_id",
+            )
+        )
     dup = keys.duplicated() & ~blank
     first_row = pd.Series(rows.to_numpy(), index=keys.to_numpy())
     first_row = first_row[~first_row.index.duplicated()]
     for row, key, raw in zip(rows[dup], keys[dup], frame.loc[dup, "customer_id"], strict=True):
         problems.append(
-            Problem("Customers", f"duplicate customer_id (first on row {first_row[key]}); "
-                    "this row is ignored — merge the two rows", row=int(row),
-                    column="customer_id", value=raw)
+            Problem(
+                "Customers",
+                f"duplicate customer_id (first on row {first_row[key]}); "
+                "this row is ignored — merge the two rows",
+                row=int(row),
+                column="customer_id",
+                value=raw,
+            )
         )
     keep = ~blank & ~dup
     kept = frame.loc[keep].copy()
@@ -133,8 +149,14 @@ class Source:
             keys = by_email if keys is None else keys.where(keys.notna(), by_email)
         if keys is None:
             self.problems.append(
-                Problem(self.name, "no customer_id column (or email with Customers.email_domain); "
-                        "add a customer_id column", row=1, column="customer_id", blocking=False)
+                Problem(
+                    self.name,
+                    "no customer_id column (or email with Customers.email_domain); "
+                    "add a customer_id column",
+                    row=1,
+                    column="customer_id",
+                    blocking=False,
+                )
             )
             return np.full(len(f), -1, dtype=np.int64)
         codes = customers.keys.get_indexer(keys.to_numpy(dtype=object))
@@ -148,17 +170,26 @@ class Source:
             return
         f = self.frame
         ids = f["customer_id"] if "customer_id" in f.columns else pd.Series(None, index=f.index)
-        has_id = ids.notna().to_numpy() & keys.notna().to_numpy() if "customer_id" in f.columns \
+        has_id = (
+            ids.notna().to_numpy() & keys.notna().to_numpy()
+            if "customer_id" in f.columns
             else np.zeros(len(f), dtype=bool)
+        )
         emails = f["email"] if "email" in f.columns else pd.Series(None, index=f.index)
-        has_email = emails.notna().to_numpy() & (emails.astype("string").str.strip() != "").fillna(
-            False).to_numpy()
+        has_email = (
+            emails.notna().to_numpy()
+            & (emails.astype("string").str.strip() != "").fillna(False).to_numpy()
+        )
         blank = unmatched & ~has_id & ~has_email
         if blank.any():
             self.problems.append(
-                Problem(self.name, f"no customer ID{_more(int(blank.sum()) - 1)}; these rows are "
-                        "ignored — fill in the customer ID", row=int(self.rows[blank][0]),
-                        column="customer_id")
+                Problem(
+                    self.name,
+                    f"no customer ID{_more(int(blank.sum()) - 1)}; these rows are "
+                    "ignored — fill in the customer ID",
+                    row=int(self.rows[blank][0]),
+                    column="customer_id",
+                )
             )
         for column, which, what in (
             ("customer_id", unmatched & has_id, "unknown customer"),
@@ -167,23 +198,36 @@ class Source:
             if not which.any():
                 continue
             raw = f[column].to_numpy(dtype=object)[which]
-            table = pd.DataFrame({"key": normalise_ids(pd.Series(raw)).to_numpy(dtype=object)
-                                  if column == "customer_id" else email_domains(pd.Series(raw))
-                                  .to_numpy(dtype=object),
-                                  "row": self.rows[which], "raw": raw})
+            table = pd.DataFrame(
+                {
+                    "key": normalise_ids(pd.Series(raw)).to_numpy(dtype=object)
+                    if column == "customer_id"
+                    else email_domains(pd.Series(raw)).to_numpy(dtype=object),
+                    "row": self.rows[which],
+                    "raw": raw,
+                }
+            )
             grouped = table.groupby("key", sort=False, dropna=False).agg(
                 row=("row", "first"), raw=("raw", "first"), n=("row", "size")
             )
             for g in grouped.head(50).itertuples():
                 self.problems.append(
-                    Problem(self.name, f"{what}{_more(int(g.n) - 1)}; add it to Customers or fix "
-                            "it — these rows are ignored", row=int(g.row), column=column,
-                            value=g.raw)
+                    Problem(
+                        self.name,
+                        f"{what}{_more(int(g.n) - 1)}; add it to Customers or fix "
+                        "it — these rows are ignored",
+                        row=int(g.row),
+                        column=column,
+                        value=g.raw,
+                    )
                 )
             if len(grouped) > 50:
                 self.problems.append(
-                    Problem(self.name, f"{len(grouped) - 50} more unknown values not listed",
-                            column=column)
+                    Problem(
+                        self.name,
+                        f"{len(grouped) - 50} more unknown values not listed",
+                        column=column,
+                    )
                 )
 
     def report_duplicate_customers(self) -> None:
@@ -197,9 +241,14 @@ class Source:
             first = known[int(np.argmax(dup))]
             column = "customer_id" if self.has("customer_id") else "email"
             self.problems.append(
-                Problem(self.name, f"customer appears twice{_more(int(dup.sum()) - 1)}; the first "
-                        "row is used — keep one row per customer", row=int(self.rows[first]),
-                        column=column, value=self.frame[column].iloc[first])
+                Problem(
+                    self.name,
+                    f"customer appears twice{_more(int(dup.sum()) - 1)}; the first "
+                    "row is used — keep one row per customer",
+                    row=int(self.rows[first]),
+                    column=column,
+                    value=self.frame[column].iloc[first],
+                )
             )
 
     def days(self, column: str) -> np.ndarray:
@@ -213,9 +262,14 @@ class Source:
             if bad.any():
                 first = int(np.argmax(bad))
                 self.problems.append(
-                    Problem(self.name, f"not a date{_more(int(bad.sum()) - 1)}; enter a date such "
-                            "as 2026-03-31 — these rows are ignored", row=int(self.rows[first]),
-                            column=column, value=values.iloc[first])
+                    Problem(
+                        self.name,
+                        f"not a date{_more(int(bad.sum()) - 1)}; enter a date such "
+                        "as 2026-03-31 — these rows are ignored",
+                        row=int(self.rows[first]),
+                        column=column,
+                        value=values.iloc[first],
+                    )
                 )
             self._days[column] = days
         return self._days[column]
@@ -231,9 +285,14 @@ class Source:
             if bad.any():
                 first = int(np.argmax(bad))
                 self.problems.append(
-                    Problem(self.name, f"not a number{_more(int(bad.sum()) - 1)}; enter a number "
-                            "— these cells are ignored", row=int(self.rows[first]), column=column,
-                            value=values.iloc[first])
+                    Problem(
+                        self.name,
+                        f"not a number{_more(int(bad.sum()) - 1)}; enter a number "
+                        "— these cells are ignored",
+                        row=int(self.rows[first]),
+                        column=column,
+                        value=values.iloc[first],
+                    )
                 )
             self._numbers[column] = numbers
         return self._numbers[column]
@@ -272,9 +331,14 @@ def _domain_map(customers: Customers, problems: list[Problem]) -> dict[str, str]
     for domain, group in table[dup].groupby("domain"):
         rows = ", ".join(str(r) for r in group["row"])
         problems.append(
-            Problem("Customers", f"email_domain is used by several customers (rows {rows}); "
-                    "emails from it cannot be matched — give each customer its own domain",
-                    row=int(group["row"].iloc[0]), column="email_domain", value=domain)
+            Problem(
+                "Customers",
+                f"email_domain is used by several customers (rows {rows}); "
+                "emails from it cannot be matched — give each customer its own domain",
+                row=int(group["row"].iloc[0]),
+                column="email_domain",
+                value=domain,
+            )
         )
     table = table[~dup]
     return dict(zip(table["domain"], table["key"], strict=True))
@@ -348,8 +412,13 @@ def aggregate(
     for name, why in unavailable.items():
         m = model.metric(name)
         problems.append(
-            Problem("Metrics", f"metric {name!r} cannot be computed: {why}; it is skipped for "
-                    "every customer", row=m.row, column="source", value=m.source or None)
+            Problem(
+                "Metrics",
+                f"metric {name!r} cannot be computed: {why}; it is skipped for every customer",
+                row=m.row,
+                column="source",
+                value=m.source or None,
+            )
         )
     return Aggregated(frame, unavailable, problems)
 
@@ -381,7 +450,9 @@ def _needed_columns(metric: Metric) -> list[str]:
 def _missing_columns(metric: Metric, src: Source) -> str:
     missing = [c for c in _needed_columns(metric) if not src.has(c)]
     needs_date = metric.window_days is not None or metric.aggregate in (
-        "days_since", "active_days", "overdue_count",
+        "days_since",
+        "active_days",
+        "overdue_count",
     )
     if needs_date and date_column(metric, src) is None:
         missing.append(metric.date_column or SOURCE_DATE_COLUMNS.get(src.name, "date"))
@@ -419,7 +490,9 @@ def _compute(metric: Metric, src: Source, n: int, day: np.datetime64) -> np.ndar
     if agg == "distinct":
         codes = src.codes_of(column)[mask]
         keep = codes >= 0
-        pairs = pd.unique(pos[keep].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[keep])
+        pairs = pd.unique(
+            pos[keep].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[keep]
+        )
         return np.bincount(pairs // (int(codes.max(initial=0)) + 1), minlength=n).astype(float)
     if agg == "active_days":
         days = src.days(date_column(metric, src) or "date")[mask]
@@ -463,8 +536,14 @@ def _compute(metric: Metric, src: Source, n: int, day: np.datetime64) -> np.ndar
 
 
 def _pick(
-    metric: Metric, src: Source, mask: np.ndarray, pos: np.ndarray, n: int, column: str,
-    *, latest: bool,
+    metric: Metric,
+    src: Source,
+    mask: np.ndarray,
+    pos: np.ndarray,
+    n: int,
+    column: str,
+    *,
+    latest: bool,
 ) -> np.ndarray:
     """The value of ``column`` per customer: the latest-dated one, or the first row's."""
     if metric.is_text:

@@ -15,8 +15,16 @@ import pandas as pd
 from xlhealth.model import AlertRule, Model
 
 ACTION_COLUMNS = [
-    "priority", "customer_id", "customer_name", "owner", "trigger", "action", "due", "score",
-    "tier", "alert",
+    "priority",
+    "customer_id",
+    "customer_name",
+    "owner",
+    "trigger",
+    "action",
+    "due",
+    "score",
+    "tier",
+    "alert",
 ]
 NO_RECORD = {"en": "none on record", "ja": "記録なし"}
 
@@ -30,8 +38,9 @@ def display(values: pd.Series, language: str = "en") -> pd.Series:
         finite = np.isfinite(x)
         whole = finite & (np.round(x, 6) == np.round(x))
         as_int = np.where(whole, np.round(x), 0).astype(np.int64).astype(str)
-        text = pd.Series(np.where(whole, as_int, np.round(x, 1).astype(str)), index=values.index,
-                         dtype=object)
+        text = pd.Series(
+            np.where(whole, as_int, np.round(x, 1).astype(str)), index=values.index, dtype=object
+        )
     else:
         text = values.astype(object).map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
         text = text.astype(object)
@@ -71,8 +80,12 @@ def evaluate(
 
 
 def _one_rule(
-    rule: AlertRule, model: Model, frame: pd.DataFrame, values: pd.DataFrame,
-    as_of: dt.date, language: str,
+    rule: AlertRule,
+    model: Model,
+    frame: pd.DataFrame,
+    values: pd.DataFrame,
+    as_of: dt.date,
+    language: str,
 ) -> pd.DataFrame:
     n = len(frame)
     tier = frame["tier"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -121,15 +134,17 @@ def _one_rule(
     template = rule.text("label", language) or rule.name
     used = {name for _, name, _, _ in string.Formatter().parse(template) if name in sources}
     fields = {name: display(sources[name](), language) for name in used}
-    return pd.DataFrame({
-        "priority": rule.priority,
-        "customer_id": hit["customer_id"],
-        "customer_name": hit["customer_name"],
-        "owner": hit["owner"],
-        "trigger": fill_template(template, fields, hit.index),
-        "action": rule.text("action", language),
-        "due": pd.Timestamp(as_of) + pd.to_timedelta(rule.due_days, unit="D"),
-        "score": hit["score"],
-        "tier": hit["tier"],
-        "alert": rule.name,
-    })
+    return pd.DataFrame(
+        {
+            "priority": rule.priority,
+            "customer_id": hit["customer_id"],
+            "customer_name": hit["customer_name"],
+            "owner": hit["owner"],
+            "trigger": fill_template(template, fields, hit.index),
+            "action": rule.text("action", language),
+            "due": pd.Timestamp(as_of) + pd.to_timedelta(rule.due_days, unit="D"),
+            "score": hit["score"],
+            "tier": hit["tier"],
+            "alert": rule.name,
+        }
+    )

@@ -22,21 +22,22 @@ def coverage(model: Model, values: pd.DataFrame, unavailable: dict[str, str]) ->
     n = len(values)
     rows = []
     for m in model.metrics:
-        if m.name in values.columns:
-            have = int(values[m.name].notna().sum())
-        else:
-            have = 0
+        have = int(values[m.name].notna().sum()) if m.name in values.columns else 0
         share = have / n if n else np.nan
-        rows.append({
-            "metric": m.name,
-            "group": m.group,
-            "source": m.source,
-            "scored": m.scored,
-            "customers_with_value": have,
-            "coverage": share,
-            "flag": bool(m.scored and (m.name in unavailable or share < model.settings.coverage_min)),
-            "note": unavailable.get(m.name, ""),
-        })
+        rows.append(
+            {
+                "metric": m.name,
+                "group": m.group,
+                "source": m.source,
+                "scored": m.scored,
+                "customers_with_value": have,
+                "coverage": share,
+                "flag": bool(
+                    m.scored and (m.name in unavailable or share < model.settings.coverage_min)
+                ),
+                "note": unavailable.get(m.name, ""),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -65,15 +66,18 @@ def exemplars(summary: pd.DataFrame) -> ExemplarCheck:
     bs = bad["score"].to_numpy(dtype=float)
     wrong = gs[:, None] <= bs[None, :]
     gi, bi = np.nonzero(wrong)
-    pairs = pd.DataFrame({
-        "good_id": good["customer_id"].to_numpy()[gi],
-        "good_score": gs[gi],
-        "bad_id": bad["customer_id"].to_numpy()[bi],
-        "bad_score": bs[bi],
-    })
+    pairs = pd.DataFrame(
+        {
+            "good_id": good["customer_id"].to_numpy()[gi],
+            "good_score": gs[gi],
+            "bad_id": bad["customer_id"].to_numpy()[bi],
+            "bad_score": bs[bi],
+        }
+    )
     total = len(gs) * len(bs)
-    return ExemplarCheck(len(gs), len(bs), total, total - len(pairs), pairs,
-                         [str(x) for x in unscored])
+    return ExemplarCheck(
+        len(gs), len(bs), total, total - len(pairs), pairs, [str(x) for x in unscored]
+    )
 
 
 def auc(score: np.ndarray, churned: np.ndarray) -> float:
@@ -128,8 +132,16 @@ def backtest(summary: pd.DataFrame, model: Model) -> Backtest | None:
     populated = by_tier[by_tier["customers"] > 0]
     lowest = int(populated["tier"].iloc[0]) if not populated.empty else None
     lift = (
-        float(populated["churn_rate"].iloc[0] / rate) if lowest is not None and rate > 0
+        float(populated["churn_rate"].iloc[0] / rate)
+        if lowest is not None and rate > 0
         else float("nan")
     )
-    return Backtest(by_tier, total, churned, rate,
-                    auc(frame["score"].to_numpy(), frame["churned"].to_numpy()), lowest, lift)
+    return Backtest(
+        by_tier,
+        total,
+        churned,
+        rate,
+        auc(frame["score"].to_numpy(), frame["churned"].to_numpy()),
+        lowest,
+        lift,
+    )

@@ -20,9 +20,24 @@ from xlhealth.model import GROUPS, Model
 from xlhealth.problems import ConfigError, Problem
 
 SUMMARY_COLUMNS = [
-    "customer_id", "customer_name", "segment", "owner", "score", "tier", "tier_label",
-    "score_change", "deployment", "engagement", "adoption", "roi", "cmi", "maturity_level",
-    "quadrant", "decision", "reasons", "completeness",
+    "customer_id",
+    "customer_name",
+    "segment",
+    "owner",
+    "score",
+    "tier",
+    "tier_label",
+    "score_change",
+    "deployment",
+    "engagement",
+    "adoption",
+    "roi",
+    "cmi",
+    "maturity_level",
+    "quadrant",
+    "decision",
+    "reasons",
+    "completeness",
 ]
 HISTORY_COLUMNS = ["as_of", "customer_id", "score", "tier", "cmi"]
 NO_SEGMENT = {"en": "(no segment)", "ja": "（セグメントなし）"}
@@ -64,8 +79,15 @@ def run(
     inputs = {k: v for k, v in sheets.items() if v is not None}
     customers_df = _find(inputs, "Customers")
     if customers_df is None:
-        raise ConfigError([Problem("Customers", "the Customers sheet is missing; add it with a "
-                                   "customer_id column", blocking=True)])
+        raise ConfigError(
+            [
+                Problem(
+                    "Customers",
+                    "the Customers sheet is missing; add it with a customer_id column",
+                    blocking=True,
+                )
+            ]
+        )
     customers = prepare_customers(customers_df)
     blocking = [p for p in customers.problems if p.blocking]
     if blocking:
@@ -114,13 +136,16 @@ def run(
         summary=summary,
         actions=actions,
         segments=segments(summary, model),
-        history_rows=pd.DataFrame({
-            "as_of": pd.Timestamp(day),
-            "customer_id": summary["customer_id"],
-            "score": summary["score"],
-            "tier": summary["tier"],
-            "cmi": summary["cmi"],
-        }, columns=HISTORY_COLUMNS),
+        history_rows=pd.DataFrame(
+            {
+                "as_of": pd.Timestamp(day),
+                "customer_id": summary["customer_id"],
+                "score": summary["score"],
+                "tier": summary["tier"],
+                "cmi": summary["cmi"],
+            },
+            columns=HISTORY_COLUMNS,
+        ),
         coverage=checks.coverage(model, agg.values, agg.unavailable),
         exemplars=checks.exemplars(summary),
         backtest=checks.backtest(summary, model),
@@ -141,8 +166,18 @@ def _customer_columns(customers: Customers) -> pd.DataFrame:
     f = customers.frame
     out = pd.DataFrame(index=range(customers.n))
     out["customer_id"] = f["customer_id"].map(_id_text).to_numpy(dtype=object)
-    for column in ("customer_name", "segment", "owner", "owner_email", "arr", "seats",
-                   "renewal_date", "stage", "exemplar", "outcome"):
+    for column in (
+        "customer_name",
+        "segment",
+        "owner",
+        "owner_email",
+        "arr",
+        "seats",
+        "renewal_date",
+        "stage",
+        "exemplar",
+        "outcome",
+    ):
         out[column] = f[column].to_numpy() if column in f.columns else None
     out["renewal_date"] = pd.Series(to_days(pd.Series(out["renewal_date"]))).to_numpy()
     out["_key"] = f["_key"].to_numpy()
@@ -160,27 +195,35 @@ def previous_snapshot(
     history: pd.DataFrame | None, customers: Customers, as_of: dt.date
 ) -> pd.DataFrame:
     """Each customer's latest History row dated strictly before ``as_of`` (score, as_of)."""
-    empty = pd.DataFrame({
-        "score": np.full(customers.n, np.nan),
-        "as_of": pd.Series([pd.NaT] * customers.n, dtype="datetime64[s]"),
-    })
+    empty = pd.DataFrame(
+        {
+            "score": np.full(customers.n, np.nan),
+            "as_of": pd.Series([pd.NaT] * customers.n, dtype="datetime64[s]"),
+        }
+    )
     if history is None or history.empty or "customer_id" not in history.columns:
         return empty
-    h = pd.DataFrame({
-        "key": normalise_ids(history["customer_id"]).to_numpy(dtype=object),
-        "as_of": to_days(history["as_of"]) if "as_of" in history.columns else np.datetime64("NaT"),
-        "score": pd.to_numeric(history.get("score"), errors="coerce"),
-        "order": np.arange(len(history)),
-    })
+    h = pd.DataFrame(
+        {
+            "key": normalise_ids(history["customer_id"]).to_numpy(dtype=object),
+            "as_of": to_days(history["as_of"])
+            if "as_of" in history.columns
+            else np.datetime64("NaT"),
+            "score": pd.to_numeric(history.get("score"), errors="coerce"),
+            "order": np.arange(len(history)),
+        }
+    )
     h = h[h["as_of"] < np.datetime64(as_of, "D")].dropna(subset=["key", "as_of"])
     if h.empty:
         return empty
     last = h.sort_values(["as_of", "order"]).drop_duplicates("key", keep="last").set_index("key")
     pos = customers.keys
-    out = pd.DataFrame({
-        "score": last["score"].reindex(pos).to_numpy(dtype=float),
-        "as_of": last["as_of"].reindex(pos).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "score": last["score"].reindex(pos).to_numpy(dtype=float),
+            "as_of": last["as_of"].reindex(pos).to_numpy(),
+        }
+    )
     return out
 
 

@@ -34,8 +34,7 @@ def normalised_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     and a small second factorize to merge values that normalise alike.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    normalised = np.array(list(map(normalise_one, np.asarray(uniques, dtype=object))),
-                          dtype=object)
+    normalised = np.array(list(map(normalise_one, np.asarray(uniques, dtype=object))), dtype=object)
     merged, distinct = pd.factorize(normalised, use_na_sentinel=True)
     out = np.append(merged, -1)[codes]  # raw NA (code -1) picks the appended -1
     return out.astype(np.int64), np.asarray(distinct, dtype=object)

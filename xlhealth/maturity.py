@@ -20,21 +20,32 @@ CMI_DECIMALS = 2
 LEVEL_COLUMNS = {c: c.lower() for c in CHARACTERISTICS}
 
 
-def answers(model: Model, customers: Customers, maturity: pd.DataFrame | None) -> tuple[
-    pd.DataFrame, list[Problem]
-]:
+def answers(
+    model: Model, customers: Customers, maturity: pd.DataFrame | None
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Valid answers, latest per (customer, factor): columns pos, factor, level, assessed_on."""
     problems: list[Problem] = []
-    empty = pd.DataFrame({"pos": pd.Series(dtype="int64"), "factor": pd.Series(dtype=object),
-                          "level": pd.Series(dtype=float),
-                          "assessed_on": pd.Series(dtype="datetime64[s]")})
+    empty = pd.DataFrame(
+        {
+            "pos": pd.Series(dtype="int64"),
+            "factor": pd.Series(dtype=object),
+            "level": pd.Series(dtype=float),
+            "assessed_on": pd.Series(dtype="datetime64[s]"),
+        }
+    )
     if maturity is None or maturity.empty:
         return empty, problems
     src = Source("Maturity", maturity, customers, problems)
     for column in ("factor", "level"):
         if not src.has(column):
-            problems.append(Problem("Maturity", f"required column {column!r} is missing; add it "
-                                    "to the header row", row=1, column=column))
+            problems.append(
+                Problem(
+                    "Maturity",
+                    f"required column {column!r} is missing; add it to the header row",
+                    row=1,
+                    column=column,
+                )
+            )
             return empty, problems
     level = src.numbers("level")
     factor_key = src.text("factor")
@@ -42,20 +53,30 @@ def answers(model: Model, customers: Customers, maturity: pd.DataFrame | None) -
     factor = factor_key.map(known)
     valid = src.codes >= 0
     bad_factor = valid & factor.isna().to_numpy() & factor_key.notna().to_numpy()
-    _report(problems, src, bad_factor, "factor",
-            "unknown factor; use a factor name from the MaturityModel sheet")
+    _report(
+        problems,
+        src,
+        bad_factor,
+        "factor",
+        "unknown factor; use a factor name from the MaturityModel sheet",
+    )
     bad_level = valid & ~np.isnan(level) & ((level < 1) | (level > 5) | (level != np.round(level)))
     _report(problems, src, bad_level, "level", "level must be a whole number from 1 to 5")
     keep = valid & factor.notna().to_numpy() & ~np.isnan(level) & ~bad_level
-    dated = src.days("assessed_on") if src.has("assessed_on") else np.full(len(level), "NaT",
-                                                                          dtype="datetime64[D]")
-    table = pd.DataFrame({
-        "pos": src.codes[keep],
-        "factor": factor.to_numpy(dtype=object)[keep],
-        "level": level[keep],
-        "assessed_on": dated[keep],
-        "order": np.arange(len(level))[keep],
-    })
+    dated = (
+        src.days("assessed_on")
+        if src.has("assessed_on")
+        else np.full(len(level), "NaT", dtype="datetime64[D]")
+    )
+    table = pd.DataFrame(
+        {
+            "pos": src.codes[keep],
+            "factor": factor.to_numpy(dtype=object)[keep],
+            "level": level[keep],
+            "assessed_on": dated[keep],
+            "order": np.arange(len(level))[keep],
+        }
+    )
     # Latest assessment wins; undated answers count as oldest; same date: the lower row wins.
     table = table.sort_values(["assessed_on", "order"], na_position="first", kind="stable")
     table = table.drop_duplicates(["pos", "factor"], keep="last").drop(columns="order")
@@ -64,12 +85,21 @@ def answers(model: Model, customers: Customers, maturity: pd.DataFrame | None) -
 
 def _report(problems: list[Problem], src: Source, bad: np.ndarray, column: str, what: str) -> None:
     for i in np.flatnonzero(bad)[:50]:
-        problems.append(Problem("Maturity", what + " — this answer is ignored",
-                                row=int(src.rows[i]), column=column,
-                                value=src.frame[column].iloc[i]))
+        problems.append(
+            Problem(
+                "Maturity",
+                what + " — this answer is ignored",
+                row=int(src.rows[i]),
+                column=column,
+                value=src.frame[column].iloc[i],
+            )
+        )
     if bad.sum() > 50:
-        problems.append(Problem("Maturity", f"{int(bad.sum()) - 50} more such answers not listed",
-                                column=column))
+        problems.append(
+            Problem(
+                "Maturity", f"{int(bad.sum()) - 50} more such answers not listed", column=column
+            )
+        )
 
 
 def cmi(model: Model, table: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -118,7 +148,8 @@ def quadrants(model: Model, score: np.ndarray, cmi_values: np.ndarray) -> pd.Dat
     cmi_values = np.asarray(cmi_values, dtype=float)
     health = np.where(np.isnan(score), "", np.where(score >= s.health_high_min, "high", "low"))
     maturity = np.where(
-        np.isnan(cmi_values), "unknown",
+        np.isnan(cmi_values),
+        "unknown",
         np.where(cmi_values >= s.maturity_high_min, "high", "low"),
     )
     keys = pd.Series(list(zip(health, maturity, strict=True)), dtype=object)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -415,7 +416,8 @@ def _check_ratios(metrics: list[Metric], problems: list[Problem]) -> None:
                 problems.append(
                     Problem(
                         "Metrics",
-                        f"ratio refers to unknown metric {part!r}; use a name from the metric column",
+                        f"ratio refers to unknown metric {part!r}; use a name from the "
+                        "metric column",
                         row=m.row,
                         column="column",
                         value=m.column,
@@ -523,7 +525,7 @@ def _check_bands(metric: Metric, bands: list[Band], problems: list[Problem]) -> 
         if key in seen:
             add(b, "value", f"same text value as row {seen[key].row}; keep one band", b.value)
         seen[key] = b
-    for previous, band in zip(numeric, numeric[1:], strict=False):
+    for previous, band in itertools.pairwise(numeric):
         prev_end = math.inf if previous.max is None else previous.max
         start = _band_start(band)
         if start < prev_end:
@@ -563,7 +565,9 @@ def _parse_tiers(df: pd.DataFrame | None, problems: list[Problem]) -> list[Tier]
             continue
         rows[int(number)] = row.sheet_row
         tiers.append(
-            Tier(int(number), minimum, row.text("label", required=True), row.text("label_ja"), color)
+            Tier(
+                int(number), minimum, row.text("label", required=True), row.text("label_ja"), color
+            )
         )
     tiers.sort(key=lambda t: t.tier)
     if not tiers:
@@ -572,10 +576,15 @@ def _parse_tiers(df: pd.DataFrame | None, problems: list[Problem]) -> list[Tier]
     numbers = [t.tier for t in tiers]
     if numbers != list(range(1, len(tiers) + 1)):
         problems.append(
-            Problem("Tiers", "tiers must be numbered 1, 2, 3, … without gaps", column="tier",
-                    value=", ".join(map(str, numbers)), blocking=True)
+            Problem(
+                "Tiers",
+                "tiers must be numbered 1, 2, 3, … without gaps",
+                column="tier",
+                value=", ".join(map(str, numbers)),
+                blocking=True,
+            )
         )
-    for lower, upper in zip(tiers, tiers[1:], strict=False):
+    for lower, upper in itertools.pairwise(tiers):
         if upper.min_score <= lower.min_score:
             problems.append(
                 Problem(
@@ -649,8 +658,12 @@ def _parse_maturity(df: pd.DataFrame | None, problems: list[Problem]) -> Maturit
         )
     if factors and not any(w > 0 for w in weights.values()):
         problems.append(
-            Problem("MaturityModel", "at least one characteristic needs a weight above 0",
-                    column="weight", blocking=True)
+            Problem(
+                "MaturityModel",
+                "at least one characteristic needs a weight above 0",
+                column="weight",
+                blocking=True,
+            )
         )
     return MaturityModel(weights, tuple(factors))
 
@@ -722,9 +735,10 @@ def _parse_alerts(
             row.problem("threshold", f"trigger {trigger} needs a threshold")
         if trigger == "tier_renewal" and days is None:
             row.problem("days", "tier_renewal needs days: how soon the renewal is")
-        if trigger in ("tier_renewal", "tier_at_most") and threshold is not None and tiers:
-            if threshold not in [t.tier for t in tiers]:
-                row.problem("threshold", "not a tier number from the Tiers sheet", threshold)
+        tier_numbers = [t.tier for t in tiers]
+        is_tier_rule = trigger in ("tier_renewal", "tier_at_most") and threshold is not None
+        if is_tier_rule and tier_numbers and threshold not in tier_numbers:
+            row.problem("threshold", "not a tier number from the Tiers sheet", threshold)
         missing = row.text("if_missing").casefold()
         if missing not in ("", "no", "yes", "false", "true", "ignore", "trigger"):
             row.problem("if_missing", "use yes (a missing value triggers) or no", missing)

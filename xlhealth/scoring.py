@@ -137,9 +137,7 @@ def _outside_problem(
     )
 
 
-def weighted_score(
-    points: pd.DataFrame, metrics: list[Metric] | tuple[Metric, ...]
-) -> np.ndarray:
+def weighted_score(points: pd.DataFrame, metrics: list[Metric] | tuple[Metric, ...]) -> np.ndarray:
     """100 · Σ w·p / Σ w·max over non-skipped cells; NaN when nothing can be earned."""
     if not metrics:
         return np.full(len(points), np.nan)

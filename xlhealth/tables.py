@@ -53,7 +53,9 @@ class Row:
 
     def problem(self, column: str | None, message: str, value: Any = None) -> None:
         self.problems.append(
-            Problem(self.table, message, row=self.sheet_row, column=column, value=value, blocking=True)
+            Problem(
+                self.table, message, row=self.sheet_row, column=column, value=value, blocking=True
+            )
         )
 
     def raw(self, column: str) -> Any:
