@@ -1,20 +1,25 @@
-"""The ``xlhealth`` command line: a thin front end over the core.
+"""The ``xlhealth`` command line: a thin front end over the library.
 
-Errors reach the user as one line per problem; ``--debug`` shows tracebacks.
+Every user error is one line per problem (``error: Sheet!C17, row 17, column nps (11):
+must be between 0 and 10``) and exit code 1; ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import click
-import pandas as pd
 
 from xlhealth import demo_data
-from xlhealth.engine import Result, run
-from xlhealth.model import default_tables, model_from_tables
-from xlhealth.problems import ConfigError
+from xlhealth.problems import ConfigError, Problem
+from xlhealth.refresh import RefreshError, Report, check, refresh
+from xlhealth.template import new_workbook, replace_inputs
+
+
+def _progress(message: str) -> None:
+    click.echo(f"… {message}", err=True)
 
 
 @click.group()
@@ -36,66 +41,135 @@ def main(ctx: click.Context, debug: bool) -> None:
 )
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
 @click.option(
-    "-o", "--output", default=None, help="Workbook to write (arrives with the workbook pipeline)."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Workbook to write [default: HealthScore-demo.xlsx, or "
+    "HealthScore-demo-ja.xlsx with --lang ja].",
 )
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.pass_context
-def demo(ctx: click.Context, customers: int, lang: str, output: str | None) -> None:
-    """Score realistic synthetic customers with the default model and print what matters."""
+def demo(ctx: click.Context, customers: int, lang: str, output: Path | None, force: bool) -> None:
+    """Build a complete demo workbook with realistic synthetic data and refresh it."""
     with _user_errors(ctx):
-        tables = default_tables()
-        tables["Settings"] = pd.concat(
-            [tables["Settings"], pd.DataFrame({"key": ["language"], "value": [lang]})]
-        ).drop_duplicates("key", keep="last")
-        model = model_from_tables(tables)
-        click.echo(f"Generating {customers:,} customers with ~30 events each …", err=True)
-        sheets = demo_data.generate(customers, lang=lang)
-        earlier = demo_data.AS_OF - dt.timedelta(days=28)
-        first = run(model, sheets, as_of=earlier)
-        result = run(model, sheets, history=first.history_rows, as_of=demo_data.AS_OF)
-        _print_result(result)
-        if output:
+        path = output or Path(
+            "HealthScore-demo-ja.xlsx" if lang == "ja" else "HealthScore-demo.xlsx"
+        )
+        if path.exists():
+            if not force:
+                raise RefreshError(
+                    f"{path} already exists; use --force to overwrite it or -o "
+                    "to choose another name"
+                )
+            path.unlink()
+        today = dt.date.today()
+        earlier = today - dt.timedelta(days=28)
+        _progress(f"Generating {customers:,} customers with ~30 events each")
+        new_workbook(path, lang, inputs=demo_data.generate(customers, lang, as_of=earlier, drift=1))
+        _progress(f"Refreshing as of {earlier} (last month's snapshot for History)")
+        refresh(path, as_of=earlier, backup=False)
+        replace_inputs(path, demo_data.generate(customers, lang, as_of=today), lang)
+        _progress(f"Refreshing as of {today}")
+        report = refresh(path, as_of=today, backup=False, progress=_progress)
+        _summary(report)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
+@click.pass_context
+def new(ctx: click.Context, path: Path, lang: str) -> None:
+    """Create an empty workbook: config sheets with the default model, input sheets ready."""
+    with _user_errors(ctx):
+        try:
+            new_workbook(path, lang)
+        except (FileExistsError, ValueError) as error:
+            raise RefreshError(str(error)) from error
+        click.echo(
+            f"Created {path}. Paste your exports into its input sheets, then run: "
+            f"xlhealth refresh {path}"
+        )
+
+
+@main.command(name="refresh")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Score as of this date (default: Settings as_of, else today).",
+)
+@click.option("--no-backup", is_flag=True, help="Do not keep NAME.bak of the previous file.")
+@click.pass_context
+def refresh_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None, no_backup: bool) -> None:
+    """Score the workbook and rewrite Summary, Actions, Segments, History and Checks."""
+    with _user_errors(ctx):
+        report = refresh(
+            path, as_of=as_of.date() if as_of else None, backup=not no_backup, progress=_progress
+        )
+        _summary(report)
+
+
+@main.command(name="check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.pass_context
+def check_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None) -> None:
+    """Validate config and data without writing; exit code 1 when a refresh would stop."""
+    with _user_errors(ctx):
+        result, problems = check(path, as_of.date() if as_of else None, progress=_progress)
+        for problem in problems:
+            kind = "error" if problem.blocking else "warning"
+            click.echo(f"{kind}: {problem}")
+        blocking = [p for p in problems if p.blocking]
+        if result is not None:
             click.echo(
-                f"\nNot yet: writing the workbook {output} arrives with the workbook "
-                "pipeline; the numbers above are what it will show."
+                f"{len(result.summary):,} customers can be scored; {len(problems)} "
+                f"problem(s), {len(blocking)} blocking."
             )
+        if blocking or result is None:
+            sys.exit(1)
 
 
-def _print_result(result: Result) -> None:
-    s = result.summary
+def _summary(report: Report) -> None:
+    result = report.result
     model = result.model
+    s = result.summary
     click.echo(
-        f"As of {result.as_of:%Y-%m-%d}: {len(s):,} customers, mean score {s['score'].mean():.1f}"
+        f"{report.path}: {len(s):,} customers scored as of {result.as_of}, "
+        f"mean score {s['score'].mean():.1f}"
     )
-    click.echo("\nCustomers per tier")
     counts = s["tier"].value_counts()
     for tier in sorted(model.tiers, key=lambda t: -t.tier):
         n = int(counts.get(tier.tier, 0))
-        bar = "#" * round(40 * n / max(len(s), 1))
-        click.echo(f"  {tier.tier} {tier.text(model.settings.language):<10} {n:>7,}  {bar}")
-    click.echo("\nTop actions")
-    for row in result.actions.head(8).itertuples():
-        click.echo(
-            f"  P{row.priority} due {row.due:%Y-%m-%d}  {row.customer_name} "
-            f"({row.owner}): {row.trigger} -> {row.action}"
-        )
-    click.echo(f"  … {len(result.actions):,} actions in all")
-    ex = result.exemplars
-    click.echo(f"\nExemplar check: {ex.in_order} of {ex.pairs} good/bad pairs in the right order")
-    if result.backtest is not None:
-        bt = result.backtest
-        click.echo(
-            f"Back-test: {bt.customers:,} outcomes, churn {bt.churn_rate:.0%}, "
-            f"AUC {bt.auc:.2f}, lowest tier churns {bt.lift:.1f}× the average"
-        )
-    thin = result.coverage[result.coverage["flag"]]
-    for row in thin.itertuples():
-        click.echo(
-            f"Coverage warning: {row.metric} has a value for {row.coverage:.0%} of customers"
-        )
+        bar = "█" * round(30 * n / max(len(s), 1))
+        click.echo(f"  {tier.tier} {_pad(tier.text(model.settings.language), 10)} {n:>7,} {bar}")
+    if len(result.actions):
+        click.echo(f"Top actions ({len(result.actions):,} in all, see the Actions sheet):")
+        for row in result.actions.head(5).itertuples():
+            click.echo(
+                f"  P{row.priority} {row.due:%Y-%m-%d} {row.customer_name} "
+                f"({row.owner}): {row.trigger} → {row.action}"
+            )
+    if report.problems:
+        click.echo(f"{len(report.problems)} data problem(s) listed on the Checks sheet, e.g.:")
+        for problem in report.problems[:3]:
+            click.echo(f"  {problem}")
+    if report.backup:
+        click.echo(f"Previous version kept as {report.backup.name}")
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad for the terminal, counting East Asian wide characters as two columns."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
 
 
 class _user_errors:
-    """Turn ConfigError into one line per problem and exit 1; keep tracebacks for --debug."""
+    """Turn expected failures into one line per problem and exit 1 (tracebacks with --debug)."""
 
     def __init__(self, ctx: click.Context):
         self.debug = bool(ctx.obj and ctx.obj.get("debug"))
@@ -104,13 +178,24 @@ class _user_errors:
         return None
 
     def __exit__(self, kind, error, tb) -> bool:
-        if error is None or self.debug or isinstance(error, click.exceptions.Exit | SystemExit):
+        if error is None or isinstance(error, click.exceptions.Exit | SystemExit):
             return False
-        if isinstance(error, ConfigError):
-            for problem in error.problems:
+        if self.debug:
+            return False
+        problems: list[Problem] | None = None
+        if isinstance(error, RefreshError | ConfigError):
+            problems = error.problems
+        if problems is not None:
+            for problem in problems:
                 click.echo(f"error: {problem}", err=True)
         elif isinstance(error, KeyboardInterrupt):
-            click.echo("interrupted", err=True)
+            click.echo("interrupted; the workbook was not changed", err=True)
+        elif isinstance(error, PermissionError | OSError):
+            click.echo(f"error: {error.strerror or error}: {error.filename or ''}", err=True)
         else:
-            click.echo(f"error: {error} (run with --debug for details)", err=True)
+            click.echo(
+                f"error: unexpected {type(error).__name__}: {error} — the workbook was "
+                "not changed; run with --debug and report it",
+                err=True,
+            )
         sys.exit(1)

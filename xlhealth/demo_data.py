@@ -158,13 +158,21 @@ ONBOARDING_STEPS = [
 
 
 def generate(
-    n: int = 300, lang: str = "en", seed: int = 42, as_of: dt.date = AS_OF
+    n: int = 300, lang: str = "en", seed: int = 42, as_of: dt.date = AS_OF, drift: int = 0
 ) -> dict[str, pd.DataFrame]:
-    """Input sheets (Customers, Usage, Logins, Support, Surveys, Contacts, Onboarding, Maturity)."""
+    """Input sheets (Customers, Usage, Logins, Support, Surveys, Contacts, Onboarding, Maturity).
+
+    ``drift`` > 0 gives the same customers at another moment: their hidden health
+    moved a little (a few a lot), so a second refresh shows ups and downs.
+    """
     rng = np.random.default_rng(seed)
     day = np.datetime64(as_of, "D")
     health = rng.beta(2.2, 1.8, n)
     maturity = np.clip(rng.normal(2.9, 0.9, n) + 0.6 * (health - 0.5), 1, 5)
+    if drift:
+        moves = np.random.default_rng([seed, drift])
+        shock = np.where(moves.random(n) < 0.1, moves.normal(0, 0.25, n), 0)
+        health = np.clip(health + moves.normal(0, 0.06, n) + shock, 0.01, 0.99)
     ids = np.array([f"CUST-{i + 1:05d}" for i in range(n)], dtype=object)
 
     first, second = NAMES[lang]

@@ -52,9 +52,10 @@ class Problem:
     value: Any = None
     customer_id: str | None = None
     blocking: bool = False
+    cell: str | None = None  # "C17" when the reader knows the column letter
 
     def location(self) -> str:
-        parts = [self.sheet]
+        parts = [f"{self.sheet}!{self.cell}" if self.cell else self.sheet]
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:

@@ -1,0 +1,558 @@
+"""The output sheets (Summary, Actions, Segments, History, Checks) as worksheet parts.
+
+Pure presentation: a scoring Result in, formatted sheets out, labels in the
+model's language. Tier colours come from the Tiers sheet; the score gets a
+colour scale; the change column shows arrows; actions are tinted by priority.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from xlhealth.engine import HISTORY_COLUMNS, Result
+from xlhealth.model import GROUPS, Model
+from xlhealth.problems import Problem, problems_frame
+from xlhealth.xlsx import charts
+from xlhealth.xlsx.package import (
+    CT_CHART,
+    CT_DRAWING,
+    OWN_PREFIX,
+    REL_CHART,
+    REL_DRAWING,
+    NewSheet,
+    Rel,
+    rels_xml,
+)
+from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder, column_letter
+from xlhealth.xlsx.styles import CellStyle, StyleBook
+
+OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "Checks")
+
+LABELS: dict[str, tuple[str, str]] = {
+    "customer_id": ("Customer ID", "顧客ID"),
+    "customer_name": ("Customer", "顧客名"),
+    "segment": ("Segment", "セグメント"),
+    "owner": ("Owner", "担当者"),
+    "score": ("Health score", "ヘルススコア"),
+    "tier": ("Tier", "ティア"),
+    "tier_label": ("Tier name", "ティア名"),
+    "score_change": ("Change", "前回比"),
+    "deployment": ("Deployment", "導入"),
+    "engagement": ("Engagement", "エンゲージメント"),
+    "adoption": ("Adoption", "活用"),
+    "roi": ("ROI", "ROI"),
+    "cmi": ("Maturity index (CMI)", "成熟度指数 (CMI)"),
+    "maturity_level": ("Maturity level", "成熟度レベル"),
+    "quadrant": ("Quadrant", "象限"),
+    "decision": ("Decision", "方針"),
+    "reasons": ("Why (biggest point losses)", "理由（失点の大きい順）"),
+    "completeness": ("Data completeness", "データ充足率"),
+    "matrix_actions": ("Suggested actions", "推奨アクション"),
+    "arr": ("ARR", "ARR"),
+    "renewal_date": ("Renewal", "更新日"),
+    "priority": ("Priority", "優先度"),
+    "trigger": ("Trigger", "トリガー"),
+    "action": ("Action", "アクション"),
+    "due": ("Due", "期限"),
+    "as_of": ("As of", "基準日"),
+    "customers": ("Customers", "顧客数"),
+    "scored": ("Scored", "スコア算出"),
+    "mean_score": ("Mean score", "平均スコア"),
+    "median_score": ("Median score", "中央値"),
+    "mean_change": ("Mean change", "平均変化"),
+    "sheet": ("Sheet", "シート"),
+    "cell": ("Cell", "セル"),
+    "row": ("Row", "行"),
+    "column": ("Column", "列"),
+    "value": ("Value", "値"),
+    "message": ("What to do", "対処"),
+    "metric": ("Metric", "指標"),
+    "group": ("Group", "グループ"),
+    "source": ("Source sheet", "元シート"),
+    "customers_with_value": ("Customers with a value", "値のある顧客数"),
+    "coverage": ("Coverage", "カバー率"),
+    "flag": ("Check", "判定"),
+    "note": ("Note", "備考"),
+    "good_id": ("Good exemplar", "優良例"),
+    "good_score": ("Its score", "スコア"),
+    "bad_id": ("Bad exemplar", "不良例"),
+    "bad_score": ("Its score", "スコア"),
+    "churned": ("Churned", "解約数"),
+    "churn_rate": ("Churn rate", "解約率"),
+}
+TEXT = {
+    "checks_title": ("Checks — read before trusting the numbers", "チェック — 数値を使う前に確認"),
+    "status": ("Refresh status", "更新状況"),
+    "as_of": ("Scores as of", "基準日"),
+    "refreshed": ("Refreshed at", "更新日時"),
+    "customers": ("Customers scored", "スコア算出顧客数"),
+    "problems": ("Data problems", "データの問題"),
+    "model": ("Model version", "モデルバージョン"),
+    "problems_title": (
+        "Data problems (sheet, cell, what to do)",
+        "データの問題（シート・セル・対処）",
+    ),
+    "no_problems": ("No data problems found.", "データの問題は見つかりませんでした。"),
+    "coverage_title": ("Metric coverage", "指標のカバー率"),
+    "coverage_note": (
+        "A metric few customers have says little; below {min:.0%} is flagged.",
+        "一部の顧客しか持たない指標はあまり意味を持ちません。{min:.0%}未満に印を付けます。",
+    ),
+    "low": ("LOW", "低い"),
+    "exemplar_title": (
+        "Exemplar check: do good customers score above bad ones?",
+        "模範顧客チェック：優良例は不良例より高いか？",
+    ),
+    "exemplar_none": (
+        "No exemplars yet: mark a few customers good or bad on Customers.",
+        "模範顧客が未設定です。Customersシートのexemplar列にgood/badを入力してください。",
+    ),
+    "exemplar_result": (
+        "{ok} of {pairs} good/bad pairs in the right order.",
+        "{pairs}組中{ok}組が正しい順序です。",
+    ),
+    "exemplar_wrong": (
+        "These pairs are out of order (the good one does not score higher):",
+        "次の組は順序が逆です（優良例のスコアが高くない）：",
+    ),
+    "backtest_title": ("Back-test against outcomes", "実績（解約・更新）による検証"),
+    "backtest_none": (
+        "No outcomes yet: fill outcome (renewed/churned) on Customers.",
+        "実績がありません。Customersシートのoutcome列にrenewed/churnedを入力してください。",
+    ),
+    "backtest_result": (
+        "{n} customers with an outcome, {churned} churned ({rate:.0%}). AUC {auc:.2f} "
+        "(1.0 = the score ranks every renewal above every churn; 0.5 = a coin toss). "
+        "Lowest tier churns {lift:.1f}× the average.",
+        "実績のある顧客{n}社、うち解約{churned}社（{rate:.0%}）。AUC {auc:.2f}"
+        "（1.0＝スコアが全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
+        "最下位ティアの解約率は平均の{lift:.1f}倍。",
+    ),
+    "tier_mix": ("Tier mix by segment", "セグメント別ティア構成"),
+    "share": ("Share of customers", "顧客の割合"),
+    "scatter": ("Health × maturity", "ヘルス × 成熟度"),
+    "segments_title": ("Segments — benchmarks by segment", "セグメント — セグメント別ベンチマーク"),
+    "summary_note": (
+        "One row per customer. Tier colours follow the Tiers sheet; "
+        "'Why' lists the bands that cost the most points.",
+        "顧客ごとに1行。ティアの色はTiersシートに従います。「理由」は失点の大きい項目です。",
+    ),
+}
+SCORE_SCALE = (
+    '<cfRule type="colorScale" priority="{priority}"><colorScale>'
+    '<cfvo type="num" val="0"/><cfvo type="num" val="50"/><cfvo type="num" val="100"/>'
+    '<color rgb="FFF8696B"/><color rgb="FFFFEB84"/><color rgb="FF63BE7B"/>'
+    "</colorScale></cfRule>"
+)
+PRIORITY_FILLS = {1: "F8CBAD", 2: "FCE4D6", 3: "FFF2CC"}
+SECTION = CellStyle(bold=True, size=14, color="1F4E79")
+CHANGE_FORMAT = '"▲ "0.0;"▼ "0.0;"– "0.0'
+
+
+def change_colors(b: SheetBuilder, styles: StyleBook, sqref: str) -> None:
+    """Green up-arrows, red down-arrows (conditional font colour, works in every viewer)."""
+    for op, color in (("greaterThan", "2E7D32"), ("lessThan", "C00000")):
+        dxf = styles.dxf(color=color, bold=True)
+        b.add_conditional(
+            sqref,
+            f'<cfRule type="cellIs" dxfId="{dxf}" priority="{{priority}}" '
+            f'operator="{op}"><formula>0</formula></cfRule>',
+        )
+
+
+def label(key: str, language: str) -> str:
+    en, ja = LABELS.get(key, (key, key))
+    return ja if language == "ja" else en
+
+
+def text(key: str, language: str, **values: object) -> str:
+    en, ja = TEXT[key]
+    return (ja if language == "ja" else en).format(**values)
+
+
+def _contrast(color: str) -> str:
+    r, g, b = (int(color[i : i + 2], 16) for i in (0, 2, 4))
+    return "000000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "FFFFFF"
+
+
+class OutputWriter:
+    """Builds every output sheet of one refresh for one workbook's styles."""
+
+    def __init__(
+        self,
+        result: Result,
+        styles: StyleBook,
+        date1904: bool = False,
+        refreshed_at: dt.datetime | None = None,
+    ):
+        self.r = result
+        self.model: Model = result.model
+        self.lang = self.model.settings.language
+        self.styles = styles
+        self.date1904 = date1904
+        self.refreshed_at = refreshed_at or dt.datetime.now().replace(microsecond=0)
+
+    def builder(self) -> SheetBuilder:
+        return SheetBuilder(self.styles, self.date1904)
+
+    def col(
+        self, key: str, kind: str = "text", fmt: str = "General", width: float = 12, **style: object
+    ) -> Column:
+        return Column(key, label(key, self.lang), kind, CellStyle(num_fmt=fmt, **style), width)
+
+    def tier_styles(self, base: CellStyle) -> dict[int, int]:
+        out = {}
+        for t in self.model.tiers:
+            color = (t.color or "#DDDDDD").lstrip("#").upper()
+            out[t.tier] = self.styles.xf(
+                CellStyle(
+                    num_fmt=base.num_fmt,
+                    fill=color,
+                    color=_contrast(color),
+                    bold=True,
+                    halign="center",
+                )
+            )
+        return out
+
+    def _tier_column(self, key: str, kind: str, width: float, tiers_of) -> Column:
+        base = CellStyle(halign="center")
+        by_tier = self.tier_styles(base)
+        plain = self.styles.xf(base)
+
+        def styles(values: pd.Series) -> np.ndarray:
+            tiers = pd.Series(tiers_of(values)).astype("Float64")
+            return (
+                tiers.map(lambda t: by_tier.get(int(t), plain), na_action="ignore")
+                .fillna(plain)
+                .to_numpy(dtype=np.int64)
+            )
+
+        return Column(key, label(key, self.lang), kind, base, width, styles)
+
+    # ------------------------------------------------------------------ Summary
+
+    def summary_columns(self) -> list[Column]:
+        tier_of_row = self.r.summary["tier"].reset_index(drop=True)
+        return [
+            self.col("customer_id", width=13),
+            self.col("customer_name", width=26),
+            self.col("segment", width=13),
+            self.col("owner", width=14),
+            self.col("score", "number", "0.0", 9, bold=True, halign="center"),
+            self._tier_column("tier", "int", 6, lambda v: v),
+            self._tier_column("tier_label", "text", 11, lambda v: tier_of_row),
+            self.col("score_change", "number", CHANGE_FORMAT, 9, halign="center"),
+            *(self.col(g.lower(), "number", "0", 13, halign="center") for g in GROUPS),
+            self.col("cmi", "number", "0.00", 10, halign="center"),
+            self.col("maturity_level", "int", "0", 9, halign="center"),
+            self.col("quadrant", width=18),
+            self.col("decision", width=30),
+            self.col("reasons", width=70),
+            self.col("completeness", "number", "0%", 11, halign="center"),
+            self.col("matrix_actions", width=60),
+            self.col("arr", "number", "#,##0", 11),
+            self.col("renewal_date", "date", "yyyy-mm-dd", 11),
+        ]
+
+    def summary(self) -> NewSheet:
+        b = self.builder()
+        layout = b.block(Block(self.r.summary.reset_index(drop=True), self.summary_columns()))
+        b.freeze = f"C{layout.first_row}"
+        b.autofilter = f"A{layout.header_row}:{layout.letters['renewal_date']}{layout.last_row}"
+        b.add_conditional(layout.range_of("score"), SCORE_SCALE)
+        change_colors(b, self.styles, layout.range_of("score_change"))
+        b.tab_color = "1F4E79"
+        return NewSheet(b.xml())
+
+    # ------------------------------------------------------------------ Actions
+
+    def actions(self) -> NewSheet:
+        a = self.r.actions.reset_index(drop=True)
+        b = self.builder()
+        columns = [
+            self.col("priority", "int", "0", 8, halign="center", bold=True),
+            self.col("customer_id", width=13),
+            self.col("customer_name", width=26),
+            self.col("owner", width=14),
+            self.col("trigger", width=50),
+            self.col("action", width=50),
+            self.col("due", "date", "yyyy-mm-dd", 11, halign="center"),
+            self.col("score", "number", "0.0", 8, halign="center"),
+            self._tier_column("tier", "int", 6, lambda v: v),
+        ]
+        layout = b.block(Block(a, columns))
+        b.freeze = f"C{layout.first_row}"
+        last = layout.letters["tier"]
+        b.autofilter = f"A{layout.header_row}:{last}{layout.last_row}"
+        if len(a):  # tint the row by priority; the tier cell keeps its tier colour
+            rows = f"A{layout.first_row}:{layout.letters['score']}{layout.last_row}"
+            for priority, fill in PRIORITY_FILLS.items():
+                dxf = self.styles.dxf(fill=fill, bold=priority == 1)
+                b.add_conditional(
+                    rows,
+                    f'<cfRule type="expression" dxfId="{dxf}" '
+                    f'priority="{{priority}}"><formula>$A{layout.first_row}='
+                    f"{priority}</formula></cfRule>",
+                )
+        b.tab_color = "C00000"
+        return NewSheet(b.xml())
+
+    # ------------------------------------------------------------------ Segments
+
+    def segments(self) -> NewSheet:
+        seg = self.r.segments.reset_index(drop=True)
+        b = self.builder()
+        tiers = sorted(self.model.tiers, key=lambda t: -t.tier)
+        columns = [
+            self.col("segment", width=20, bold=True),
+            self.col("customers", "int", "#,##0", 10),
+            self.col("scored", "int", "#,##0", 9),
+            self.col("mean_score", "number", "0.0", 10),
+            self.col("median_score", "number", "0.0", 10),
+            *(
+                Column(
+                    f"tier_{t.tier}",
+                    f"{t.tier} {t.text(self.lang)}",
+                    "int",
+                    CellStyle(num_fmt="#,##0", halign="center"),
+                    10,
+                )
+                for t in tiers
+            ),
+            *(self.col(g.lower(), "number", "0.0", 13) for g in GROUPS),
+            self.col("mean_change", "number", CHANGE_FORMAT, 10),
+            self.col("cmi", "number", "0.00", 9),
+        ]
+        layout = b.block(Block(seg, columns, title=text("segments_title", self.lang)))
+        b.add_conditional(layout.range_of("mean_score"), SCORE_SCALE)
+        change_colors(b, self.styles, layout.range_of("mean_change"))
+        b.freeze = f"B{layout.first_row}"
+        b.tab_color = "548235"
+
+        # Charts below the table: tier mix per segment, and health × maturity per customer.
+        chart_row = layout.last_row + 2
+        cat_ref = (
+            f"'Segments'!${layout.letters['segment']}${layout.first_row}:"
+            f"${layout.letters['segment']}${layout.last_row}"
+        )
+        series = []
+        for t in tiers:
+            letter = layout.letters[f"tier_{t.tier}"]
+            series.append(
+                charts.Series(
+                    name_ref=f"'Segments'!${letter}${layout.header_row - 1}",
+                    name=f"{t.tier} {t.text(self.lang)}",
+                    values_ref=f"'Segments'!${letter}${layout.first_row}:${letter}${layout.last_row}",
+                    values=seg[f"tier_{t.tier}"].astype(float).tolist(),
+                    color=(t.color or "#999999").lstrip("#").upper(),
+                )
+            )
+        bar = charts.stacked_bar(
+            text("tier_mix", self.lang),
+            cat_ref,
+            seg["segment"].astype(str).tolist(),
+            series,
+            text("share", self.lang),
+        )
+        s = self.r.summary
+        n = len(s)
+        first, last = 3, n + 2  # Summary data rows (label row, key row, then data)
+        small = n <= 5000  # cached points for previewers; Excel reads the cells anyway
+        at = {c.key: column_letter(i) for i, c in enumerate(self.summary_columns())}
+        sc = charts.scatter(
+            text("scatter", self.lang),
+            f"'Summary'!${at['cmi']}${first}:${at['cmi']}${last}",
+            s["cmi"].tolist() if small else [],
+            f"'Summary'!${at['score']}${first}:${at['score']}${last}",
+            s["score"].tolist() if small else [],
+            label("cmi", self.lang),
+            label("score", self.lang),
+            label("score", self.lang),
+        )
+        b.drawing_rid = "rId1"
+        names = (
+            f"xl/drawings/{OWN_PREFIX}segments.xml",
+            f"xl/charts/{OWN_PREFIX}segments_tiers.xml",
+            f"xl/charts/{OWN_PREFIX}segments_scatter.xml",
+        )
+        drawing_rels = [
+            Rel("rId1", REL_CHART, f"../charts/{names[1].rsplit('/', 1)[1]}"),
+            Rel("rId2", REL_CHART, f"../charts/{names[2].rsplit('/', 1)[1]}"),
+        ]
+        height = max(14, 2 * len(seg) + 6)
+        parts = {
+            names[0]: (
+                charts.drawing(
+                    [(0, chart_row, 9, chart_row + height), (9, chart_row, 16, chart_row + height)]
+                ),
+                CT_DRAWING,
+            ),
+            f"xl/drawings/_rels/{names[0].rsplit('/', 1)[1]}.rels": (rels_xml(drawing_rels), ""),
+            names[1]: (bar, CT_CHART),
+            names[2]: (sc, CT_CHART),
+        }
+        return NewSheet(
+            b.xml(), [Rel("rId1", REL_DRAWING, f"../drawings/{names[0].rsplit('/', 1)[1]}")], parts
+        )
+
+    # ------------------------------------------------------------------ History
+
+    def history(self, earlier: pd.DataFrame | None) -> tuple[NewSheet, pd.DataFrame]:
+        """Earlier snapshots kept as they are, this refresh's rows appended.
+
+        One snapshot per as_of date: re-running a date replaces only that date's rows.
+        """
+        new = self.r.history_rows
+        if earlier is not None and not earlier.empty:
+            keep = earlier.reindex(columns=HISTORY_COLUMNS)
+            dates = pd.to_datetime(keep["as_of"], errors="coerce")
+            keep = keep[dates.dt.date != self.r.as_of]
+            frame = pd.concat([keep, new], ignore_index=True)
+        else:
+            frame = new
+        b = self.builder()
+        columns = [
+            self.col("as_of", "date", "yyyy-mm-dd", 11),
+            self.col("customer_id", width=14),
+            self.col("score", "number", "0.0", 9),
+            self.col("tier", "int", "0", 6),
+            self.col("cmi", "number", "0.00", 8),
+        ]
+        layout = b.block(Block(frame, columns))
+        b.freeze = f"A{layout.first_row}"
+        b.autofilter = f"A{layout.header_row}:E{max(layout.last_row, layout.header_row)}"
+        b.tab_color = "7F7F7F"
+        b.landscape = False
+        return NewSheet(b.xml()), frame
+
+    # ------------------------------------------------------------------ Checks
+
+    def checks(self, problems: list[Problem]) -> NewSheet:
+        lang = self.lang
+        b = self.builder()
+        b.text_line(text("checks_title", lang), CellStyle(bold=True, size=16, color="1F4E79"))
+        b.next_row += 1
+        b.pairs(
+            [
+                (text("as_of", lang), self.r.as_of),
+                (text("refreshed", lang), self.refreshed_at.strftime("%Y-%m-%d %H:%M")),
+                (text("customers", lang), len(self.r.summary)),
+                (text("problems", lang), len(problems)),
+                (text("model", lang), self.model.settings.model_version or "-"),
+            ]
+        )
+        b.next_row += 1
+        frame = problems_frame(problems)
+        frame["cell"] = [p.cell or "" for p in problems] if problems else []
+        columns = [
+            self.col("sheet", width=26),
+            self.col("cell", width=8),
+            self.col("row", "int", "0", 6),
+            self.col("column", width=16),
+            self.col("customer_id", width=13),
+            self.col("value", width=18),
+            self.col("message", width=80, wrap=True),
+        ]
+        if problems:
+            b.block(Block(frame, columns, title=text("problems_title", lang), show_keys=False))
+        else:
+            b.text_line(text("problems_title", lang), SECTION)
+            b.text_line(text("no_problems", lang))
+            b.next_row += 1
+
+        cov = self.r.coverage[self.r.coverage["scored"]].copy()
+        cov["flag"] = np.where(cov["flag"], text("low", lang), "OK")
+        cov_cols = [
+            self.col("metric", width=26),
+            self.col("group", width=16),
+            self.col("source", width=18),
+            self.col("customers_with_value", "int", "#,##0", 12),
+            self.col("coverage", "number", "0%", 10),
+            self.col("flag", width=8),
+            self.col("note", width=40),
+        ]
+        layout = b.block(
+            Block(
+                cov.reset_index(drop=True),
+                cov_cols,
+                title=text("coverage_title", lang),
+                notes=(text("coverage_note", lang, min=self.model.settings.coverage_min),),
+                show_keys=False,
+            )
+        )
+        if len(cov):
+            dxf = self.styles.dxf(fill="F8CBAD", bold=True, color="9C0006")
+            b.add_conditional(
+                layout.range_of("flag"),
+                f'<cfRule type="cellIs" dxfId="{dxf}" priority="{{priority}}" '
+                f'operator="equal"><formula>"{text("low", lang)}"</formula>'
+                "</cfRule>",
+            )
+
+        ex = self.r.exemplars
+        if ex.pairs == 0 or len(ex.out_of_order) == 0:
+            b.text_line(text("exemplar_title", lang), SECTION)
+            b.text_line(
+                text("exemplar_none", lang)
+                if ex.pairs == 0
+                else text("exemplar_result", lang, ok=ex.in_order, pairs=ex.pairs)
+            )
+            b.next_row += 1
+        else:
+            notes = [text("exemplar_result", lang, ok=ex.in_order, pairs=ex.pairs)]
+            if len(ex.out_of_order):
+                notes.append(text("exemplar_wrong", lang))
+            b.block(
+                Block(
+                    ex.out_of_order,
+                    [
+                        self.col("good_id", width=13),
+                        self.col("good_score", "number", "0.0", 16),
+                        self.col("bad_id", width=13),
+                        self.col("bad_score", "number", "0.0", 16),
+                    ],
+                    title=text("exemplar_title", lang),
+                    notes=notes,
+                    show_keys=False,
+                )
+            )
+
+        bt = self.r.backtest
+        if bt is None:
+            b.text_line(text("backtest_title", lang), SECTION)
+            b.text_line(text("backtest_none", lang))
+        else:
+            result = text(
+                "backtest_result",
+                lang,
+                n=bt.customers,
+                churned=bt.churned,
+                rate=bt.churn_rate,
+                auc=bt.auc,
+                lift=bt.lift,
+            )
+            tiers = bt.by_tier.copy()
+            names = {t.tier: t.text(lang) for t in self.model.tiers}
+            tiers["tier_label"] = tiers["tier"].map(names)
+            b.block(
+                Block(
+                    tiers,
+                    [
+                        self.col("tier", "int", "0", 13),
+                        self.col("tier_label", width=16),
+                        self.col("customers", "int", "#,##0", 18),
+                        self.col("churned", "int", "#,##0", 12),
+                        self.col("churn_rate", "number", "0%", 10),
+                    ],
+                    title=text("backtest_title", lang),
+                    notes=(result,),
+                    show_keys=False,
+                )
+            )
+        b.tab_color = "BF8F00"
+        b.landscape = True
+        return NewSheet(b.xml())

@@ -1,0 +1,169 @@
+"""Refresh = read -> core -> write, atomically, for a workbook file.
+
+Nothing is written until everything is computed; the new file is written
+next to the old one and swapped in with one rename, and the previous file is
+kept as ``NAME.bak``. Input and config sheets are copied through byte for
+byte (see ``xlsx/package.py``), so a refresh cannot change them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlhealth.engine import Result, run
+from xlhealth.model import CONFIG_SHEETS, model_from_tables
+from xlhealth.outputs import OutputWriter
+from xlhealth.problems import ConfigError, Problem
+from xlhealth.xlsx.package import Package, PackageError
+from xlhealth.xlsx.reader import INPUT_SHEETS, ReadError, Workbook, read_workbook
+
+Progress = Callable[[str], None]
+
+
+class RefreshError(Exception):
+    """The refresh cannot go ahead; ``problems`` say what to fix (one line each)."""
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("workbook", problems, blocking=True)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Report:
+    path: Path
+    result: Result
+    problems: list[Problem] = field(default_factory=list)
+    backup: Path | None = None
+
+    @property
+    def blocking(self) -> list[Problem]:
+        return [p for p in self.problems if p.blocking]
+
+
+def lock_file(path: Path) -> Path | None:
+    """Excel's owner file (``~$NAME``) beside the workbook, if Excel has it open."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}"):
+        candidate = path.with_name(name)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def ensure_writable(path: Path) -> None:
+    if not path.exists():
+        raise RefreshError(f"{path} does not exist; create one with: xlhealth new {path.name}")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise RefreshError(f"{path.name} is not an .xlsx or .xlsm workbook")
+    lock = lock_file(path)
+    if lock is not None:
+        raise RefreshError(
+            f"{path.name} is open in Excel ({lock.name} exists); close it in "
+            "Excel and run the refresh again"
+        )
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise RefreshError(
+            f"{path.name} is read-only (or its folder is); make it writable or "
+            "copy it to a folder you can write to"
+        )
+
+
+def score_workbook(
+    book: Workbook, as_of: dt.date | None = None, progress: Progress = lambda _: None
+) -> tuple[Result, list[Problem]]:
+    """Model from the config sheets, then the core; raises RefreshError on a broken config."""
+    tables = book.tables()
+    try:
+        model = model_from_tables({k: tables.get(k) for k in CONFIG_SHEETS})
+    except ConfigError as error:
+        raise RefreshError([book.locate(p) for p in error.problems]) from error
+    inputs = {k: tables[k] for k in INPUT_SHEETS if k in tables}
+    progress(f"Scoring {len(inputs.get('Customers', [])):,} customers")
+    try:
+        result = run(model, inputs, history=tables.get("History"), as_of=as_of)
+    except ConfigError as error:
+        raise RefreshError([book.locate(p) for p in error.problems]) from error
+    problems = [book.locate(p) for p in book.problems + result.problems]
+    return result, problems
+
+
+def check(
+    path: str | Path, as_of: dt.date | None = None, progress: Progress = lambda _: None
+) -> tuple[Result | None, list[Problem]]:
+    """Validate config and data without writing; blocking problems mean refresh would stop."""
+    path = Path(path)
+    progress(f"Reading {path.name}")
+    try:
+        book = read_workbook(path)
+        result, problems = score_workbook(book, as_of, progress)
+    except ReadError as error:
+        return None, [Problem(path.name, str(error), blocking=True)]
+    except RefreshError as error:
+        return None, error.problems
+    return result, problems
+
+
+def refresh(
+    path: str | Path,
+    as_of: dt.date | None = None,
+    backup: bool = True,
+    progress: Progress = lambda _: None,
+) -> Report:
+    """Score the workbook at ``path`` and replace its output sheets, atomically."""
+    path = Path(path)
+    ensure_writable(path)
+    progress(f"Reading {path.name}")
+    try:
+        book = read_workbook(path)
+    except ReadError as error:
+        raise RefreshError(str(error)) from error
+    result, problems = score_workbook(book, as_of, progress)
+    progress("Writing Summary, Actions, Segments, History and Checks")
+    earlier = book.sheets["History"].frame if "History" in book.sheets else None
+    tmp = path.with_name(f".{path.name}.xlhealth-tmp")
+    try:
+        with Package(path) as package:
+            writer = OutputWriter(result, package.styles, package.date1904)
+            history, _ = writer.history(earlier)
+            package.set_sheet("Summary", writer.summary())
+            package.set_sheet("Actions", writer.actions())
+            package.set_sheet("Segments", writer.segments())
+            package.set_sheet("History", history)
+            package.set_sheet("Checks", writer.checks(problems))
+            package.save(tmp)
+        _check_readable(tmp)
+        bak = None
+        if backup:
+            bak = path.with_name(path.name + ".bak")
+            shutil.copy2(path, bak)
+        os.replace(tmp, path)
+    except PackageError as error:
+        raise RefreshError(str(error)) from error
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return Report(path, result, problems, bak)
+
+
+def _check_readable(path: Path) -> None:
+    """The new file must open as a workbook before it replaces the user's file."""
+    try:
+        with Package(path) as package:
+            for name in ("Summary", "Checks"):
+                part = package.sheet_part(name)
+                if part is None:
+                    raise RefreshError(
+                        f"internal error: {name} missing from the new file; "
+                        "your workbook was not changed"
+                    )
+                package.read(part)
+    except PackageError as error:
+        raise RefreshError(
+            f"internal error writing the workbook ({error}); your workbook was not changed"
+        ) from error

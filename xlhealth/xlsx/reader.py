@@ -1,0 +1,418 @@
+"""Read a workbook's input and config sheets into tables, turning every bad cell into a Problem.
+
+calamine (Rust) reads the values fast; it reports Excel error cells as empty,
+so sheets whose XML holds error cells (``t="e"``) are scanned for them and each
+becomes a located problem. The header row is found below any title rows (or
+taken from an Excel Table), blank rows are skipped, column order is free,
+Excel dates and date-like text become dates, and text in a number column,
+an NPS of 11 or an error cell is reported with sheet, cell, value and what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import python_calamine as calamine
+
+from xlhealth.model import CONFIG_SHEETS
+from xlhealth.problems import Problem
+from xlhealth.tables import ROW_COLUMN, normalise_header
+from xlhealth.xlsx.package import Package, PackageError
+from xlhealth.xlsx.sheetxml import column_letter
+
+INPUT_SHEETS = (
+    "Customers",
+    "Usage",
+    "Logins",
+    "Support",
+    "Surveys",
+    "Contacts",
+    "Onboarding",
+    "Maturity",
+)
+HEADER_SEARCH_ROWS = 30
+MAX_PROBLEMS_PER_COLUMN = 20
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a known sheet's columns hold: keys that identify its header, numbers, dates."""
+
+    keys: tuple[str, ...]
+    numbers: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    dates: tuple[str, ...] = ()
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+SPECS: dict[str, Spec] = {
+    "Customers": Spec(
+        ("customer_id",),
+        {"arr": (0, None), "seats": (0, None)},
+        ("renewal_date",),
+        {"exemplar": ("good", "bad"), "outcome": ("renewed", "churned")},
+    ),
+    "Usage": Spec(("customer_id",)),
+    "Logins": Spec(("customer_id", "email"), dates=("date",)),
+    "Support": Spec(("customer_id", "email"), dates=("opened",)),
+    "Surveys": Spec(("customer_id", "email"), {"nps": (0, 10)}, ("date",)),
+    "Contacts": Spec(("customer_id",), dates=("date",)),
+    "Onboarding": Spec(("customer_id",), {"standard_days": (0, None)}, ("started", "completed")),
+    "Maturity": Spec(("customer_id",), dates=("assessed_on",)),
+    "Metrics": Spec(("metric",)),
+    "Rules": Spec(("metric",)),
+    "Tiers": Spec(("tier",)),
+    "MaturityModel": Spec(("factor",)),
+    "Matrix": Spec(("health",)),
+    "Alerts": Spec(("trigger",)),
+    "Settings": Spec(("key",)),
+    "History": Spec(("customer_id",), dates=("as_of",)),
+}
+
+
+class ReadError(Exception):
+    """The whole file cannot be read (damaged, encrypted, not a workbook)."""
+
+
+@dataclass
+class Sheet:
+    """One sheet read as a table: normalised headers, ``_row`` = sheet row numbers."""
+
+    name: str
+    frame: pd.DataFrame
+    header_row: int
+    letters: dict[str, str]
+
+
+@dataclass
+class Workbook:
+    sheets: dict[str, Sheet]
+    problems: list[Problem]
+    date1904: bool
+    sheet_names: list[str]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: s.frame for name, s in self.sheets.items()}
+
+    def locate(self, problem: Problem) -> Problem:
+        """Add the cell address (``C17``) to a problem that names a sheet, row and column."""
+        sheet = self.sheets.get(problem.sheet)
+        if problem.cell or sheet is None or problem.row is None or not problem.column:
+            return problem
+        letter = sheet.letters.get(normalise_header(problem.column))
+        if letter is None:
+            return problem
+        from dataclasses import replace
+
+        return replace(problem, cell=f"{letter}{problem.row}")
+
+
+def read_workbook(path: str | Path, names: tuple[str, ...] | None = None) -> Workbook:
+    """Read the known sheets (or ``names``) of an .xlsx/.xlsm; absent ones are simply absent."""
+    path = Path(path)
+    if not path.exists():
+        raise ReadError(f"{path} does not exist")
+    try:
+        package = Package(path)
+    except PackageError as error:
+        raise ReadError(str(error)) from error
+    try:
+        book = calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
+    except calamine.PasswordError as error:
+        raise ReadError(
+            f"{path.name} is password-protected; remove the password in Excel"
+        ) from error
+    except calamine.CalamineError as error:
+        raise ReadError(f"{path.name} cannot be read ({error}); it may be damaged") from error
+    wanted = names or (*INPUT_SHEETS, *CONFIG_SHEETS, "History")
+    by_fold = {n.casefold(): n for n in book.sheet_names}
+    problems: list[Problem] = []
+    sheets: dict[str, Sheet] = {}
+    tables = _tables_by_sheet(book)
+    with package:
+        for name in wanted:
+            actual = by_fold.get(name.casefold())
+            if actual is None:
+                continue
+            sheet = _read_sheet(book, package, actual, name, tables.get(actual, []), problems)
+            if sheet is not None:
+                sheets[name] = sheet
+        return Workbook(sheets, problems, package.date1904, list(book.sheet_names))
+
+
+def _tables_by_sheet(book: calamine.CalamineWorkbook) -> dict[str, list]:
+    out: dict[str, list] = {}
+    try:
+        for name in book.table_names:
+            table = book.get_table_by_name(name)
+            out.setdefault(table.sheet, []).append(table)
+    except (calamine.CalamineError, AttributeError):  # tables are optional
+        pass
+    return out
+
+
+def _read_sheet(
+    book, package: Package, actual: str, name: str, tables: list, problems: list[Problem]
+) -> Sheet | None:
+    spec = SPECS.get(name, Spec(()))
+    try:
+        grid = book.get_sheet_by_name(actual).to_python(skip_empty_area=False)
+    except calamine.CalamineError as error:
+        problems.append(
+            Problem(
+                name,
+                f"sheet cannot be read ({error}); copy its data into a new sheet",
+                blocking=name in CONFIG_SHEETS,
+            )
+        )
+        return None
+    header_index, first_data, last_data = _locate_table(grid, spec, tables)
+    if header_index is None:
+        if any(any(v != "" for v in row) for row in grid):
+            keys = " or ".join(spec.keys) or "a header"
+            problems.append(
+                Problem(
+                    name,
+                    f"no header row with {keys} found in the first "
+                    f"{HEADER_SEARCH_ROWS} rows; put the column names in one "
+                    "row above the data",
+                    row=1,
+                    column=spec.keys[0] if spec.keys else None,
+                    blocking=name in CONFIG_SHEETS,
+                )
+            )
+        return None
+    header = grid[header_index]
+    columns: list[str] = []
+    positions: list[int] = []
+    letters: dict[str, str] = {}
+    for j, cell in enumerate(header):
+        key = normalise_header(cell) if cell not in ("", None) else ""
+        if not key:
+            continue
+        if key in letters:
+            problems.append(
+                Problem(
+                    name,
+                    f"column {key!r} appears twice in the header (also in "
+                    f"column {letters[key]}); the first one is used",
+                    row=header_index + 1,
+                    column=key,
+                    cell=f"{column_letter(j)}{header_index + 1}",
+                )
+            )
+            continue
+        letters[key] = column_letter(j)
+        columns.append(key)
+        positions.append(j)
+    body = grid[first_data:last_data]
+    width = len(header)
+    data = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
+    frame = pd.DataFrame(data, columns=range(width)) if data else pd.DataFrame(columns=range(width))
+    frame = frame[positions]
+    frame.columns = columns
+    frame = frame.replace("", None) if len(frame) else frame
+    rows = np.arange(first_data + 1, first_data + 1 + len(frame))
+    frame[ROW_COLUMN] = rows
+    frame = frame[frame[columns].notna().any(axis=1)] if columns else frame.iloc[0:0]
+    frame = frame.reset_index(drop=True)
+    sheet = Sheet(name, frame, header_index + 1, letters)
+    _mark_errors(package, actual, sheet, problems)
+    _merged(book, actual, sheet, problems)
+    _coerce(sheet, spec, package.date1904, problems)
+    return sheet
+
+
+def _locate_table(grid: list[list], spec: Spec, tables: list) -> tuple[int | None, int, int]:
+    """(header row index, first data index, end index) — from an Excel Table or by search."""
+    for table in tables:
+        cols = {normalise_header(c) for c in table.columns}
+        if not spec.keys or cols & set(spec.keys):
+            start, end = table.start[0], table.end[0]
+            return start - 1, start, end + 1
+    for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        cells = {normalise_header(c) for c in row if isinstance(c, str) and c.strip()}
+        if spec.keys and cells & set(spec.keys):
+            if i + 1 < len(grid) and _has_keys(grid[i + 1], spec):  # label row above key row
+                i += 1
+            return i, i + 1, len(grid)
+        if not spec.keys and len(cells) >= 2 and all(isinstance(c, str) or c == "" for c in row):
+            return i, i + 1, len(grid)
+    return None, 0, 0
+
+
+def _has_keys(row: list, spec: Spec) -> bool:
+    return bool({normalise_header(c) for c in row if isinstance(c, str)} & set(spec.keys))
+
+
+ERROR_CELL = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?'
+    rb"<v>([^<]*)</v>",
+    re.S,
+)
+
+
+def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Problem]) -> None:
+    part = package.sheet_part(actual)
+    if part is None:
+        return
+    xml = package.read(part)
+    if b't="e"' not in xml:
+        return
+    by_letter = {v: k for k, v in sheet.letters.items()}
+    row_index = {int(r): i for i, r in enumerate(sheet.frame[ROW_COLUMN])}
+    for letter, row, value in ERROR_CELL.findall(xml):
+        column = by_letter.get(letter.decode())
+        r = int(row)
+        if column is None or r <= sheet.header_row:
+            continue
+        problems.append(
+            Problem(
+                sheet.name,
+                "Excel error in this cell; fix the formula or "
+                "paste values only — the cell is treated as blank",
+                row=r,
+                column=column,
+                value=value.decode(),
+                cell=f"{letter.decode()}{r}",
+            )
+        )
+        if r in row_index:
+            sheet.frame.loc[row_index[r], column] = None
+
+
+def _merged(book, actual: str, sheet: Sheet, problems: list[Problem]) -> None:
+    try:
+        ranges = book.get_sheet_by_name(actual).merged_cell_ranges or []
+    except (calamine.CalamineError, AttributeError):
+        return
+    for (r1, c1), (r2, c2) in ranges:
+        if r2 + 1 <= sheet.header_row:
+            continue
+        ref = f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}"
+        problems.append(
+            Problem(
+                sheet.name,
+                f"merged cells {ref}: only the first cell holds the "
+                "value, the others read as blank — unmerge them and fill every "
+                "cell",
+                row=r1 + 1,
+                cell=ref,
+            )
+        )
+
+
+def _coerce(sheet: Sheet, spec: Spec, date1904: bool, problems: list[Problem]) -> None:
+    frame = sheet.frame
+    for column, (lo, hi) in spec.numbers.items():
+        if column in frame.columns:
+            frame[column] = _numbers(sheet, column, lo, hi, problems)
+    for column in spec.dates:
+        if column in frame.columns:
+            frame[column] = _dates(sheet, column, date1904, problems)
+    for column, options in spec.choices.items():
+        if column in frame.columns:
+            values = frame[column].astype("string").str.strip().str.casefold()
+            bad = values.notna() & ~values.isin(options)
+            _report(
+                sheet,
+                column,
+                bad.to_numpy(),
+                problems,
+                f"use one of {', '.join(options)} or leave it blank — ignored",
+            )
+            frame[column] = values.where(~bad, None).astype(object).where(values.notna(), None)
+
+
+def _numbers(
+    sheet: Sheet, column: str, lo: float | None, hi: float | None, problems: list[Problem]
+) -> pd.Series:
+    raw = sheet.frame[column]
+    text = raw.map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
+    numbers = pd.to_numeric(
+        text.where(~raw.map(lambda v: isinstance(v, bool)), None), errors="coerce"
+    ).astype(float)
+    bad = (numbers.isna() & raw.notna()).to_numpy()
+    _report(sheet, column, bad, problems, "is not a number; enter a number — ignored")
+    out_of_range = numbers.notna().to_numpy() & (
+        ((numbers < lo).to_numpy() if lo is not None else False)
+        | ((numbers > hi).to_numpy() if hi is not None else False)
+    )
+    if hi is not None and lo is not None:
+        what = f"must be between {lo:g} and {hi:g}"
+    else:
+        what = f"must be at least {lo:g}" if lo is not None else f"must be at most {hi:g}"
+    _report(sheet, column, out_of_range, problems, f"{what}; fix the value — ignored")
+    return numbers.where(~out_of_range, np.nan)
+
+
+def _dates(sheet: Sheet, column: str, date1904: bool, problems: list[Problem]) -> pd.Series:
+    raw = sheet.frame[column]
+    epoch = pd.Timestamp("1904-01-01") if date1904 else pd.Timestamp("1899-12-30")
+
+    def convert(v: object) -> object:
+        if isinstance(v, dt.datetime):
+            return pd.Timestamp(v)
+        if isinstance(v, dt.date):
+            return pd.Timestamp(v)
+        if isinstance(v, bool):
+            return pd.NaT
+        if isinstance(v, int | float):  # a date typed into a number-formatted cell
+            return epoch + pd.Timedelta(days=float(v)) if 0 < v < 2_958_466 else pd.NaT
+        return v
+
+    converted = raw.map(convert, na_action="ignore")
+    is_text = converted.map(lambda v: isinstance(v, str))
+    parsed = pd.to_datetime(converted.where(~is_text.fillna(False), None), errors="coerce")
+    if is_text.any():
+        text = converted[is_text.fillna(False).astype(bool)].astype(str).str.strip()
+        parsed.loc[text.index] = _parse_text_dates(text)
+    bad = (parsed.isna() & raw.notna()).to_numpy()
+    _report(
+        sheet,
+        column,
+        bad,
+        problems,
+        "is not a date; enter a date such as 2026-03-31 — "
+        "the row is ignored where the date matters",
+    )
+    return parsed
+
+
+def _parse_text_dates(text: pd.Series) -> pd.Series:
+    """ISO dates, 2026/3/31, 31.03.2026, 2026年3月31日; day-first only when unambiguous."""
+    cleaned = text.str.replace(r"(\d{4})年(\d{1,2})月(\d{1,2})日", r"\1-\2-\3", regex=True)
+    cleaned = cleaned.str.replace(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", r"\3-\2-\1", regex=True)
+    return pd.to_datetime(cleaned, errors="coerce", format="mixed")
+
+
+def _report(sheet: Sheet, column: str, bad: np.ndarray, problems: list[Problem], what: str) -> None:
+    if not bad.any():
+        return
+    letter = sheet.letters.get(column, "")
+    idx = np.flatnonzero(bad)
+    for i in idx[:MAX_PROBLEMS_PER_COLUMN]:
+        row = int(sheet.frame[ROW_COLUMN].iloc[i])
+        problems.append(
+            Problem(
+                sheet.name,
+                what,
+                row=row,
+                column=column,
+                value=sheet.frame[column].iloc[i],
+                cell=f"{letter}{row}",
+            )
+        )
+    if idx.size > MAX_PROBLEMS_PER_COLUMN:
+        problems.append(
+            Problem(
+                sheet.name,
+                f"{idx.size - MAX_PROBLEMS_PER_COLUMN} more cells "
+                f"like these in column {column} are not listed",
+                column=column,
+            )
+        )

@@ -1,0 +1,363 @@
+"""Worksheet XML written column-wise from DataFrames: values only, never formulas.
+
+Text goes out as inline strings, so text from inputs that starts with ``=``,
+``+``, ``-`` or ``@`` stays text by construction. Cells are built a column at
+a time with numpy object arrays (no Python loop over cells).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+import pandas as pd
+
+from xlhealth.xlsx.styles import CellStyle, StyleBook
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+EPOCH_1900 = np.datetime64("1899-12-30", "D")
+EPOCH_1904 = np.datetime64("1904-01-01", "D")
+
+HEADER = CellStyle(
+    bold=True, color="FFFFFF", fill="1F4E79", wrap=True, valign="center", border_bottom="FFFFFF"
+)
+KEYS = CellStyle(italic=True, color="7F7F7F", size=8, fill="DDE6F0")
+TITLE = CellStyle(bold=True, size=14, color="1F4E79")
+NOTE = CellStyle(italic=True, color="595959")
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def escape_text(values: np.ndarray) -> np.ndarray:
+    """XML-escape an object array of str (illegal control characters removed)."""
+    s = pd.Series(values, dtype=object).astype(str)
+    s = s.str.replace(ILLEGAL_XML, "", regex=True)
+    s = s.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
+    s = s.str.replace(">", "&gt;", regex=False)
+    return s.to_numpy(dtype=object)
+
+
+@dataclass
+class Column:
+    """One output column: stable key, label shown to people, kind and look."""
+
+    key: str
+    label: str
+    kind: str = "text"  # text | number | int | date | bool
+    style: CellStyle = field(default_factory=CellStyle)
+    width: float = 12
+    styles: Callable[[pd.Series], np.ndarray] | None = None  # per-cell xf override
+
+
+@dataclass
+class Block:
+    """A table on a sheet: optional title and note lines, a label row, a key row, data."""
+
+    frame: pd.DataFrame
+    columns: Sequence[Column]
+    title: str | None = None
+    notes: Sequence[str] = ()
+    show_keys: bool = True
+    gap_after: int = 1
+
+
+@dataclass
+class Layout:
+    """Where a block landed (1-based rows) and each column's letter."""
+
+    header_row: int
+    first_row: int
+    last_row: int  # == first_row - 1 when the block has no data
+    letters: dict[str, str]
+
+    def range_of(self, key: str) -> str:
+        col = self.letters[key]
+        return f"{col}{self.first_row}:{col}{max(self.last_row, self.first_row)}"
+
+
+class SheetBuilder:
+    """Accumulates blocks and sheet-level settings; ``xml()`` gives the worksheet part."""
+
+    def __init__(self, styles: StyleBook, date1904: bool = False):
+        self.styles = styles
+        self.epoch = EPOCH_1904 if date1904 else EPOCH_1900
+        self.rows: list[str] = []
+        self.next_row = 1
+        self.widths: dict[int, float] = {}
+        self.max_col = 0
+        self.conditional: list[str] = []
+        self.freeze: str | None = None
+        self.autofilter: str | None = None
+        self.tab_color: str | None = None
+        self.drawing_rid: str | None = None
+        self.landscape = True
+        self.validations: list[str] = []
+        self._cf_priority = 1
+
+    # ------------------------------------------------------------------ content
+
+    def text_line(self, text: str, style: CellStyle = NOTE) -> int:
+        """A single text cell in column A on its own row; returns the row number."""
+        row = self.next_row
+        xf = self.styles.xf(style)
+        value = escape_text(np.array([text], dtype=object))[0]
+        self.rows.append(
+            f'<row r="{row}"><c r="A{row}" s="{xf}" t="inlineStr"><is>'
+            f'<t xml:space="preserve">{value}</t></is></c></row>'
+        )
+        self.next_row += 1
+        return row
+
+    def pairs(
+        self,
+        items: Sequence[tuple[str, object]],
+        label_style: CellStyle | None = None,
+        value_style: CellStyle | None = None,
+    ) -> int:
+        """Label/value lines (A: label, B: value); returns the first row."""
+        first = self.next_row
+        frame = pd.DataFrame({"label": [k for k, _ in items], "value": [v for _, v in items]})
+        self._data_rows(
+            frame,
+            [
+                Column("label", "", style=label_style or CellStyle(bold=True)),
+                Column("value", "", kind="auto", style=value_style or CellStyle(halign="left")),
+            ],
+        )
+        return first
+
+    def block(self, block: Block) -> Layout:
+        if block.title:
+            self.text_line(block.title, TITLE)
+        for note in block.notes:
+            self.text_line(note, NOTE)
+        header = self.next_row
+        labels = pd.DataFrame(
+            [[c.label for c in block.columns]], columns=[c.key for c in block.columns]
+        )
+        self._data_rows(
+            labels, [Column(c.key, c.label, style=HEADER) for c in block.columns], height=30
+        )
+        if block.show_keys:
+            keys = pd.DataFrame(
+                [[c.key for c in block.columns]], columns=[c.key for c in block.columns]
+            )
+            self._data_rows(keys, [Column(c.key, c.key, style=KEYS) for c in block.columns])
+            header = self.next_row - 1
+        first = self.next_row
+        self._data_rows(block.frame, block.columns)
+        last = self.next_row - 1
+        for i, c in enumerate(block.columns):
+            self.widths[i] = max(self.widths.get(i, 0), c.width)
+        self.next_row += block.gap_after
+        letters = {c.key: column_letter(i) for i, c in enumerate(block.columns)}
+        return Layout(header, first, last, letters)
+
+    def _data_rows(
+        self, frame: pd.DataFrame, columns: Sequence[Column], height: float | None = None
+    ) -> None:
+        n = len(frame)
+        if n == 0:
+            return
+        numbers = np.arange(self.next_row, self.next_row + n).astype(str).astype(object)
+        cells = np.full(n, "", dtype=object)
+        for i, col in enumerate(columns):
+            values = frame[col.key] if col.key in frame.columns else pd.Series([None] * n)
+            cells = cells + self._cells(
+                column_letter(i), numbers, values.reset_index(drop=True), col
+            )
+        self.max_col = max(self.max_col, len(columns))
+        ht = f' ht="{height:g}" customHeight="1"' if height else ""
+        self.rows.extend(('<row r="' + numbers + '"' + ht + ">" + cells + "</row>").tolist())
+        self.next_row += n
+
+    def _cells(
+        self, letter: str, numbers: np.ndarray, values: pd.Series, col: Column
+    ) -> np.ndarray:
+        n = len(values)
+        kind = col.kind
+        if kind == "auto":
+            return self._auto_cells(letter, numbers, values, col)
+        base_xf = self.styles.xf(col.style)
+        xf = (col.styles(values) if col.styles is not None else np.full(n, base_xf)).astype(str)
+        refs = ' r="' + letter + numbers + '" s="' + xf.astype(object) + '"'
+        if kind in ("number", "int", "date", "bool"):
+            if kind == "date":
+                stamp = pd.to_datetime(values, errors="coerce")
+                days = (
+                    stamp.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]") - self.epoch
+                ).astype(float)
+                frac = (stamp - stamp.dt.normalize()).dt.total_seconds().to_numpy() / 86400
+                x = days + np.nan_to_num(frac)
+                x[np.isnat(stamp.to_numpy(dtype="datetime64[ns]"))] = np.nan
+            else:
+                x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            ok = np.isfinite(x)
+            safe = np.where(ok, x, 0.0)
+            whole = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
+            text = np.where(
+                whole, np.round(safe).astype(np.int64).astype(str), safe.astype(str)
+            ).astype(object)
+            if kind == "bool":
+                out = "<c" + refs + ' t="b"><v>' + text + "</v></c>"
+            else:
+                out = "<c" + refs + "><v>" + text + "</v></c>"
+            return np.where(ok, out, "<c" + refs + "/>")
+        present = values.notna().to_numpy() & (values.astype(str).str.len() > 0).to_numpy()
+        text = escape_text(values.map(_plain, na_action="ignore").fillna("").to_numpy(dtype=object))
+        out = "<c" + refs + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
+        return np.where(present, out, "<c" + refs + "/>")
+
+    def _auto_cells(
+        self, letter: str, numbers: np.ndarray, values: pd.Series, col: Column
+    ) -> np.ndarray:
+        """Mixed label/value rows: numbers as numbers, dates as dates, the rest as text."""
+        out = []
+        for i, v in enumerate(values):
+            kind = (
+                "date"
+                if isinstance(v, dt.date | pd.Timestamp)
+                else "number"
+                if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+                else "text"
+            )
+            style = col.style
+            if kind == "date":
+                style = CellStyle(num_fmt="yyyy-mm-dd", halign="left")
+            one = Column(col.key, col.label, kind=kind, style=style)
+            out.append(self._cells(letter, numbers[i : i + 1], pd.Series([v]), one)[0])
+        return np.array(out, dtype=object)
+
+    # ------------------------------------------------------------------ sheet settings
+
+    def add_conditional(self, sqref: str, rule: str) -> None:
+        """``rule`` is a cfRule XML with ``{priority}`` where the priority goes."""
+        self.conditional.append(
+            f'<conditionalFormatting sqref="{sqref}">'
+            + rule.format(priority=self._cf_priority)
+            + "</conditionalFormatting>"
+        )
+        self._cf_priority += 1
+
+    def xml(self) -> bytes:
+        last_col = column_letter(max(self.max_col, 1) - 1)
+        last_row = max(self.next_row - 1, 1)
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+            f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">',
+            "<sheetPr>",
+            f'<tabColor rgb="FF{self.tab_color}"/>' if self.tab_color else "",
+            '<pageSetUpPr fitToPage="1"/></sheetPr>',
+            f'<dimension ref="A1:{last_col}{last_row}"/>',
+            '<sheetViews><sheetView workbookViewId="0" zoomScale="100">',
+            self._pane(),
+            "</sheetView></sheetViews>",
+            '<sheetFormatPr defaultRowHeight="15"/>',
+        ]
+        if self.widths:
+            parts.append(
+                "<cols>"
+                + "".join(
+                    f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
+                    for i, w in sorted(self.widths.items())
+                )
+                + "</cols>"
+            )
+        parts.append("<sheetData>")
+        parts.extend(self.rows)
+        parts.append("</sheetData>")
+        if self.autofilter:
+            parts.append(f'<autoFilter ref="{self.autofilter}"/>')
+        parts.extend(self.conditional)
+        if self.validations:
+            parts.append(
+                f'<dataValidations count="{len(self.validations)}">'
+                + "".join(self.validations)
+                + "</dataValidations>"
+            )
+        parts.append(
+            '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+        )
+        orientation = "landscape" if self.landscape else "portrait"
+        parts.append(
+            f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" fitToHeight="0"/>'
+        )
+        if self.drawing_rid:
+            parts.append(f'<drawing r:id="{self.drawing_rid}"/>')
+        parts.append("</worksheet>")
+        return "".join(parts).encode("utf-8")
+
+    def _pane(self) -> str:
+        if not self.freeze:
+            return '<selection activeCell="A1" sqref="A1"/>'
+        match = re.fullmatch(r"([A-Z]+)(\d+)", self.freeze)
+        assert match, self.freeze
+        col = 0
+        for ch in match.group(1):
+            col = col * 26 + ord(ch) - 64
+        x, y = col - 1, int(match.group(2)) - 1
+        pane = "bottomRight" if x and y else ("bottomLeft" if y else "topRight")
+        split = (f' xSplit="{x}"' if x else "") + (f' ySplit="{y}"' if y else "")
+        return (
+            f'<pane{split} topLeftCell="{self.freeze}" activePane="{pane}" state="frozen"/>'
+            f'<selection pane="{pane}" activeCell="{self.freeze}" sqref="{self.freeze}"/>'
+        )
+
+
+def validation(
+    sqref: str,
+    kind: str,
+    formula1: str | None = None,
+    formula2: str | None = None,
+    operator: str | None = None,
+    title: str = "",
+    prompt: str = "",
+    error: str = "",
+) -> str:
+    """A dataValidation element (list, whole, decimal, date, textLength) with hint and alert."""
+
+    def attr(text: str, limit: int) -> str:
+        return quoteattr(text[:limit])
+
+    attrs = [f'type="{kind}"', 'allowBlank="1"', 'showInputMessage="1"']
+    if operator:
+        attrs.append(f'operator="{operator}"')
+    if error:
+        attrs += [
+            'showErrorMessage="1"',
+            'errorStyle="stop"',
+            f"error={attr(error, 225)}",
+            f"errorTitle={attr(title, 32)}",
+        ]
+    if prompt:
+        attrs += [f"promptTitle={attr(title, 32)}", f"prompt={attr(prompt, 255)}"]
+    body = ""
+    if formula1 is not None:
+        body += f"<formula1>{escape(formula1)}</formula1>"
+    if formula2 is not None:
+        body += f"<formula2>{escape(formula2)}</formula2>"
+    return f'<dataValidation {" ".join(attrs)} sqref="{sqref}">{body}</dataValidation>'
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
