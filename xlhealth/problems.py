@@ -65,6 +65,8 @@ class Problem:
         return ", ".join(parts)
 
     def __str__(self) -> str:
+        if not self.sheet and self.row is None and not self.cell:
+            return self.message  # about the whole file
         where = self.location()
         if self.value is not None and not (isinstance(self.value, float) and pd.isna(self.value)):
             where += f" ({show_value(self.value)})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ class RefreshError(Exception):
 
     def __init__(self, problems: list[Problem] | str):
         if isinstance(problems, str):
-            problems = [Problem("workbook", problems, blocking=True)]
+            problems = [Problem("", problems, blocking=True)]
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
@@ -67,7 +68,8 @@ def ensure_writable(path: Path) -> None:
             f"{path.name} is open in Excel ({lock.name} exists); close it in "
             "Excel and run the refresh again"
         )
-    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+    read_only = not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    if read_only or not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
         raise RefreshError(
             f"{path.name} is read-only (or its folder is); make it writable or "
             "copy it to a folder you can write to"
@@ -103,7 +105,7 @@ def check(
         book = read_workbook(path)
         result, problems = score_workbook(book, as_of, progress)
     except ReadError as error:
-        return None, [Problem(path.name, str(error), blocking=True)]
+        return None, [Problem("", str(error), blocking=True)]
     except RefreshError as error:
         return None, error.problems
     return result, problems

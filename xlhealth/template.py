@@ -318,12 +318,19 @@ def input_sheet(b: SheetBuilder, name: str, frame: pd.DataFrame | None, lang: st
     b.tab_color = "2E75B6"
 
 
+def _typed(values: pd.Series) -> pd.Series:
+    """Numbers typed as text in the CSV defaults ("60", "0.8") become numbers on the sheet."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return values.astype(object).where(numbers.isna(), numbers.astype(object))
+
+
 def config_sheet(b: SheetBuilder, name: str, frame: pd.DataFrame) -> None:
+    frame = frame.apply(_typed)
     columns = [
         Column(
             str(c),
             str(c),
-            "auto" if pd.api.types.is_numeric_dtype(frame[c]) else "text",
+            "auto",
             CellStyle(wrap=CONFIG_WIDTHS.get(str(c), 14) > 30, valign="top"),
             CONFIG_WIDTHS.get(str(c), 14 if not str(c).startswith("level_") else 30),
         )

@@ -111,8 +111,13 @@ class Workbook:
         return replace(problem, cell=f"{letter}{problem.row}")
 
 
-def read_workbook(path: str | Path, names: tuple[str, ...] | None = None) -> Workbook:
-    """Read the known sheets (or ``names``) of an .xlsx/.xlsm; absent ones are simply absent."""
+def read_workbook(
+    path: str | Path, names: tuple[str, ...] | None = None, aliases: dict[str, str] | None = None
+) -> Workbook:
+    """Read the known sheets (or ``names``) of an .xlsx/.xlsm; absent ones are simply absent.
+
+    ``aliases`` reads a sheet under another role, e.g. ``{"Usage": "Sheet1"}``.
+    """
     path = Path(path)
     if not path.exists():
         raise ReadError(f"{path} does not exist")
@@ -128,14 +133,14 @@ def read_workbook(path: str | Path, names: tuple[str, ...] | None = None) -> Wor
         ) from error
     except calamine.CalamineError as error:
         raise ReadError(f"{path.name} cannot be read ({error}); it may be damaged") from error
-    wanted = names or (*INPUT_SHEETS, *CONFIG_SHEETS, "History")
+    wanted = names or tuple(aliases or ()) or (*INPUT_SHEETS, *CONFIG_SHEETS, "History")
     by_fold = {n.casefold(): n for n in book.sheet_names}
     problems: list[Problem] = []
     sheets: dict[str, Sheet] = {}
     tables = _tables_by_sheet(book)
     with package:
         for name in wanted:
-            actual = by_fold.get(name.casefold())
+            actual = (aliases or {}).get(name) or by_fold.get(name.casefold())
             if actual is None:
                 continue
             sheet = _read_sheet(book, package, actual, name, tables.get(actual, []), problems)
@@ -172,19 +177,30 @@ def _read_sheet(
         return None
     header_index, first_data, last_data = _locate_table(grid, spec, tables)
     if header_index is None:
-        if any(any(v != "" for v in row) for row in grid):
-            keys = " or ".join(spec.keys) or "a header"
+        for letter, row, value in _error_cells(package, actual)[:MAX_PROBLEMS_PER_COLUMN]:
             problems.append(
                 Problem(
                     name,
-                    f"no header row with {keys} found in the first "
-                    f"{HEADER_SEARCH_ROWS} rows; put the column names in one "
-                    "row above the data",
-                    row=1,
-                    column=spec.keys[0] if spec.keys else None,
-                    blocking=name in CONFIG_SHEETS,
+                    "Excel error in this cell; fix the formula or paste values only",
+                    row=row,
+                    value=value,
+                    cell=f"{letter}{row}",
                 )
             )
+        if not any(any(v != "" for v in row) for row in grid):
+            return Sheet(name, pd.DataFrame({ROW_COLUMN: pd.Series(dtype="int64")}), 1, {})
+        keys = " or ".join(spec.keys) or "column names"
+        problems.append(
+            Problem(
+                name,
+                f"no header row with {keys} found in the first "
+                f"{HEADER_SEARCH_ROWS} rows; put the column names in one "
+                "row above the data",
+                row=1,
+                column=spec.keys[0] if spec.keys else None,
+                blocking=name in CONFIG_SHEETS,
+            )
+        )
         return None
     header = grid[header_index]
     columns: list[str] = []
@@ -228,21 +244,46 @@ def _read_sheet(
 
 
 def _locate_table(grid: list[list], spec: Spec, tables: list) -> tuple[int | None, int, int]:
-    """(header row index, first data index, end index) — from an Excel Table or by search."""
+    """(header row index, first data index, end index) — from an Excel Table or by search.
+
+    Known sheets: the row holding a key column (``customer_id`` …); when a label
+    row and a key row both match (our output sheets), the lower one. Other
+    sheets: the first all-text row of two or more cells that is followed by a
+    row with a number, date or boolean; the table ends at the first blank row.
+    """
     for table in tables:
         cols = {normalise_header(c) for c in table.columns}
         if not spec.keys or cols & set(spec.keys):
             start, end = table.start[0], table.end[0]
             return start - 1, start, end + 1
-    for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        cells = {normalise_header(c) for c in row if isinstance(c, str) and c.strip()}
-        if spec.keys and cells & set(spec.keys):
-            if i + 1 < len(grid) and _has_keys(grid[i + 1], spec):  # label row above key row
-                i += 1
-            return i, i + 1, len(grid)
-        if not spec.keys and len(cells) >= 2 and all(isinstance(c, str) or c == "" for c in row):
-            return i, i + 1, len(grid)
+    if spec.keys:
+        for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+            if _has_keys(row, spec):
+                if i + 1 < len(grid) and _has_keys(grid[i + 1], spec):
+                    i += 1
+                return i, i + 1, len(grid)
+        return None, 0, 0
+    candidates = [i for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]) if _is_header_like(row)]
+    for i in candidates:
+        following = grid[i + 1] if i + 1 < len(grid) else []
+        if any(not isinstance(v, str) for v in following if v not in ("", None)):
+            return i, i + 1, _table_end(grid, i + 1)
+    if candidates:
+        i = candidates[0]
+        return i, i + 1, _table_end(grid, i + 1)
     return None, 0, 0
+
+
+def _is_header_like(row: list) -> bool:
+    cells = [v for v in row if v not in ("", None)]
+    return len(cells) >= 2 and all(isinstance(v, str) for v in cells)
+
+
+def _table_end(grid: list[list], start: int) -> int:
+    for j in range(start, len(grid)):
+        if all(v in ("", None) for v in grid[j]):
+            return j
+    return len(grid)
 
 
 def _has_keys(row: list, spec: Spec) -> bool:
@@ -256,18 +297,25 @@ ERROR_CELL = re.compile(
 )
 
 
-def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Problem]) -> None:
+def _error_cells(package: Package, actual: str) -> list[tuple[str, int, str]]:
+    """(column letter, row, error text) of every error cell; a byte search skips clean sheets."""
     part = package.sheet_part(actual)
     if part is None:
-        return
+        return []
     xml = package.read(part)
     if b't="e"' not in xml:
+        return []
+    return [(c.decode(), int(r), v.decode()) for c, r, v in ERROR_CELL.findall(xml)]
+
+
+def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Problem]) -> None:
+    errors = _error_cells(package, actual)
+    if not errors:
         return
     by_letter = {v: k for k, v in sheet.letters.items()}
     row_index = {int(r): i for i, r in enumerate(sheet.frame[ROW_COLUMN])}
-    for letter, row, value in ERROR_CELL.findall(xml):
-        column = by_letter.get(letter.decode())
-        r = int(row)
+    for letter, r, value in errors:
+        column = by_letter.get(letter)
         if column is None or r <= sheet.header_row:
             continue
         problems.append(
@@ -277,8 +325,8 @@ def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Pro
                 "paste values only — the cell is treated as blank",
                 row=r,
                 column=column,
-                value=value.decode(),
-                cell=f"{letter.decode()}{r}",
+                value=value,
+                cell=f"{letter}{r}",
             )
         )
         if r in row_index:
@@ -325,7 +373,7 @@ def _coerce(sheet: Sheet, spec: Spec, date1904: bool, problems: list[Problem]) -
                 problems,
                 f"use one of {', '.join(options)} or leave it blank — ignored",
             )
-            frame[column] = values.where(~bad, None).astype(object).where(values.notna(), None)
+            frame[column] = values.astype(object).where((values.notna() & ~bad).to_numpy(), None)
 
 
 def _numbers(
