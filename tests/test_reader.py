@@ -144,7 +144,7 @@ def test_choices_and_duplicate_headers(tmp_path):
 def test_not_a_workbook_and_missing_file(tmp_path):
     fake = tmp_path / "fake.xlsx"
     fake.write_text("hello")
-    with pytest.raises(ReadError, match="not a valid .xlsx"):
+    with pytest.raises(ReadError, match=r"not a valid \.xlsx"):
         read_workbook(fake)
     with pytest.raises(ReadError, match="does not exist"):
         read_workbook(tmp_path / "nope.xlsx")

@@ -249,7 +249,8 @@ def _make_macro_enabled(source: Path, target: Path) -> None:
         .replace(
             "</Relationships>",
             '<Relationship Id="rIdUI" Type="http://schemas.microsoft.com/office/'
-            '2007/relationships/ui/extensibility" Target="customUI/customUI14.xml"/></Relationships>',
+            '2007/relationships/ui/extensibility" Target="customUI/customUI14.xml"/>'
+            "</Relationships>",
         )
     )
     parts["_rels/.rels"] = root_rels.encode()

@@ -165,7 +165,8 @@ def _read_sheet(
 ) -> Sheet | None:
     spec = SPECS.get(name, Spec(()))
     try:
-        grid = book.get_sheet_by_name(actual).to_python(skip_empty_area=False)
+        source = book.get_sheet_by_name(actual)  # parses the sheet: once
+        grid = source.to_python(skip_empty_area=False)
     except calamine.CalamineError as error:
         problems.append(
             Problem(
@@ -238,7 +239,7 @@ def _read_sheet(
     frame = frame.reset_index(drop=True)
     sheet = Sheet(name, frame, header_index + 1, letters)
     _mark_errors(package, actual, sheet, problems)
-    _merged(book, actual, sheet, problems)
+    _merged(source, sheet, problems)
     _coerce(sheet, spec, package.date1904, problems)
     return sheet
 
@@ -333,9 +334,9 @@ def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Pro
             sheet.frame.loc[row_index[r], column] = None
 
 
-def _merged(book, actual: str, sheet: Sheet, problems: list[Problem]) -> None:
+def _merged(source, sheet: Sheet, problems: list[Problem]) -> None:
     try:
-        ranges = book.get_sheet_by_name(actual).merged_cell_ranges or []
+        ranges = source.merged_cell_ranges or []
     except (calamine.CalamineError, AttributeError):
         return
     for (r1, c1), (r2, c2) in ranges:
@@ -399,27 +400,23 @@ def _numbers(
 
 
 def _dates(sheet: Sheet, column: str, date1904: bool, problems: list[Problem]) -> pd.Series:
+    """Dates from date cells, Excel serial numbers (1900 or 1904 system) and date-like text."""
     raw = sheet.frame[column]
     epoch = pd.Timestamp("1904-01-01") if date1904 else pd.Timestamp("1899-12-30")
-
-    def convert(v: object) -> object:
-        if isinstance(v, dt.datetime):
-            return pd.Timestamp(v)
-        if isinstance(v, dt.date):
-            return pd.Timestamp(v)
-        if isinstance(v, bool):
-            return pd.NaT
-        if isinstance(v, int | float):  # a date typed into a number-formatted cell
-            return epoch + pd.Timedelta(days=float(v)) if 0 < v < 2_958_466 else pd.NaT
-        return v
-
-    converted = raw.map(convert, na_action="ignore")
-    is_text = converted.map(lambda v: isinstance(v, str))
-    parsed = pd.to_datetime(converted.where(~is_text.fillna(False), None), errors="coerce")
+    kinds = raw.map(type)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp]).to_numpy()
+    if is_date.any():
+        out[is_date] = pd.to_datetime(raw[is_date].to_numpy(), errors="coerce")
+    is_number = kinds.isin([float, int]).to_numpy()  # a date typed into a number cell
+    if is_number.any():
+        serial = raw[is_number].astype(float)
+        serial = serial.where((serial > 0) & (serial < 2_958_466))
+        out[is_number] = (epoch + pd.to_timedelta(serial, unit="D")).to_numpy()
+    is_text = (kinds == str).to_numpy()
     if is_text.any():
-        text = converted[is_text.fillna(False).astype(bool)].astype(str).str.strip()
-        parsed.loc[text.index] = _parse_text_dates(text)
-    bad = (parsed.isna() & raw.notna()).to_numpy()
+        out[is_text] = _parse_text_dates(raw[is_text].astype(str).str.strip()).to_numpy()
+    bad = (out.isna() & raw.notna()).to_numpy()
     _report(
         sheet,
         column,
@@ -428,7 +425,7 @@ def _dates(sheet: Sheet, column: str, date1904: bool, problems: list[Problem]) -
         "is not a date; enter a date such as 2026-03-31 — "
         "the row is ignored where the date matters",
     )
-    return parsed
+    return out
 
 
 def _parse_text_dates(text: pd.Series) -> pd.Series:

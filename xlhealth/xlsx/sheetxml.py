@@ -20,7 +20,6 @@ from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EPOCH_1900 = np.datetime64("1899-12-30", "D")
 EPOCH_1904 = np.datetime64("1904-01-01", "D")
 
@@ -42,13 +41,19 @@ def column_letter(index: int) -> str:
     return letters
 
 
+ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        **{c: None for c in [*map(chr, range(0x20)), "\ufffe", "\uffff"] if c not in "\t\n\r"},
+    }
+)
+
+
 def escape_text(values: np.ndarray) -> np.ndarray:
-    """XML-escape an object array of str (illegal control characters removed)."""
-    s = pd.Series(values, dtype=object).astype(str)
-    s = s.str.replace(ILLEGAL_XML, "", regex=True)
-    s = s.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
-    s = s.str.replace(">", "&gt;", regex=False)
-    return s.to_numpy(dtype=object)
+    """XML-escape an object array of str in one pass (illegal control characters removed)."""
+    return pd.Series(values, dtype=object).astype(str).str.translate(ESCAPES).to_numpy(dtype=object)
 
 
 @dataclass
@@ -218,7 +223,9 @@ class SheetBuilder:
                 out = "<c" + refs + "><v>" + text + "</v></c>"
             return np.where(ok, out, "<c" + refs + "/>")
         present = values.notna().to_numpy() & (values.astype(str).str.len() > 0).to_numpy()
-        text = escape_text(values.map(_plain, na_action="ignore").fillna("").to_numpy(dtype=object))
+        text = escape_text(
+            values.astype(object).map(_plain, na_action="ignore").fillna("").to_numpy(dtype=object)
+        )
         out = "<c" + refs + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
         return np.where(present, out, "<c" + refs + "/>")
 
