@@ -93,7 +93,7 @@ def floor(path: Path, out: Path) -> dict:
         '2006/main"><fonts count="1"><font/></fonts></styleSheet>'
     )
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for i, (name, frame) in enumerate(tables.items(), start=1):
+        for i, frame in enumerate(tables.values(), start=1):
             b = SheetBuilder(styles)
             kinds = {
                 c: (

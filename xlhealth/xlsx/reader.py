@@ -413,7 +413,7 @@ def _dates(sheet: Sheet, column: str, date1904: bool, problems: list[Problem]) -
         serial = raw[is_number].astype(float)
         serial = serial.where((serial > 0) & (serial < 2_958_466))
         out[is_number] = (epoch + pd.to_timedelta(serial, unit="D")).to_numpy()
-    is_text = (kinds == str).to_numpy()
+    is_text = kinds.isin([str]).to_numpy()
     if is_text.any():
         out[is_text] = _parse_text_dates(raw[is_text].astype(str).str.strip()).to_numpy()
     bad = (out.isna() & raw.notna()).to_numpy()
