@@ -276,3 +276,13 @@ def _make_macro_enabled(source: Path, target: Path) -> None:
 def test_refresh_error_for_api_users(tmp_path):
     with pytest.raises(RefreshError, match="does not exist"):
         refresh(tmp_path / "nope.xlsx")
+
+
+def test_repeated_refreshes_do_not_grow_styles_or_parts(book):
+    refresh(book, as_of=dt.date(2027, 3, 1), backup=False)
+    first = part_bytes(book)
+    refresh(book, as_of=dt.date(2027, 3, 1), backup=False)
+    second = part_bytes(book)
+    assert second["xl/styles.xml"] == first["xl/styles.xml"]
+    assert sorted(second) == sorted(first)  # old drawings/charts replaced, not piled up
+    assert sum(1 for n in second if n.startswith("xl/charts/")) == 2

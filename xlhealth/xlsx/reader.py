@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -106,8 +106,6 @@ class Workbook:
         letter = sheet.letters.get(normalise_header(problem.column))
         if letter is None:
             return problem
-        from dataclasses import replace
-
         return replace(problem, cell=f"{letter}{problem.row}")
 
 
@@ -167,6 +165,8 @@ def _read_sheet(
     try:
         source = book.get_sheet_by_name(actual)  # parses the sheet: once
         grid = source.to_python(skip_empty_area=False)
+        merged = _merged_ranges(source)
+        del source  # calamine's own copy of a big sheet is hundreds of MB
     except calamine.CalamineError as error:
         problems.append(
             Problem(
@@ -227,21 +227,43 @@ def _read_sheet(
         columns.append(key)
         positions.append(j)
     body = grid[first_data:last_data]
-    width = len(header)
-    data = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
-    frame = pd.DataFrame(data, columns=range(width)) if data else pd.DataFrame(columns=range(width))
-    frame = frame[positions]
-    frame.columns = columns
-    frame = frame.replace("", None) if len(frame) else frame
+    del grid
+    frame = _columns(body, columns, positions, len(header))
+    del body
     rows = np.arange(first_data + 1, first_data + 1 + len(frame))
     frame[ROW_COLUMN] = rows
     frame = frame[frame[columns].notna().any(axis=1)] if columns else frame.iloc[0:0]
     frame = frame.reset_index(drop=True)
     sheet = Sheet(name, frame, header_index + 1, letters)
     _mark_errors(package, actual, sheet, problems)
-    _merged(source, sheet, problems)
+    _merged(merged, sheet, problems)
     _coerce(sheet, spec, package.date1904, problems)
     return sheet
+
+
+def _columns(
+    body: list[list], columns: list[str], positions: list[int], width: int
+) -> pd.DataFrame:
+    """The chosen columns of the grid rows: '' as None, repeated strings shared.
+
+    A 2-million-row export repeats each customer ID ~20 times; sharing one
+    string object per distinct value keeps such sheets in a fraction of the memory.
+    """
+    n = len(body)
+    if n == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    if len({len(r) for r in body}) > 1:  # calamine pads rows; be safe with ragged ones
+        body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
+    grid = np.array(body, dtype=object).reshape(n, -1)
+    data = {}
+    for key, j in zip(columns, positions, strict=True):
+        col = grid[:, j].copy()
+        col[col == ""] = None
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        if len(uniques) < n // 2:
+            col = np.append(np.asarray(uniques, dtype=object), None)[codes]
+        data[key] = col
+    return pd.DataFrame(data)
 
 
 def _locate_table(grid: list[list], spec: Spec, tables: list) -> tuple[int | None, int, int]:
@@ -299,14 +321,23 @@ ERROR_CELL = re.compile(
 
 
 def _error_cells(package: Package, actual: str) -> list[tuple[str, int, str]]:
-    """(column letter, row, error text) of every error cell; a byte search skips clean sheets."""
+    """(column letter, row, error text) of every error cell, scanning the sheet XML in chunks.
+
+    A 2-million-row sheet is ~300 MB of XML: it is streamed, never held whole.
+    """
     part = package.sheet_part(actual)
     if part is None:
         return []
-    xml = package.read(part)
-    if b't="e"' not in xml:
-        return []
-    return [(c.decode(), int(r), v.decode()) for c, r, v in ERROR_CELL.findall(xml)]
+    found: dict[tuple[str, int], str] = {}
+    tail = b""
+    with package.zip.open(part) as stream:
+        while chunk := stream.read(1 << 22):
+            window = tail + chunk
+            if b't="e"' in window:
+                for c, r, v in ERROR_CELL.findall(window):
+                    found[(c.decode(), int(r))] = v.decode()
+            tail = window[-2048:]
+    return [(c, r, v) for (c, r), v in found.items()]
 
 
 def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Problem]) -> None:
@@ -334,11 +365,14 @@ def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Pro
             sheet.frame.loc[row_index[r], column] = None
 
 
-def _merged(source, sheet: Sheet, problems: list[Problem]) -> None:
+def _merged_ranges(source) -> list:
     try:
-        ranges = source.merged_cell_ranges or []
+        return list(source.merged_cell_ranges or [])
     except (calamine.CalamineError, AttributeError):
-        return
+        return []
+
+
+def _merged(ranges: list, sheet: Sheet, problems: list[Problem]) -> None:
     for (r1, c1), (r2, c2) in ranges:
         if r2 + 1 <= sheet.header_row:
             continue
