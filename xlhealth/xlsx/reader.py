@@ -161,7 +161,6 @@ def _tables_by_sheet(book: calamine.CalamineWorkbook) -> dict[str, list]:
 def _read_sheet(
     book, package: Package, actual: str, name: str, tables: list, problems: list[Problem]
 ) -> Sheet | None:
-    spec = SPECS.get(name, Spec(()))
     try:
         source = book.get_sheet_by_name(actual)  # parses the sheet: once
         grid = source.to_python(skip_empty_area=False)
@@ -176,9 +175,29 @@ def _read_sheet(
             )
         )
         return None
-    header_index, first_data, last_data = _locate_table(grid, spec, tables)
+    errors = _error_cells(package, actual)
+    return sheet_from_grid(name, grid, problems, package.date1904, tables, errors, merged)
+
+
+def sheet_from_grid(
+    name: str,
+    grid: list[list],
+    problems: list[Problem],
+    date1904: bool = False,
+    tables: list | None = None,
+    errors: list[tuple[str, int, str]] | None = None,
+    merged: list | None = None,
+) -> Sheet | None:
+    """A sheet's values (rows from A1, '' for empty cells) as a located, typed table.
+
+    Shared by the file reader (calamine) and the live-Excel adapter (xlwings).
+    ``errors`` are the sheet's error cells as (column letter, row, '#N/A').
+    """
+    spec = SPECS.get(name, Spec(()))
+    errors = errors or []
+    header_index, first_data, last_data = _locate_table(grid, spec, tables or [])
     if header_index is None:
-        for letter, row, value in _error_cells(package, actual)[:MAX_PROBLEMS_PER_COLUMN]:
+        for letter, row, value in errors[:MAX_PROBLEMS_PER_COLUMN]:
             problems.append(
                 Problem(
                     name,
@@ -188,7 +207,7 @@ def _read_sheet(
                     cell=f"{letter}{row}",
                 )
             )
-        if not any(any(v != "" for v in row) for row in grid):
+        if not any(any(v not in ("", None) for v in row) for row in grid):
             return Sheet(name, pd.DataFrame({ROW_COLUMN: pd.Series(dtype="int64")}), 1, {})
         keys = " or ".join(spec.keys) or "column names"
         problems.append(
@@ -235,9 +254,9 @@ def _read_sheet(
     frame = frame[frame[columns].notna().any(axis=1)] if columns else frame.iloc[0:0]
     frame = frame.reset_index(drop=True)
     sheet = Sheet(name, frame, header_index + 1, letters)
-    _mark_errors(package, actual, sheet, problems)
-    _merged(merged, sheet, problems)
-    _coerce(sheet, spec, package.date1904, problems)
+    _mark_errors(errors, sheet, problems)
+    _merged(merged or [], sheet, problems)
+    _coerce(sheet, spec, date1904, problems)
     return sheet
 
 
@@ -340,8 +359,8 @@ def _error_cells(package: Package, actual: str) -> list[tuple[str, int, str]]:
     return [(c, r, v) for (c, r), v in found.items()]
 
 
-def _mark_errors(package: Package, actual: str, sheet: Sheet, problems: list[Problem]) -> None:
-    errors = _error_cells(package, actual)
+def _mark_errors(errors: list[tuple[str, int, str]], sheet: Sheet, problems: list[Problem]
+                 ) -> None:
     if not errors:
         return
     by_letter = {v: k for k, v in sheet.letters.items()}
