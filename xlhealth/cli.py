@@ -132,6 +132,25 @@ def check_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None) -> None
             sys.exit(1)
 
 
+@main.command(name="build-workbook")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("workbook/HealthScore.xlsm"),
+    show_default=True,
+)
+@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
+@click.pass_context
+def build_workbook_cmd(ctx: click.Context, output: Path, lang: str) -> None:
+    """Generate the macro-enabled workbook (VBA, ribbon, UDF wrappers) from templates/."""
+    from xlhealth.build import build_workbook
+
+    with _user_errors(ctx):
+        path = build_workbook(output, lang)
+        click.echo(f"Wrote {path}")
+
+
 def _summary(report: Report) -> None:
     result = report.result
     model = result.model

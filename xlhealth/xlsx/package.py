@@ -113,7 +113,7 @@ class Package:
         self.date1904 = bool(re.search(r'date1904="(1|true)"', self.workbook_xml))
         self._sheet_parts = self._map_sheets()
         self._staged: dict[str, NewSheet] = {}
-        self._dropped: set[str] = set()
+        self._parts: dict[str, tuple[bytes, str]] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -156,6 +156,10 @@ class Package:
         """Replace sheet ``name`` (or add it at the end) with ``sheet``."""
         self._staged[name] = sheet
 
+    def set_part(self, name: str, data: bytes, content_type: str = "") -> None:
+        """Add or replace any other part (ribbon XML, a sheet's drawing, root rels)."""
+        self._parts[name] = (data, content_type)
+
     # ------------------------------------------------------------------ saving
 
     def save(self, target: str | Path) -> None:
@@ -192,6 +196,7 @@ class Package:
                 dropped.add(rels_part)
             new_parts.update(sheet.parts)
 
+        new_parts.update(self._parts)
         # calcChain is a cache Excel rebuilds; stale entries for rewritten sheets corrupt it.
         for rel in list(wb_rels):
             if rel.type == REL_CALC_CHAIN and self._staged:

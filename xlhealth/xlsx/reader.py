@@ -359,8 +359,7 @@ def _error_cells(package: Package, actual: str) -> list[tuple[str, int, str]]:
     return [(c, r, v) for (c, r), v in found.items()]
 
 
-def _mark_errors(errors: list[tuple[str, int, str]], sheet: Sheet, problems: list[Problem]
-                 ) -> None:
+def _mark_errors(errors: list[tuple[str, int, str]], sheet: Sheet, problems: list[Problem]) -> None:
     if not errors:
         return
     by_letter = {v: k for k, v in sheet.letters.items()}

@@ -127,6 +127,15 @@ class SheetBuilder:
         self.next_row += 1
         return row
 
+    def formulas(self, cells: Sequence[tuple[str, str]], style: CellStyle | None = None) -> int:
+        """One row of formula cells, e.g. [("B", "HS_TIER(A5,HS_TIERS)")]: for examples only."""
+        row = self.next_row
+        xf = self.styles.xf(style or CellStyle(bold=True, fill="FFF2CC"))
+        body = "".join(f'<c r="{col}{row}" s="{xf}"><f>{escape(f)}</f></c>' for col, f in cells)
+        self.rows.append(f'<row r="{row}">{body}</row>')
+        self.next_row += 1
+        return row
+
     def pairs(
         self,
         items: Sequence[tuple[str, object]],
