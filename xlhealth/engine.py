@@ -227,6 +227,18 @@ def previous_snapshot(
     return out
 
 
+def merge_history(earlier: pd.DataFrame | None, new: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Earlier snapshots kept as they are, this run's rows appended.
+
+    One snapshot per as_of date: re-running a date replaces only that date's rows.
+    """
+    if earlier is None or earlier.empty:
+        return new
+    keep = earlier.reindex(columns=HISTORY_COLUMNS)
+    keep = keep[pd.to_datetime(keep["as_of"], errors="coerce").dt.date != as_of]
+    return pd.concat([keep, new], ignore_index=True)
+
+
 def segments(summary: pd.DataFrame, model: Model) -> pd.DataFrame:
     """Per segment and for all customers: count, mean/median score, tiers, DEAR means, change."""
     language = model.settings.language

@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from xlhealth.engine import HISTORY_COLUMNS
+from xlhealth.alerts import ACTION_COLUMNS
+from xlhealth.engine import HISTORY_COLUMNS, SUMMARY_COLUMNS, merge_history
 from xlhealth.model import CONFIG_SHEETS
 from xlhealth.outputs import OUTPUT_SHEETS, label
 from xlhealth.problems import Problem
@@ -110,45 +111,9 @@ def output_tables(live: LiveBook, as_of: dt.date | None = None) -> dict[str, lis
     result, problems = score_workbook(book, as_of)
     lang = result.model.settings.language
     earlier = book.sheets["History"].frame if "History" in book.sheets else None
-    history = result.history_rows
-    if earlier is not None and not earlier.empty:
-        keep = earlier.reindex(columns=HISTORY_COLUMNS)
-        keep = keep[pd.to_datetime(keep["as_of"], errors="coerce").dt.date != result.as_of]
-        history = pd.concat([keep, history], ignore_index=True)
-    summary_keys = [
-        "customer_id",
-        "customer_name",
-        "segment",
-        "owner",
-        "score",
-        "tier",
-        "tier_label",
-        "score_change",
-        "deployment",
-        "engagement",
-        "adoption",
-        "roi",
-        "cmi",
-        "maturity_level",
-        "quadrant",
-        "decision",
-        "reasons",
-        "completeness",
-        "matrix_actions",
-        "arr",
-        "renewal_date",
-    ]
-    action_keys = [
-        "priority",
-        "customer_id",
-        "customer_name",
-        "owner",
-        "trigger",
-        "action",
-        "due",
-        "score",
-        "tier",
-    ]
+    history = merge_history(earlier, result.history_rows, result.as_of)
+    summary_keys = [*SUMMARY_COLUMNS, "matrix_actions", "arr", "renewal_date"]
+    action_keys = [c for c in ACTION_COLUMNS if c != "alert"]
     problem_rows = [
         [p.sheet, p.cell or "", p.row, p.column, p.customer_id, p.message] for p in problems
     ]

@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from xlhealth.engine import HISTORY_COLUMNS, Result
+from xlhealth.engine import Result, merge_history
 from xlhealth.model import GROUPS, Model
 from xlhealth.problems import Problem, problems_frame
 from xlhealth.xlsx import charts
@@ -406,14 +406,7 @@ class OutputWriter:
 
         One snapshot per as_of date: re-running a date replaces only that date's rows.
         """
-        new = self.r.history_rows
-        if earlier is not None and not earlier.empty:
-            keep = earlier.reindex(columns=HISTORY_COLUMNS)
-            dates = pd.to_datetime(keep["as_of"], errors="coerce")
-            keep = keep[dates.dt.date != self.r.as_of]
-            frame = pd.concat([keep, new], ignore_index=True)
-        else:
-            frame = new
+        frame = merge_history(earlier, self.r.history_rows, self.r.as_of)
         b = self.builder()
         columns = [
             self.col("as_of", "date", "yyyy-mm-dd", 11),
