@@ -1,61 +1,44 @@
 """The live-Excel adapter against the smallest honest fake of the xlwings objects it uses.
 
-There is no Excel here; the fake holds each sheet as a grid of values, as
-``sheet.used_range.options(ndim=2, err_to_str=True).value`` returns it.
-Real Excel is driven by tests/excel/ (marker ``excel``) on Windows/macOS.
+There is no Excel here. The fake keeps each sheet's values as a grid and
+implements exactly what :class:`xlhealth.excel.LiveBook` calls: ``book.save``,
+``book.fullname``, ``app.books.open``, ``sheet.copy(after=…)``, renaming,
+``sheet.delete``, ``app.display_alerts`` and ``app.alert``. Real Excel is
+driven by tests/excel/ (marker ``excel``) on Windows/macOS.
 """
 
-import datetime as dt
+import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 import python_calamine
 
-from tests.workbooks import cli
+from tests.workbooks import cli, sheet_frame
 from xlhealth import excel
-from xlhealth.refresh import check
-
-
-class FakeRange:
-    def __init__(self, sheet: "FakeSheet"):
-        self.sheet = sheet
-        self.row = 1
-        self.column = 1
-
-    def options(self, **_: object) -> "FakeRange":
-        return self
-
-    @property
-    def value(self):
-        return [list(r) for r in self.sheet.grid] or None
-
-    @value.setter
-    def value(self, rows):
-        self.sheet.grid = [list(r) for r in rows]
-        self.sheet.writes += 1
-
-    def clear_contents(self) -> None:
-        self.sheet.grid = []
+from xlhealth.outputs import OUTPUT_SHEETS
 
 
 class FakeSheet:
-    def __init__(self, name: str, grid: list[list]):
-        self.name = name
-        self.grid = grid
-        self.writes = 0
+    def __init__(self, book: "FakeBook", name: str, grid: list[list]):
+        self.book, self.name, self.grid = book, name, grid
 
-    @property
-    def used_range(self) -> FakeRange:
-        return FakeRange(self)
+    def copy(self, after: "FakeSheet") -> None:
+        target = after.book
+        target.sheets.items.insert(
+            target.sheets.items.index(after) + 1,
+            FakeSheet(target, self.name, [list(r) for r in self.grid]),
+        )
+        target.copied.append(self.name)
 
-    def range(self, address: str) -> FakeRange:
-        assert address == "A1"
-        return FakeRange(self)
+    def delete(self) -> None:
+        assert not self.book.app.display_alerts, "delete would ask the user"
+        self.book.sheets.items.remove(self)
 
 
 class FakeSheets:
-    def __init__(self, sheets: list[FakeSheet]):
-        self.items = sheets
+    def __init__(self, items: list[FakeSheet]):
+        self.items = items
 
     def __iter__(self):
         return iter(self.items)
@@ -68,76 +51,96 @@ class FakeSheets:
             return self.items[key]
         return next(s for s in self.items if s.name == key)
 
-    def add(self, name: str, after=None) -> FakeSheet:
-        sheet = FakeSheet(name, [])
-        self.items.append(sheet)
-        return sheet
+
+class FakeBooks:
+    def __init__(self, app: "FakeApp"):
+        self.app = app
+
+    def open(self, path: str) -> "FakeBook":
+        book = FakeBook(Path(path), self.app)
+        self.app.opened.append(book)
+        return book
 
 
 class FakeApp:
     def __init__(self):
         self.alerts: list[str] = []
+        self.display_alerts = True
+        self.books = FakeBooks(self)
+        self.opened: list[FakeBook] = []
 
     def alert(self, text: str, title: str = "") -> None:
         self.alerts.append(text)
 
 
 class FakeBook:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, app: FakeApp | None = None):
+        self.fullname = str(path)
+        self.app = app or FakeApp()
+        self.saved = 0
+        self.closed = False
+        self.copied: list[str] = []
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         self.sheets = FakeSheets(
             [
-                FakeSheet(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-                for name in book.sheet_names
+                FakeSheet(self, n, book.get_sheet_by_name(n).to_python(skip_empty_area=False))
+                for n in book.sheet_names
             ]
         )
-        self.app = FakeApp()
+
+    def save(self) -> None:
+        self.saved += 1
+
+    def close(self) -> None:
+        self.closed = True
 
 
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("live") / "demo.xlsx"
+@pytest.fixture
+def demo_path(tmp_path) -> Path:
+    path = tmp_path / "demo.xlsx"
     assert cli("demo", "--customers", "50", "-o", str(path))[0] == 0
     return path
 
 
-def test_live_refresh_gives_the_numbers_of_the_headless_refresh(demo_path):
+def test_live_refresh_shows_exactly_what_the_cli_refresh_writes(demo_path, tmp_path):
+    before = demo_path.read_bytes()
     book = FakeBook(demo_path)
+    order = [s.name for s in book.sheets]
     excel.refresh(book)
-    assert book.app.alerts == []
-    summary = book.sheets["Summary"].grid
-    keys = summary[1]
-    rows = summary[2:]
-    result, _ = check(demo_path, as_of=dt.date.today())
-    assert [r[keys.index("customer_id")] for r in rows] == result.summary["customer_id"].tolist()
-    scores = [r[keys.index("score")] for r in rows]
-    assert scores == [None if s != s else s for s in result.summary["score"]]
-    assert [r[keys.index("tier_label")] for r in rows] == result.summary["tier_label"].tolist()
-    history = book.sheets["History"].grid
-    assert len(history) - 2 == 100  # last month's snapshot kept, today's replaced by this run
-    for name in ("Summary", "Actions", "Segments", "History", "Checks"):
-        assert book.sheets[name].writes == 1
+    assert book.saved == 1 and book.app.alerts[0].startswith("Refreshed 50 customers")
+    assert book.copied == list(OUTPUT_SHEETS)
+    assert [s.name for s in book.sheets] == order  # same sheets, same places
+    assert book.app.display_alerts is True and all(b.closed for b in book.app.opened)
+    assert demo_path.read_bytes() == before  # the open file itself is not rewritten
+    cli_copy = tmp_path / "cli.xlsx"
+    shutil.copy(demo_path, cli_copy)
+    assert cli("refresh", str(cli_copy), "--no-backup")[0] == 0
+    expected = python_calamine.CalamineWorkbook.from_path(str(cli_copy))
+    for name in OUTPUT_SHEETS:
+        grid = expected.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        got = book.sheets[name].grid
+        if name == "Checks":  # the refresh time stamp differs by seconds
+            grid, got = grid[4:], got[4:]
+        assert got == grid, name
+    scores = sheet_frame(cli_copy, "Summary")["score"]
+    assert len(scores) == 50
 
 
-def test_error_cells_are_reported_not_scored(demo_path):
+def test_a_broken_config_alerts_and_changes_nothing(demo_path):
+    wb = openpyxl.load_workbook(demo_path)
+    wb["Tiers"]["B3"] = 95  # tier 4 above tier 5
+    wb.save(demo_path)
     book = FakeBook(demo_path)
-    surveys = book.sheets["Surveys"].grid
-    nps = surveys[0].index("nps")
-    surveys[1][nps] = "#N/A"
-    excel.refresh(book)
-    checks = book.sheets["Checks"].grid
-    assert any(
-        row[0] == "Surveys" and row[1] == "D2" and "Excel error" in row[5] for row in checks[2:]
-    )
-
-
-def test_a_broken_config_alerts_and_writes_nothing(demo_path):
-    book = FakeBook(demo_path)
-    tiers = book.sheets["Tiers"].grid
-    tiers[2][1] = 95  # tier 4 above tier 5
     before = {s.name: [list(r) for r in s.grid] for s in book.sheets}
     excel.refresh(book)
     assert len(book.app.alerts) == 1
     assert book.app.alerts[0].startswith("Refresh stopped — nothing was changed")
     assert "Tiers!B2" in book.app.alerts[0]  # tier 5 (row 2) no longer above tier 4
-    assert {s.name: s.grid for s in book.sheets} == before
+    assert {s.name: s.grid for s in book.sheets} == before and book.copied == []
+
+
+def test_an_unsaved_book_is_asked_to_be_saved(tmp_path, demo_path):
+    book = FakeBook(demo_path)
+    book.fullname = "Book1"
+    excel.refresh(book)
+    assert "Save the workbook once" in book.app.alerts[0] and book.saved == 0

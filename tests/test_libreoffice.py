@@ -58,6 +58,10 @@ def test_libreoffice_loads_the_demo_and_holds_the_same_values(books, lang, tmp_p
     assert openpyxl.load_workbook(theirs, read_only=True).sheetnames == list(SHEET_ORDER)
     for sheet in ("Summary", "Actions", "Segments", "History"):
         compare(sheet_frame(ours, sheet), sheet_frame(theirs, sheet))
+    # Start reads the last refresh from Checks (a formula LibreOffice computes)
+    start = openpyxl.load_workbook(theirs, data_only=True)["Start"]
+    status = next(c.value for c in start["A"] if isinstance(c.value, str) and "60" in c.value)
+    assert ("Last refresh: " if lang == "en" else "前回の更新：") in status
     # Japanese labels survive as text
     if lang == "ja":
         header = next(

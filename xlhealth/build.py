@@ -115,8 +115,8 @@ def _add_button(package: Package, lang: str) -> None:
         '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"'
         ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
         '<xdr:twoCellAnchor editAs="absolute"><xdr:from><xdr:col>0</xdr:col><xdr:colOff>0'
-        "</xdr:colOff><xdr:row>6</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to>"
-        "<xdr:col>0</xdr:col><xdr:colOff>1800000</xdr:colOff><xdr:row>9</xdr:row>"
+        "</xdr:colOff><xdr:row>7</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to>"
+        "<xdr:col>0</xdr:col><xdr:colOff>1800000</xdr:colOff><xdr:row>10</xdr:row>"
         '<xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:sp macro="[0]!Refresh" textlink="">'
         '<xdr:nvSpPr><xdr:cNvPr id="2" name="RefreshButton" descr="Runs the Refresh macro"/>'
         '<xdr:cNvSpPr/></xdr:nvSpPr><xdr:spPr><a:prstGeom prst="roundRect"><a:avLst/>'

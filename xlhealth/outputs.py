@@ -26,7 +26,7 @@ from xlhealth.xlsx.package import (
     Rel,
     rels_xml,
 )
-from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder, column_letter
+from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "Checks")
@@ -358,17 +358,32 @@ class OutputWriter:
             series,
             text("share", self.lang),
         )
-        s = self.r.summary
-        n = len(s)
-        first, last = 3, n + 2  # Summary data rows (label row, key row, then data)
-        small = n <= 5000  # cached points for previewers; Excel reads the cells anyway
-        at = {c.key: column_letter(i) for i, c in enumerate(self.summary_columns())}
+        # The scatter's points sit below the charts on this sheet, so every chart refers
+        # only to its own sheet and the sheet can be copied whole (the in-Excel refresh does).
+        height = max(14, 2 * len(seg) + 6)
+        points = self.r.summary[["customer_id", "customer_name", "score", "cmi"]]
+        b.next_row = chart_row + height + 2
+        pts = b.block(
+            Block(
+                points.reset_index(drop=True),
+                [
+                    self.col("customer_id", width=20),
+                    self.col("customer_name", width=26),
+                    self.col("score", "number", "0.0", 10),
+                    self.col("cmi", "number", "0.00", 10),
+                ],
+                title=text("scatter", self.lang),
+                show_keys=False,
+            )
+        )
+        small = len(points) <= 5000  # cached points for previewers; Excel reads the cells
+        last = max(pts.last_row, pts.first_row)
         sc = charts.scatter(
             text("scatter", self.lang),
-            f"'Summary'!${at['cmi']}${first}:${at['cmi']}${last}",
-            s["cmi"].tolist() if small else [],
-            f"'Summary'!${at['score']}${first}:${at['score']}${last}",
-            s["score"].tolist() if small else [],
+            f"'Segments'!${pts.letters['cmi']}${pts.first_row}:${pts.letters['cmi']}${last}",
+            points["cmi"].tolist() if small else [],
+            f"'Segments'!${pts.letters['score']}${pts.first_row}:${pts.letters['score']}${last}",
+            points["score"].tolist() if small else [],
             label("cmi", self.lang),
             label("score", self.lang),
             label("score", self.lang),
@@ -383,7 +398,6 @@ class OutputWriter:
             Rel("rId1", REL_CHART, f"../charts/{names[1].rsplit('/', 1)[1]}"),
             Rel("rId2", REL_CHART, f"../charts/{names[2].rsplit('/', 1)[1]}"),
         ]
-        height = max(14, 2 * len(seg) + 6)
         parts = {
             names[0]: (
                 charts.drawing(

@@ -274,6 +274,23 @@ START = {
         ),
     ],
 }
+# Start shows the last refresh from Checks (B3 as of, B4 refreshed at, B5 customers, B6
+# problems). INDIRECT keeps the formula valid when refresh replaces the Checks sheet.
+_CHECK = 'INDIRECT("Checks!{}")'
+STATUS = {
+    "en": (
+        f'IF({_CHECK.format("B4")}="","Last refresh: not yet — press Refresh",'
+        f'"Last refresh: "&{_CHECK.format("B4")}&" — scores as of "&TEXT('
+        f'{_CHECK.format("B3")},"yyyy-mm-dd")&", "&{_CHECK.format("B5")}&" customers, "&'
+        f'{_CHECK.format("B6")}&" data problem(s) (see Checks)")'
+    ),
+    "ja": (
+        f'IF({_CHECK.format("B4")}="","前回の更新：未実行（「更新」を押してください）",'
+        f'"前回の更新："&{_CHECK.format("B4")}&"（基準日 "&TEXT({_CHECK.format("B3")},'
+        f'"yyyy-mm-dd")&"、"&{_CHECK.format("B5")}&"社、データの問題 "&'
+        f'{_CHECK.format("B6")}&"件：Checksを参照）")'
+    ),
+}
 PLACEHOLDER = {
     "en": "Press Refresh (or run xlhealth refresh) to fill this sheet.",
     "ja": "「更新」を押す（または xlhealth refresh を実行）とこのシートが作成されます。",
@@ -380,6 +397,7 @@ def new_workbook(
                     b.landscape = False
                     for line, style in START[lang]:
                         b.text_line(line, style or CellStyle(wrap=False))
+                    b.formulas([("A", STATUS[lang])], CellStyle(bold=True, color="1F4E79"))
                     b.widths[0] = 120
                     b.tab_color = "FFC000"
                 elif name in OUTPUT_SHEETS:
