@@ -65,6 +65,7 @@ class FakeBooks:
 class FakeApp:
     def __init__(self):
         self.alerts: list[str] = []
+        self.status_bar: str | bool = False
         self.display_alerts = True
         self.books = FakeBooks(self)
         self.opened: list[FakeBook] = []
@@ -107,7 +108,8 @@ def test_live_refresh_shows_exactly_what_the_cli_refresh_writes(demo_path, tmp_p
     book = FakeBook(demo_path)
     order = [s.name for s in book.sheets]
     excel.refresh(book)
-    assert book.saved == 1 and book.app.alerts[0].startswith("Refreshed 50 customers")
+    assert book.saved == 1 and book.app.alerts == []
+    assert book.app.status_bar.startswith("xlhealth: refreshed 50 customers")
     assert book.copied == list(OUTPUT_SHEETS)
     assert [s.name for s in book.sheets] == order  # same sheets, same places
     assert book.app.display_alerts is True and all(b.closed for b in book.app.opened)

@@ -31,6 +31,10 @@ class LiveBook:
     def alert(self, text: str, title: str = "xlhealth") -> None:
         self.book.app.alert(text, title=title)
 
+    def status(self, text: str) -> None:
+        """A note in Excel's status bar: success needs no click."""
+        self.book.app.status_bar = text
+
     def save(self) -> Path:
         """Save the book and return its path (a never-saved book cannot be refreshed)."""
         path = Path(self.book.fullname)
