@@ -89,8 +89,8 @@ def refresh(book: Any = None) -> None:
             + "\n".join(str(p) for p in error.problems[:15])
         )
         return
-    live.alert(
-        f"Refreshed {len(report.result.summary):,} customers as of "
+    live.status(
+        f"xlhealth: refreshed {len(report.result.summary):,} customers as of "
         f"{report.result.as_of}; {len(report.problems)} data problem(s) on Checks."
     )
 
