@@ -132,6 +132,59 @@ def check_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None) -> None
             sys.exit(1)
 
 
+@main.command(name="export")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the files [default: 'BOOK export' beside BOOK].",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["owner", "segment"]),
+    default=None,
+    help="One file per owner (or segment), each with only its customers.",
+)
+@click.option(
+    "--sheets",
+    default="Summary,Actions,Segments,Checks",
+    show_default=True,
+    help="Sheets to include, comma-separated.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "ja"]),
+    default=None,
+    help="Labels in this language [default: the workbook's].",
+)
+@click.option("--no-all", is_flag=True, help="With --by: no file with all customers.")
+@click.option("--drafts", is_flag=True, help="Also write an unsent e-mail draft (.eml) per file.")
+@click.pass_context
+def export_cmd(
+    ctx: click.Context,
+    book: Path,
+    out_dir: Path | None,
+    by: str | None,
+    sheets: str,
+    lang: str | None,
+    no_all: bool,
+    drafts: bool,
+) -> None:
+    """Write macro-free, value-only .xlsx files (and drafts) to send by e-mail."""
+    from xlhealth.export import export
+
+    with _user_errors(ctx):
+        chosen = tuple(s.strip() for s in sheets.split(",") if s.strip())
+        files = export(book, out_dir, by, chosen, lang, include_all=not no_all, drafts=drafts)
+        for item in files:
+            extra = f" + {item.draft.name}" if item.draft else ""
+            click.echo(f"  {item.path}  ({item.customers:,} customers){extra}")
+        click.echo(f"Wrote {len(files)} file(s). Nothing was sent.")
+
+
 @main.command(name="build-workbook")
 @click.option(
     "-o",

@@ -96,11 +96,21 @@ def refresh(book: Any = None) -> None:
 
 
 def export_for_email(book: Any = None) -> None:
-    """The Export for email button (the export itself arrives with the export feature)."""
+    """The Export for email button: ``xlhealth export --by owner --drafts`` on the saved book."""
     import xlwings as xw
 
-    LiveBook(book if book is not None else xw.Book.caller()).alert(
-        "Export for email is not available in this version yet; use File > Save a Copy."
+    from xlhealth.export import export
+
+    live = LiveBook(book if book is not None else xw.Book.caller())
+    try:
+        saved = live.save()
+        files = export(saved, by="owner", drafts=True)
+    except RefreshError as error:
+        live.alert("Export stopped:\n" + "\n".join(str(p) for p in error.problems[:15]))
+        return
+    live.alert(
+        f"Wrote {len(files)} file(s) with e-mail drafts to:\n{files[0].path.parent}\n"
+        "Nothing was sent."
     )
 
 

@@ -71,6 +71,7 @@ SPECS: dict[str, Spec] = {
     "Alerts": Spec(("trigger",)),
     "Settings": Spec(("key",)),
     "History": Spec(("customer_id",), dates=("as_of",)),
+    "Summary": Spec(("customer_id",)),
 }
 
 
