@@ -146,3 +146,12 @@ def test_an_unsaved_book_is_asked_to_be_saved(tmp_path, demo_path):
     book.fullname = "Book1"
     excel.refresh(book)
     assert "Save the workbook once" in book.app.alerts[0] and book.saved == 0
+
+
+def test_export_button_exports_the_saved_book_by_owner(demo_path):
+    book = FakeBook(demo_path)
+    excel.export_for_email(book)
+    assert book.saved == 1
+    assert book.app.alerts[0].startswith("Wrote ") and "Nothing was sent" in book.app.alerts[0]
+    folder = demo_path.parent / "demo export"
+    assert len(list(folder.glob("*.xlsx"))) == len(list(folder.glob("*.eml"))) > 1
