@@ -185,6 +185,75 @@ def export_cmd(
         click.echo(f"Wrote {len(files)} file(s). Nothing was sent.")
 
 
+@main.group()
+def questionnaire() -> None:
+    """Maturity questionnaires: write one per customer, import the filled ones."""
+
+
+@questionnaire.command(name="new")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--customer", "customers", multiple=True, help="Customer ID (repeatable).")
+@click.option("--all", "every", is_flag=True, help="Every customer on Customers.")
+@click.option("--segment", default=None, help="Every customer of this segment.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder [default: 'questionnaires' beside BOOK].",
+)
+@click.option("--lang", type=click.Choice(["en", "ja"]), default=None)
+@click.pass_context
+def questionnaire_new(
+    ctx: click.Context,
+    book: Path,
+    customers: tuple[str, ...],
+    every: bool,
+    segment: str | None,
+    out_dir: Path | None,
+    lang: str | None,
+) -> None:
+    """Write pre-filled questionnaires from BOOK's MaturityModel."""
+    from xlhealth.questionnaire import new_questionnaires
+
+    with _user_errors(ctx):
+        paths = new_questionnaires(book, out_dir, customers, every, segment, lang)
+        for path in paths:
+            click.echo(f"  {path}")
+        click.echo(f"Wrote {len(paths)} questionnaire(s).")
+
+
+@questionnaire.command(name="import")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def questionnaire_import(ctx: click.Context, book: Path, paths: tuple[Path, ...]) -> None:
+    """Import filled questionnaires (files or folders) into BOOK's Maturity sheet."""
+    from xlhealth.questionnaire import import_questionnaires
+
+    with _user_errors(ctx):
+        report = import_questionnaires(book, paths)
+        for f in report.imported:
+            note = f"; unanswered: {', '.join(f.unanswered)}" if f.unanswered else ""
+            click.echo(
+                f"imported: {f.path.name} — {f.customer_id}, {f.assessed_on}, "
+                f"{len(f.answers)} answers{note}"
+            )
+        for customer, old in report.replaced:
+            click.echo(f"replaced: earlier assessment of {customer}" + (f" ({old})" if old else ""))
+        for _, why in report.skipped:
+            click.echo(f"skipped: {why}")
+        for _, why in report.rejected:
+            click.echo(f"rejected: {why}")
+        click.echo(
+            f"{len(report.imported)} imported, {len(report.replaced)} replaced, "
+            f"{len(report.rejected)} rejected."
+        )
+        if report.rejected:
+            sys.exit(1)
+
+
 @main.command(name="build-workbook")
 @click.option(
     "-o",
