@@ -441,6 +441,15 @@ def read_filled(path: Path, model: Model, known: set[str]) -> Filled:
                 "is not a whole number from 1 to 5; correct it and import again"
             )
         answers[factor] = int(number)
+    if not answers:
+        raise NotFilled(f"{path.name}: no answers yet")
+    ref, when = cell(NAMES["assessed_on"])
+    if isinstance(when, dt.datetime):
+        when = when.date()
+    if not isinstance(when, dt.date):
+        raise Rejected(
+            f"{path.name}!{ref}: the date is missing or not a date; enter it as yyyy-mm-dd"
+        )
     return Filled(
         path, str(customer).strip(), key, when, str(assessor or "").strip(), answers, unanswered
     )
