@@ -7,6 +7,7 @@ implements exactly what :class:`xlhealth.excel.LiveBook` calls: ``book.save``,
 driven by tests/excel/ (marker ``excel``) on Windows/macOS.
 """
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -155,3 +156,25 @@ def test_export_button_exports_the_saved_book_by_owner(demo_path):
     assert book.app.alerts[0].startswith("Wrote ") and "Nothing was sent" in book.app.alerts[0]
     folder = demo_path.parent / "demo export"
     assert len(list(folder.glob("*.xlsx"))) == len(list(folder.glob("*.eml"))) > 1
+
+
+def test_import_button_imports_the_settings_folder_into_maturity(demo_path):
+    from xlhealth.model import default_model
+    from xlhealth.questionnaire import FIRST_FACTOR_ROW, SHEET, write_questionnaire
+
+    folder = demo_path.parent / "questionnaires"  # the default questionnaire_folder
+    path = write_questionnaire(
+        folder / "q.xlsx", default_model(), "en", {"customer_id": "CUST-00007"}
+    )
+    wb = openpyxl.load_workbook(path)
+    wb[SHEET]["B6"] = dt.date(2026, 11, 3)
+    for i in range(12):
+        wb[SHEET].cell(row=FIRST_FACTOR_ROW + i, column=10, value=4)
+    wb.save(path)
+    book = FakeBook(demo_path)
+    excel.import_questionnaires(book)
+    assert book.copied == ["Maturity"] and book.saved == 1
+    assert book.app.alerts[0].startswith("1 imported")
+    grid = book.sheets["Maturity"].grid
+    rows = [r for r in grid[1:] if r[0] == "CUST-00007"]
+    assert len(rows) == 12 and {r[2] for r in rows} == {4}

@@ -224,6 +224,25 @@ def questionnaire_new(
         click.echo(f"Wrote {len(paths)} questionnaire(s).")
 
 
+@questionnaire.command(name="template")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder [default: the templates/ folder].",
+)
+@click.pass_context
+def questionnaire_template(ctx: click.Context, folder: Path | None) -> None:
+    """Regenerate the blank questionnaire templates (English and Japanese)."""
+    from xlhealth.questionnaire import write_templates
+
+    with _user_errors(ctx):
+        for path in write_templates(folder):
+            click.echo(f"Wrote {path}")
+
+
 @questionnaire.command(name="import")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))

@@ -115,9 +115,56 @@ def export_for_email(book: Any = None) -> None:
 
 
 def import_questionnaires(book: Any = None) -> None:
-    """The Import questionnaires button (arrives with the questionnaire feature)."""
+    """The Import questionnaires button: import the folder named on Settings into Maturity.
+
+    The folder is the ``questionnaire_folder`` setting (relative to the workbook),
+    else ``questionnaires`` beside it. The import runs on a saved copy and the
+    new Maturity sheet is copied in, like Refresh.
+    """
     import xlwings as xw
 
-    LiveBook(book if book is not None else xw.Book.caller()).alert(
-        "Importing questionnaires is not available in this version yet."
-    )
+    from xlhealth.questionnaire import import_questionnaires as import_files
+
+    live = LiveBook(book if book is not None else xw.Book.caller())
+    try:
+        saved = live.save()
+        folder = questionnaire_folder(saved)
+        if not folder.is_dir():
+            raise RefreshError(
+                f"no folder {folder}; put the filled questionnaires there or set "
+                "questionnaire_folder on the Settings sheet"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / saved.name
+            shutil.copy2(saved, copy)
+            report = import_files(copy, (folder,))
+            if report.imported:
+                live.replace_sheets(copy, ["Maturity"])
+    except RefreshError as error:
+        live.alert(
+            "Import stopped — nothing was changed:\n"
+            + "\n".join(str(p) for p in error.problems[:15])
+        )
+        return
+    lines = [
+        f"{len(report.imported)} imported, {len(report.replaced)} replaced, "
+        f"{len(report.rejected)} rejected, {len(report.skipped)} skipped."
+    ]
+    lines += [why for _, why in report.rejected[:10]]
+    lines.append("Press Refresh to update the scores.")
+    live.alert("\n".join(lines))
+
+
+def questionnaire_folder(saved: Path) -> Path:
+    from xlhealth.xlsx.reader import read_workbook
+
+    book = read_workbook(saved, ("Settings",))
+    folder = "questionnaires"
+    if "Settings" in book.sheets:
+        frame = book.sheets["Settings"].frame
+        keys = frame["key"].astype(str).str.strip().str.casefold()
+        values = frame.loc[keys == "questionnaire_folder", "value"].dropna()
+        if not values.empty and str(values.iloc[0]).strip():
+            folder = str(values.iloc[0]).strip()
+    path = Path(folder)
+    return path if path.is_absolute() else saved.parent / path

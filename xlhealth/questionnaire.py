@@ -189,6 +189,7 @@ def write_questionnaire(
             cell = ws.cell(row=row, column=j, value=value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.border = Border(bottom=THIN)
+        ws.row_dimensions[row].height = 48  # wrapped level texts stay readable in print
         answer = ws.cell(row=row, column=10)
         answer.fill = YELLOW
         answer.protection = Protection(locked=False)
@@ -273,6 +274,18 @@ def write_questionnaire(
 
 
 # ----------------------------------------------------------------------------- new files
+
+
+def write_templates(folder: str | Path | None = None) -> list[Path]:
+    """templates/MaturityQuestionnaire.xlsx (English) and …-ja.xlsx from the default model."""
+    from xlhealth.model import default_model, templates_dir
+
+    base = Path(folder) if folder else templates_dir()
+    model = default_model()
+    return [
+        write_questionnaire(base / "MaturityQuestionnaire.xlsx", model, "en"),
+        write_questionnaire(base / "MaturityQuestionnaire-ja.xlsx", model, "ja"),
+    ]
 
 
 def book_model(book_path: Path) -> tuple[Model, pd.DataFrame, pd.DataFrame | None]:

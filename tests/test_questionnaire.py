@@ -1,0 +1,193 @@
+"""Maturity questionnaires: generate, fill like a manager, import, refresh; LibreOffice formulas."""
+
+import datetime as dt
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from tests.workbooks import cli, libreoffice_roundtrip, part_bytes, sheet_frame
+from xlhealth.maturity import cmi
+from xlhealth.model import default_model
+from xlhealth.questionnaire import FIRST_FACTOR_ROW, SHEET, write_questionnaire, write_templates
+from xlhealth.refresh import check
+from xlhealth.xlsx.package import Package
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+FACTORS = [f.factor for f in default_model().maturity.factors]
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    path = tmp_path / "book.xlsx"
+    assert cli("demo", "--customers", "30", "-o", str(path))[0] == 0
+    return path
+
+
+def fill(path: Path, levels: list, when=dt.date(2026, 11, 2), **cells) -> None:
+    """What a manager does: type the date and a level per factor (and maybe break things)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET]
+    ws["B6"] = when
+    for i, level in enumerate(levels):
+        ws.cell(row=FIRST_FACTOR_ROW + i, column=10, value=level)
+    for ref, value in cells.items():
+        ws[ref] = value
+    wb.save(path)
+
+
+def expected_cmi(levels: list) -> float:
+    import pandas as pd
+
+    rows = pd.DataFrame(
+        {"pos": 0, "factor": FACTORS, "level": levels, "assessed_on": pd.NaT}
+    ).dropna(subset=["level"])
+    return float(cmi(default_model(), rows, 1)["cmi"].iloc[0])
+
+
+def test_generate_fill_import_refresh(book, tmp_path):
+    out = tmp_path / "q"
+    code, text = cli(
+        "questionnaire",
+        "new",
+        str(book),
+        "--customer",
+        "CUST-00001",
+        "--customer",
+        "cust-00002",
+        "--customer",
+        "CUST-00003",
+        "-o",
+        str(out),
+    )
+    assert code == 0 and "Wrote 3" in text, text
+    files = sorted(out.glob("*.xlsx"))
+    good = [4, 3, 5, 2, 3, None, 4, 4, 3, 2, 1, 5]  # one factor unanswered
+    fill(files[0], good)
+    fill(files[1], [3] * 12)
+    fill(files[2], [3] * 11 + [7])  # a level of 7
+    before = part_bytes(book)
+    with Package(book) as p:
+        other_parts = [p.sheet_part(n) for n in ("Customers", "Logins", "Metrics", "Summary")]
+    code, text = cli("questionnaire", "import", str(book), str(out))
+    assert code == 1
+    assert "2 imported" in text and "1 rejected" in text
+    assert "J22: level 7 for tech_integration is not a whole number from 1 to 5" in text
+    assert "unanswered: people_change" in text
+    after = part_bytes(book)
+    for part in other_parts:
+        assert after[part] == before[part]  # only Maturity is written
+    assert book.with_name(book.name + ".bak").exists()
+    answers = sheet_frame(book, "Maturity")
+    mine = answers[answers["customer_id"] == "CUST-00001"]
+    assert len(mine) == 11 and set(mine["assessed_on"].dt.date) == {dt.date(2026, 11, 2)}
+    assert (
+        "CUST-00003" not in set(answers["customer_id"])
+        or not (
+            answers.loc[answers["customer_id"] == "CUST-00003", "assessed_on"].dt.date
+            == dt.date(2026, 11, 2)
+        ).any()
+    )  # nothing from the rejected file
+    result, _ = check(book, as_of=dt.date.today())
+    s = result.summary.set_index("customer_id")
+    assert s.loc["CUST-00001", "cmi"] == pytest.approx(expected_cmi(good))
+    assert s.loc["CUST-00001", "maturity_level"] == int(np.floor(expected_cmi(good) + 0.5))
+    assert s.loc["CUST-00002", "cmi"] == 3.0
+    high = s.loc["CUST-00002", "score"] >= 60
+    assert s.loc["CUST-00002", "quadrant"] == ("Expand & co-create" if high else "Fix health")
+
+
+def test_rejections_are_located_and_latest_assessment_wins(book, tmp_path, shared):
+    model = default_model()
+    out = tmp_path / "q"
+    out.mkdir()
+    base = {"customer_id": "CUST-00004", "customer_name": "x", "assessor": "kim"}
+    newer, older, dup = out / "newer.xlsx", out / "older.xlsx", out / "dup.xlsx"
+    for path in (newer, older, dup):
+        write_questionnaire(path, model, "en", base)
+    fill(newer, [4] * 12, dt.date(2026, 11, 10))
+    fill(older, [1] * 12, dt.date(2026, 1, 10))
+    fill(dup, [2] * 12, dt.date(2026, 11, 10))
+    stranger, version = out / "stranger.xlsx", out / "version.xlsx"
+    write_questionnaire(stranger, model, "en", {**base, "customer_id": "NOPE-1"})
+    fill(stranger, [3] * 12)
+    write_questionnaire(version, model, "en", base)
+    fill(version, [3] * 12, B7="1999.1")
+    other = out / "other.xlsx"
+    openpyxl.Workbook().save(other)
+    damaged = out / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really")
+    shutil.copy(shared / "data" / "messy" / "calamine-pass_protected.xlsx", out / "locked.xlsx")
+    code, text = cli("questionnaire", "import", str(book), str(out))
+    assert code == 1, text
+    assert "stranger.xlsx!B3: unknown customer 'NOPE-1'" in text
+    assert "version.xlsx!B7: model version '1999.1' differs" in text
+    assert "other.xlsx: not an xlhealth maturity questionnaire" in text
+    assert "damaged.xlsx: not a questionnaire or damaged" in text
+    assert "locked.xlsx: password-protected" in text
+    assert "a second file for CUST-00004 dated 2026-11-10" in text
+    assert "older.xlsx: a later assessment of CUST-00004 (2026-11-10) wins" in text
+    answers = sheet_frame(book, "Maturity")
+    mine = answers[answers["customer_id"] == "CUST-00004"]
+    # dup.xlsx comes first (folder order), so newer.xlsx is the rejected second file
+    assert "newer.xlsx: a second file for CUST-00004 dated 2026-11-10 (first: dup.xlsx)" in text
+    assert set(mine["level"]) == {2} and len(mine) == 12
+    # importing the older one again later: the workbook's newer assessment stays
+    code, text = cli("questionnaire", "import", str(book), str(older))
+    assert "already has a later assessment (2026-11-10)" in text
+
+
+def test_template_is_committed_protected_validated_and_printable(tmp_path):
+    fresh = write_templates(tmp_path)
+    for path in fresh:
+        committed = TEMPLATES / path.name
+        assert committed.exists(), f"run: xlhealth questionnaire template ({path.name})"
+        ours, theirs = part_bytes(path), part_bytes(committed)
+        assert {k for k in ours if k != "docProps/core.xml"} == {
+            k for k in theirs if k != "docProps/core.xml"
+        }
+        for name in ours:
+            if name != "docProps/core.xml":
+                assert ours[name] == theirs[name], f"{name}: regenerate the template"
+    wb = openpyxl.load_workbook(TEMPLATES / "MaturityQuestionnaire.xlsx")
+    ws = wb[SHEET]
+    assert ws.protection.sheet and not ws.protection.password
+    answer = ws.cell(row=FIRST_FACTOR_ROW, column=10)
+    assert not answer.protection.locked and not ws["B3"].protection.locked
+    assert ws.cell(row=FIRST_FACTOR_ROW, column=4).protection.locked and ws["B7"].protection.locked
+    rules = [dv for dv in ws.data_validations.dataValidation if dv.type == "whole"]
+    assert rules and rules[0].formula1 == "1" and rules[0].formula2 == "5"
+    assert rules[0].prompt and rules[0].error and rules[0].showErrorMessage
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    ja = openpyxl.load_workbook(TEMPLATES / "MaturityQuestionnaire-ja.xlsx")[SHEET]
+    assert ja["A1"].value == "カスタマー成熟度アンケート"
+    assert ja.cell(row=FIRST_FACTOR_ROW, column=4).value.endswith("？")
+    with zipfile.ZipFile(TEMPLATES / "MaturityQuestionnaire.xlsx") as z:
+        assert "xl/vbaProject.bin" not in z.namelist()
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize(
+    "levels",
+    [
+        [4, 3, 5, 2, 3, None, 4, 4, 3, 2, 1, 5],
+        [1, None, None, None, None, None, None, None, None, None, None, None],
+        [5, 5, 4, 4, 4, 4, 3, 3, 3, 2, 2, 1],
+    ],
+)
+def test_the_sheets_own_cmi_formula_agrees_with_the_core(tmp_path, levels):
+    path = tmp_path / "q.xlsx"
+    shutil.copy(TEMPLATES / "MaturityQuestionnaire.xlsx", path)
+    fill(path, levels)
+    recalculated = libreoffice_roundtrip(path, tmp_path / "lo")
+    wb = openpyxl.load_workbook(recalculated, data_only=True)
+    ws = wb[SHEET]
+    values = {
+        ws.cell(row=r, column=1).value: ws.cell(row=r, column=3).value
+        for r in range(1, ws.max_row + 1)
+    }
+    assert values["Customer Maturity Index (CMI)"] == pytest.approx(expected_cmi(levels))
+    assert values["Maturity level"] == int(np.floor(expected_cmi(levels) + 0.5))
