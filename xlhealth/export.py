@@ -15,7 +15,6 @@ workbook's Summary (inputs changed since the last refresh).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import mimetypes
 import re
 import unicodedata
@@ -25,10 +24,9 @@ from email.policy import SMTP
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 
-from xlhealth import checks, engine
+from xlhealth import checks, engine, template
 from xlhealth.model import CONFIG_SHEETS
 from xlhealth.outputs import OutputWriter, label
 from xlhealth.problems import Problem
@@ -219,23 +217,13 @@ def _subset(
     ), mine
 
 
-def _skeleton(names: list[str]) -> bytes:
-    wb = openpyxl.Workbook()
-    wb.active.title = names[0]
-    for name in names[1:]:
-        wb.create_sheet(name)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
 def _write(
     result: engine.Result, problems: list[Problem], path: Path, sheets: tuple[str, ...], who: str
 ) -> None:
     names = ["Cover", *sheets]
     tmp = path.with_name(f".{path.name}.tmp")
     skeleton = path.with_name(f".{path.name}.skeleton")
-    skeleton.write_bytes(_skeleton(names))
+    skeleton.write_bytes(template.skeleton(names))
     try:
         with Package(skeleton) as package:
             writer = OutputWriter(result, package.styles, package.date1904)

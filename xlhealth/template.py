@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,10 +297,11 @@ PLACEHOLDER = {
 }
 
 
-def _skeleton() -> bytes:
+def skeleton(names: Sequence[str] = SHEET_ORDER) -> bytes:
+    """An empty .xlsx with these sheets in this order (the sheet writer fills them)."""
     wb = openpyxl.Workbook()
-    wb.active.title = SHEET_ORDER[0]
-    for name in SHEET_ORDER[1:]:
+    wb.active.title = names[0]
+    for name in names[1:]:
         wb.create_sheet(name)
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -387,7 +388,7 @@ def new_workbook(
     tables.update(config or {})
     default_model()  # fail early if the shipped defaults were broken
     tmp = path.with_name(f".{path.name}.xlhealth-tmp")
-    tmp.write_bytes(_skeleton())
+    tmp.write_bytes(skeleton())
     out = path.with_name(f".{path.name}.xlhealth-new")
     try:
         with Package(tmp) as package:
