@@ -58,6 +58,8 @@ class FakeBooks:
         self.app = app
 
     def open(self, path: str) -> "FakeBook":
+        open_names = {Path(b.fullname).name for b in self.app.opened + self.app.own}
+        assert Path(path).name not in open_names, "Excel cannot open two books of one name"
         book = FakeBook(Path(path), self.app)
         self.app.opened.append(book)
         return book
@@ -70,6 +72,7 @@ class FakeApp:
         self.display_alerts = True
         self.books = FakeBooks(self)
         self.opened: list[FakeBook] = []
+        self.own: list[FakeBook] = []
 
     def alert(self, text: str, title: str = "") -> None:
         self.alerts.append(text)
@@ -79,6 +82,8 @@ class FakeBook:
     def __init__(self, path: Path, app: FakeApp | None = None):
         self.fullname = str(path)
         self.app = app or FakeApp()
+        if app is None:
+            self.app.own.append(self)
         self.saved = 0
         self.closed = False
         self.copied: list[str] = []

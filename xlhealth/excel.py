@@ -79,7 +79,7 @@ def refresh(book: Any = None) -> None:
     try:
         saved = live.save()
         with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp) / saved.name
+            copy = Path(tmp) / f"xlhealth-{saved.name}"  # Excel cannot open two books of one name
             shutil.copy2(saved, copy)
             report = refresh_file(copy, backup=False)
             live.replace_sheets(copy, OUTPUT_SHEETS)
@@ -135,7 +135,7 @@ def import_questionnaires(book: Any = None) -> None:
                 "questionnaire_folder on the Settings sheet"
             )
         with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp) / saved.name
+            copy = Path(tmp) / f"xlhealth-{saved.name}"  # Excel cannot open two books of one name
             shutil.copy2(saved, copy)
             report = import_files(copy, (folder,))
             if report.imported:
