@@ -147,3 +147,21 @@ def test_libreoffice_opens_an_export_with_the_same_values(exported, tmp_path):
         assert lo["score"].astype(float).tolist() == pytest.approx(
             ours["score"].astype(float).tolist(), nan_ok=True
         )
+
+
+def test_owner_addresses_from_an_owners_sheet(book, tmp_path):
+    path = tmp_path / "owners.xlsx"
+    shutil.copy(book, path)
+    wb = openpyxl.load_workbook(path)
+    wb["Customers"].delete_cols(5)  # drop owner_email: the Owners sheet must supply it
+    owners = wb.create_sheet("Owners")
+    owners.append(["owner", "email"])
+    owners.append(["Maria Lopez", "maria@example.org"])
+    wb.save(path)
+    refresh(path, backup=False)
+    files = export(path, tmp_path / "out", by="owner", drafts=True, include_all=False)
+    maria = next(f for f in files if f.who == "Maria Lopez")
+    msg = email.message_from_bytes(maria.draft.read_bytes(), policy=policy.default)
+    assert msg["To"] == "maria@example.org"
+    other = next(f for f in files if f.who != "Maria Lopez")
+    assert email.message_from_bytes(other.draft.read_bytes(), policy=policy.default)["To"] is None

@@ -134,7 +134,8 @@ def export(
             f"cannot export sheet {unknown[0]!r}; choose from {', '.join(EXPORTABLE)}"
         )
     out = Path(out_dir) if out_dir else book.parent / f"{book.stem} export"
-    workbook = read_workbook(book, (*INPUT_SHEETS, *CONFIG_SHEETS, "History", "Summary"))
+    workbook = read_workbook(book, (*INPUT_SHEETS, *CONFIG_SHEETS, "History", "Summary", "Owners"))
+    owner_emails = _owner_emails(workbook)
     history = workbook.sheets["History"].frame if "History" in workbook.sheets else None
     as_of = last_refresh(history)
     if as_of is None:
@@ -163,7 +164,7 @@ def export(
         _write(part[0], part[1], path, sheets, who)
         item = Exported(who, path, len(part[0].summary))
         if drafts:
-            item.draft = _draft(part[0], path, who, mask is None)
+            item.draft = _draft(part[0], path, who, mask is None, owner_emails)
         written.append(item)
     return written
 
@@ -347,13 +348,34 @@ def _cover(result: engine.Result, package: Package, who: str, sheets: tuple[str,
     return NewSheet(b.xml())
 
 
-def _draft(result: engine.Result, attachment: Path, who: str, everyone: bool) -> Path:
+def _owner_emails(workbook) -> dict[str, str]:
+    """owner -> address from an optional Owners sheet (owner, email or owner_email)."""
+    sheet = workbook.sheets.get("Owners")
+    if sheet is None:
+        return {}
+    frame = sheet.frame
+    column = next((c for c in ("email", "owner_email") if c in frame.columns), None)
+    if column is None:
+        return {}
+    pairs = frame[["owner", column]].dropna()
+    return {str(o).strip(): str(e).strip() for o, e in pairs.itertuples(index=False)}
+
+
+def _draft(
+    result: engine.Result,
+    attachment: Path,
+    who: str,
+    everyone: bool,
+    owner_emails: dict[str, str] | None = None,
+) -> Path:
     """An unsent .eml (X-Unsent: 1 opens as a new message in Outlook and others)."""
     lang = result.model.settings.language
     m = MAIL[lang]
     s = result.summary
     emails = s["owner_email"].dropna().astype(str).str.strip() if "owner_email" in s else []
-    to = "" if everyone or len(emails) == 0 else emails.iloc[0]
+    to = "" if everyone else (emails.iloc[0] if len(emails) else "")
+    if not everyone and not to:
+        to = (owner_emails or {}).get(who, "")
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = m["subject"].format(as_of=result.as_of, who=who)
     if to:

@@ -72,6 +72,7 @@ SPECS: dict[str, Spec] = {
     "Settings": Spec(("key",)),
     "History": Spec(("customer_id",), dates=("as_of",)),
     "Summary": Spec(("customer_id",)),
+    "Owners": Spec(("owner",)),
 }
 
 
