@@ -250,12 +250,6 @@ class Model:
                 return m
         raise KeyError(name)
 
-    def tier_for(self, number: int) -> Tier:
-        for t in self.tiers:
-            if t.tier == number:
-                return t
-        raise KeyError(number)
-
 
 # ----------------------------------------------------------------------------- defaults
 

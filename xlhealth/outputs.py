@@ -226,7 +226,7 @@ class OutputWriter:
         def styles(values: pd.Series) -> np.ndarray:
             tiers = pd.Series(tiers_of(values)).astype("Float64")
             return (
-                tiers.map(lambda t: by_tier.get(int(t), plain), na_action="ignore")
+                tiers.map({float(k): v for k, v in by_tier.items()})
                 .fillna(plain)
                 .to_numpy(dtype=np.int64)
             )

@@ -147,9 +147,6 @@ class Package:
     def read(self, part: str) -> bytes:
         return self.zip.read(part)
 
-    def has_vba(self) -> bool:
-        return any(n.endswith("vbaProject.bin") for n in self.names)
-
     # ------------------------------------------------------------------ staging
 
     def set_sheet(self, name: str, sheet: NewSheet) -> None:
