@@ -10,7 +10,8 @@ import pytest
 
 from xlhealth.model import Model, default_tables, model_from_tables
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+"""Vendored third-party test data (see tests/data/README.md)."""
 AS_OF = dt.date(2026, 11, 20)
 
 
@@ -63,7 +64,6 @@ def customers(ids: list[str], **columns: list) -> pd.DataFrame:
 
 
 @pytest.fixture
-def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"../shared not found at {SHARED}: the tests need the shared data folder")
-    return SHARED
+def data() -> Path:
+    """tests/data: vendored third-party files, with their licences."""
+    return DATA

@@ -1,4 +1,4 @@
-"""Back-test on a real public table: ../shared/data/churn/saas_churn.csv (pysurvival, Apache-2.0).
+"""Back-test on a real public table: tests/data/churn/saas_churn.csv (pysurvival, Apache-2.0).
 
 The score is built from product status, CSAT and engagement columns (never
 ``months_active``, the survival time). The AUC the core reports is checked
@@ -15,9 +15,9 @@ from xlhealth import run
 
 @pytest.fixture(scope="module")
 def churn_result():
-    from tests.conftest import SHARED
+    from tests.conftest import DATA
 
-    path = SHARED / "data" / "churn" / "saas_churn.csv"
+    path = DATA / "churn" / "saas_churn.csv"
     if not path.exists():
         pytest.fail(f"missing {path}")
     data = pd.read_csv(path)

@@ -12,7 +12,14 @@ import pytest
 from tests.workbooks import cli, libreoffice_roundtrip, part_bytes, sheet_frame
 from xlhealth.maturity import cmi
 from xlhealth.model import default_model
-from xlhealth.questionnaire import FIRST_FACTOR_ROW, SHEET, write_questionnaire, write_templates
+from xlhealth.questionnaire import (
+    FIRST_FACTOR_ROW,
+    SHEET,
+    import_questionnaires,
+    saved_date,
+    write_questionnaire,
+    write_templates,
+)
 from xlhealth.refresh import check
 from xlhealth.xlsx.package import Package
 
@@ -37,6 +44,29 @@ def fill(path: Path, levels: list, when=dt.date(2026, 11, 2), **cells) -> None:
     for ref, value in cells.items():
         ws[ref] = value
     wb.save(path)
+
+
+def set_saved(path: Path, modified: str | None) -> None:
+    """Rewrite dcterms:modified in docProps/core.xml (None: drop the element).
+
+    openpyxl stamps ``modified`` with the current time on every save, so the
+    part is rewritten in the zip afterwards, as Excel would have left it.
+    """
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info) for info in z.infolist()}
+    core = next(info for info in parts if info.filename == "docProps/core.xml")
+    text = parts[core].decode()
+    start, end = text.index("<dcterms:modified"), text.index("</dcterms:modified>")
+    element = text[start : end + len("</dcterms:modified>")]
+    new = (
+        ""
+        if modified is None
+        else f'<dcterms:modified xsi:type="dcterms:W3CDTF">{modified}</dcterms:modified>'
+    )
+    parts[core] = text.replace(element, new).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts.items():
+            z.writestr(info, data)
 
 
 def expected_cmi(levels: list) -> float:
@@ -100,7 +130,7 @@ def test_generate_fill_import_refresh(book, tmp_path):
     assert s.loc["CUST-00002", "quadrant"] == ("Expand & co-create" if high else "Fix health")
 
 
-def test_rejections_are_located_and_latest_assessment_wins(book, tmp_path, shared):
+def test_rejections_are_located_and_latest_assessment_wins(book, tmp_path, data):
     model = default_model()
     out = tmp_path / "q"
     out.mkdir()
@@ -120,7 +150,7 @@ def test_rejections_are_located_and_latest_assessment_wins(book, tmp_path, share
     openpyxl.Workbook().save(other)
     damaged = out / "damaged.xlsx"
     damaged.write_bytes(b"PK\x03\x04 not really")
-    shutil.copy(shared / "data" / "messy" / "calamine-pass_protected.xlsx", out / "locked.xlsx")
+    shutil.copy(data / "messy" / "calamine-pass_protected.xlsx", out / "locked.xlsx")
     code, text = cli("questionnaire", "import", str(book), str(out))
     assert code == 1, text
     assert "stranger.xlsx!B3: unknown customer 'NOPE-1'" in text
@@ -191,3 +221,96 @@ def test_the_sheets_own_cmi_formula_agrees_with_the_core(tmp_path, levels):
     }
     assert values["Customer Maturity Index (CMI)"] == pytest.approx(expected_cmi(levels))
     assert values["Maturity level"] == int(np.floor(expected_cmi(levels) + 0.5))
+
+
+def questionnaires(folder: Path, customer: str, *names: str) -> list[Path]:
+    model, base = default_model(), {"customer_id": customer, "customer_name": "Alpha"}
+    paths = [folder / name for name in names]
+    for path in paths:
+        write_questionnaire(path, model, "en", {**base, "assessor": "kim"})
+    return paths
+
+
+def test_blank_date_takes_the_files_last_saved_date(book, tmp_path):
+    out = tmp_path / "q"
+    blank, older = questionnaires(
+        out, "CUST-00005", "Maturity - CUST-00005 - Alpha.xlsx", "older.xlsx"
+    )
+    fill(blank, [4] * 12, when=None)
+    set_saved(blank, "2026-11-20T09:15:00Z")
+    with zipfile.ZipFile(blank) as z:
+        assert b">2026-11-20T09:15:00Z</dcterms:modified>" in z.read("docProps/core.xml")
+    assert openpyxl.load_workbook(blank)[SHEET]["B6"].value is None
+    fill(older, [1] * 12, dt.date(2026, 11, 2))
+    report = import_questionnaires(book, (out,), today=dt.date(2026, 11, 23))
+    assert not report.rejected
+    assert [f.path for f in report.imported] == [blank]
+    assert [why for _, why in report.notes] == [
+        "Maturity - CUST-00005 - Alpha.xlsx: no assessment date in B6; "
+        "used the file's last-saved date 2026-11-20"
+    ]
+    # latest wins with the stand-in date: the dated 2026-11-02 file loses to it
+    assert any(
+        "older.xlsx: a later assessment of CUST-00005 (2026-11-20) wins" in why
+        for _, why in report.skipped
+    )
+    answers = sheet_frame(book, "Maturity")
+    mine = answers[answers["customer_id"] == "CUST-00005"]
+    assert len(mine) == 12 and set(mine["level"]) == {4}
+    assert set(mine["assessed_on"].dt.date) == {dt.date(2026, 11, 20)}
+    code, text = cli("questionnaire", "import", str(book), str(blank))  # the CLI accepts it too
+    assert code == 0 and "rejected: " not in text and "1 imported" in text, text
+    assert "note: " in text and "used the file's last-saved date 2026-11-20" in text, text
+
+
+def test_blank_date_without_a_saved_date_takes_the_import_date(book, tmp_path):
+    out = tmp_path / "q"
+    first, second = questionnaires(out, "CUST-00006", "a.xlsx", "b.xlsx")
+    for path in (first, second):
+        fill(path, [3] * 12, when=None)
+        set_saved(path, None)
+        with zipfile.ZipFile(path) as z:
+            assert b"dcterms:modified" not in z.read("docProps/core.xml")
+    report = import_questionnaires(book, (out,), today=dt.date(2026, 11, 23))
+    assert [why for _, why in report.notes] == [
+        f"{name}: no assessment date in B6; used today's date 2026-11-23 "
+        "(the file has no saved date)"
+        for name in ("a.xlsx", "b.xlsx")
+    ]
+    # two files for one customer on the same stand-in date: the second is still caught
+    assert [why for _, why in report.rejected] == [
+        "b.xlsx: a second file for CUST-00006 dated 2026-11-23 (first: a.xlsx); keep one"
+    ]
+    answers = sheet_frame(book, "Maturity")
+    mine = answers[answers["customer_id"] == "CUST-00006"]
+    assert len(mine) == 12 and set(mine["assessed_on"].dt.date) == {dt.date(2026, 11, 23)}
+
+
+def test_a_date_that_is_not_a_date_is_still_rejected(book, tmp_path):
+    (path,) = questionnaires(tmp_path, "CUST-00007", "q.xlsx")
+    fill(path, [3] * 12, when="next week")
+    code, text = cli("questionnaire", "import", str(book), str(path))
+    assert code == 1, text
+    assert "rejected: q.xlsx!B6: the date 'next week' is not a date; enter it as yyyy-mm-dd" in text
+    assert "0 imported" in text and "1 rejected" in text
+
+
+@pytest.mark.parametrize(
+    ("modified", "expected"),
+    [
+        ("2026-11-20T09:15:00Z", dt.date(2026, 11, 20)),
+        ("2026-11-20T23:30:00-05:00", dt.date(2026, 11, 21)),  # the date in UTC
+        ("2026-11-20T08:00:00+09:00", dt.date(2026, 11, 19)),
+        ("2026-11-20T09:15:00", dt.date(2026, 11, 20)),  # no zone: as written
+        ("2026-11-20", dt.date(2026, 11, 20)),
+        ("2026-11", None),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_saved_date_reads_core_xml_modified(tmp_path, modified, expected):
+    path = tmp_path / "q.xlsx"
+    write_questionnaire(path, default_model())
+    set_saved(path, modified)
+    assert saved_date(path) == expected

@@ -9,10 +9,10 @@ import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.table import Table
 
-from tests.conftest import SHARED
+from tests.conftest import DATA
 from xlhealth.xlsx.reader import ReadError, read_workbook
 
-MESSY = SHARED / "data" / "messy"
+MESSY = DATA / "messy"
 
 
 def book(tmp_path: Path, sheets: dict[str, list[list]], name: str = "in.xlsx", **kw) -> Path:

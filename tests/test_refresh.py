@@ -162,8 +162,8 @@ def test_check_exit_codes_and_located_config_errors(book, tmp_path):
     assert code == 0 and "warning: Surveys!D2, row 2, column nps (11)" in out
 
 
-def test_unreadable_files_give_one_line(tmp_path, shared):
-    protected = shared / "data" / "messy" / "calamine-pass_protected.xlsx"
+def test_unreadable_files_give_one_line(tmp_path, data):
+    protected = data / "messy" / "calamine-pass_protected.xlsx"
     code, out = cli("check", str(protected))
     assert code == 1 and "password-protected" in out and "Traceback" not in out
     copy = tmp_path / "p.xlsx"
@@ -174,7 +174,7 @@ def test_unreadable_files_give_one_line(tmp_path, shared):
     code, out = cli("refresh", str(tmp_path / "missing.xlsx"))
     assert code == 1 and "does not exist" in out
     messy = tmp_path / "deaths.xlsx"
-    shutil.copy(shared / "data" / "messy" / "readxl-deaths.xlsx", messy)
+    shutil.copy(data / "messy" / "readxl-deaths.xlsx", messy)
     messy.chmod(stat.S_IREAD | stat.S_IWRITE)
     code, out = cli("refresh", str(messy))
     assert code == 1 and "Customers sheet is missing" in out

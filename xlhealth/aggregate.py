@@ -36,7 +36,7 @@ def to_days(series: pd.Series) -> np.ndarray:
         series = series.dt.tz_localize(None)
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         series = pd.to_datetime(series, errors="coerce", format="mixed")
-    return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return series.to_numpy().astype("datetime64[D]")  # any unit: no nanosecond overflow
 
 
 def normalised_text(series: pd.Series) -> pd.Series:
@@ -411,13 +411,14 @@ def aggregate(
     )
     for name, why in unavailable.items():
         m = model.metric(name)
+        where, value = _config_cell(m, why)
         problems.append(
             Problem(
                 "Metrics",
                 f"metric {name!r} cannot be computed: {why}; it is skipped for every customer",
                 row=m.row,
-                column="source",
-                value=m.source or None,
+                column=where,
+                value=value,
             )
         )
     return Aggregated(frame, unavailable, problems)
@@ -447,6 +448,19 @@ def _needed_columns(metric: Metric) -> list[str]:
     return cols
 
 
+def _config_cell(metric: Metric, why: str) -> tuple[str, str | None]:
+    """The Metrics cell to fix for an uncomputable metric: the column, filter or source."""
+    if (
+        metric.column
+        and metric.aggregate != "ratio"
+        and repr(normalise_header(metric.column)) in why
+    ):
+        return "column", metric.column
+    if metric.filter is not None and repr(normalise_header(metric.filter.column)) in why:
+        return "filter", str(metric.filter)
+    return "source", metric.source or None
+
+
 def _missing_columns(metric: Metric, src: Source) -> str:
     missing = [c for c in _needed_columns(metric) if not src.has(c)]
     needs_date = metric.window_days is not None or metric.aggregate in (
@@ -454,7 +468,10 @@ def _missing_columns(metric: Metric, src: Source) -> str:
         "active_days",
         "overdue_count",
     )
-    if needs_date and date_column(metric, src) is None:
+    dates = date_column(metric, src) if metric.aggregate != "value" else None
+    if dates is not None and not src.has(dates):
+        missing.append(dates)  # a column the user named (days_since column, date_column)
+    elif needs_date and dates is None:
         missing.append(metric.date_column or SOURCE_DATE_COLUMNS.get(src.name, "date"))
     if missing:
         return f"sheet {src.name} has no column {', '.join(repr(c) for c in missing)}"

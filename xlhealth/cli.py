@@ -263,6 +263,8 @@ def questionnaire_import(ctx: click.Context, book: Path, paths: tuple[Path, ...]
             click.echo(f"replaced: earlier assessment of {customer}" + (f" ({old})" if old else ""))
         for _, why in report.skipped:
             click.echo(f"skipped: {why}")
+        for _, why in report.notes:
+            click.echo(f"note: {why}")
         for _, why in report.rejected:
             click.echo(f"rejected: {why}")
         click.echo(

@@ -150,6 +150,7 @@ def import_questionnaires(book: Any = None) -> None:
         f"{len(report.imported)} imported, {len(report.replaced)} replaced, "
         f"{len(report.rejected)} rejected, {len(report.skipped)} skipped."
     ]
+    lines += [why for _, why in report.notes[:10]]
     lines += [why for _, why in report.rejected[:10]]
     lines.append("Press Refresh to update the scores.")
     live.alert("\n".join(lines))

@@ -8,8 +8,11 @@ level rounded half up), and everything but the header values, answers and
 comments is locked (sheet protection without a password).
 
 Import validates every file before anything is written; a rejected file
-contributes nothing. The book's Maturity sheet — the one input sheet the tool
-ever writes, and only on this command — is replaced atomically (with NAME.bak).
+contributes nothing. A blank assessment date is not a rejection: the file's
+last-saved date stands in for it, else the import date, and the report says
+which (see ``fallback_date``). The book's Maturity sheet — the one input sheet
+the tool ever writes, and only on this command — is replaced atomically (with
+NAME.bak).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from defusedxml import ElementTree as SafeET
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -369,6 +373,7 @@ class Filled:
     assessor: str
     answers: dict[str, int]
     unanswered: list[str]
+    date_note: str | None = None  # set when the date cell was blank: which date stood in
 
 
 @dataclass
@@ -377,6 +382,8 @@ class ImportReport:
     replaced: list[tuple[str, str]] = field(default_factory=list)  # (customer, old date)
     rejected: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    # information, not problems: e.g. which date stood in for a blank assessment date
+    notes: list[tuple[Path, str]] = field(default_factory=list)
     backup: Path | None = None
 
 
@@ -388,8 +395,54 @@ class NotFilled(Exception):
     """A questionnaire with no answer yet: nothing to import, nothing wrong."""
 
 
-def read_filled(path: Path, model: Model, known: set[str]) -> Filled:
-    """Validate one returned questionnaire; raise Rejected with a located reason."""
+CORE_XML = "docProps/core.xml"
+DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
+
+
+def saved_date(path: Path) -> dt.date | None:
+    """The date of ``docProps/core.xml`` ``dcterms:modified`` (Excel writes it on save).
+
+    The value is W3CDTF, e.g. ``2026-11-20T09:15:00Z``. With ``Z`` or an offset
+    the date is the calendar date of that instant in UTC (``…T23:30:00-05:00``
+    gives the next day); without a zone it is the date as written. None when
+    the part or the element is missing, empty or not a full date.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = SafeET.fromstring(z.read(CORE_XML))
+    except (KeyError, OSError, zipfile.BadZipFile, SafeET.ParseError, ValueError):
+        return None
+    element = root.find(DCTERMS_MODIFIED)
+    text = (element.text or "").strip() if element is not None else ""
+    if len(text) < 10:  # W3CDTF also allows "2026" and "2026-11": not a date
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return when.date()
+
+
+def fallback_date(path: Path, ref: str, today: dt.date) -> tuple[dt.date, str]:
+    """The date for a questionnaire whose date cell ``ref`` is blank, and the report line.
+
+    The file's last-saved date (``saved_date``), else ``today`` (the import date).
+    """
+    head = f"{path.name}: no assessment date in {ref}; used"
+    saved = saved_date(path)
+    if saved is not None:
+        return saved, f"{head} the file's last-saved date {saved}"
+    return today, f"{head} today's date {today} (the file has no saved date)"
+
+
+def read_filled(path: Path, model: Model, known: set[str], today: dt.date | None = None) -> Filled:
+    """Validate one returned questionnaire; raise Rejected with a located reason.
+
+    A blank date cell takes ``fallback_date`` (``today`` defaults to the current
+    date); a date cell holding anything else that is not a date is rejected.
+    """
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
@@ -457,14 +510,24 @@ def read_filled(path: Path, model: Model, known: set[str]) -> Filled:
     if not answers:
         raise NotFilled(f"{path.name}: no answers yet")
     ref, when = cell(NAMES["assessed_on"])
+    note = None
+    if when is None or (isinstance(when, str) and not when.strip()):
+        when, note = fallback_date(path, ref, today or dt.date.today())
     if isinstance(when, dt.datetime):
         when = when.date()
     if not isinstance(when, dt.date):
         raise Rejected(
-            f"{path.name}!{ref}: the date is missing or not a date; enter it as yyyy-mm-dd"
+            f"{path.name}!{ref}: the date {when!r} is not a date; enter it as yyyy-mm-dd"
         )
     return Filled(
-        path, str(customer).strip(), key, when, str(assessor or "").strip(), answers, unanswered
+        path,
+        str(customer).strip(),
+        key,
+        when,
+        str(assessor or "").strip(),
+        answers,
+        unanswered,
+        note,
     )
 
 
@@ -478,23 +541,32 @@ def _paths(items: tuple[str | Path, ...]) -> list[Path]:
     return out
 
 
-def import_questionnaires(book: str | Path, paths: tuple[str | Path, ...]) -> ImportReport:
-    """Validate every file, then write the accepted answers into BOOK's Maturity sheet."""
+def import_questionnaires(
+    book: str | Path, paths: tuple[str | Path, ...], today: dt.date | None = None
+) -> ImportReport:
+    """Validate every file, then write the accepted answers into BOOK's Maturity sheet.
+
+    ``today`` is the import date (default: the current date), the last resort for
+    a blank assessment date; ``report.notes`` lists each file whose date stood in.
+    """
     book = Path(book)
     ensure_writable(book)
     model, customers, maturity = book_model(book)
     known = {k for k in customers["customer_id"].map(normalise_one) if k}
+    today = today or dt.date.today()
     report = ImportReport()
     accepted: dict[tuple[str, dt.date], Filled] = {}
     for path in _paths(paths):
         try:
-            filled = read_filled(path, model, known)
+            filled = read_filled(path, model, known, today)
         except Rejected as why:
             report.rejected.append((path, str(why)))
             continue
         except NotFilled as why:
             report.skipped.append((path, str(why)))
             continue
+        if filled.date_note:
+            report.notes.append((path, filled.date_note))
         slot = (filled.key, filled.assessed_on)
         if slot in accepted:
             report.rejected.append(

@@ -20,6 +20,7 @@ from xlhealth.engine import Result, run
 from xlhealth.model import CONFIG_SHEETS, model_from_tables
 from xlhealth.outputs import OutputWriter
 from xlhealth.problems import ConfigError, Problem
+from xlhealth.tables import FIRST_DATE, LAST_DATE
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import INPUT_SHEETS, ReadError, Workbook, read_workbook
 
@@ -79,12 +80,26 @@ def ensure_writable(path: Path) -> None:
 def score_workbook(
     book: Workbook, as_of: dt.date | None = None, progress: Progress = lambda _: None
 ) -> tuple[Result, list[Problem]]:
-    """Model from the config sheets, then the core; raises RefreshError on a broken config."""
+    """Model from the config sheets, then the core; raises RefreshError on a broken config.
+
+    A config sheet the reader could not take (no header row, unreadable) blocks here
+    together with every model mistake, so ``check`` and ``refresh`` stop on the same lines
+    instead of refresh quietly scoring with the defaults.
+    """
     tables = book.tables()
+    blocking = [p for p in book.problems if p.blocking]
+    if as_of is not None and not FIRST_DATE <= as_of <= LAST_DATE:
+        blocking.append(
+            Problem(
+                "", f"--as-of {as_of}: use a date from {FIRST_DATE} to {LAST_DATE}", blocking=True
+            )
+        )
     try:
         model = model_from_tables({k: tables.get(k) for k in CONFIG_SHEETS})
     except ConfigError as error:
-        raise RefreshError([book.locate(p) for p in error.problems]) from error
+        blocking += error.problems
+    if blocking:
+        raise RefreshError([book.locate(p) for p in blocking])
     inputs = {k: tables[k] for k in INPUT_SHEETS if k in tables}
     progress(f"Scoring {len(inputs.get('Customers', [])):,} customers")
     try:

@@ -9,12 +9,23 @@ mistake at once instead of one per refresh.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 
 from xlhealth.problems import Problem, is_blank, show_value
+
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2262, 4, 10)
+"""The dates xlhealth scores with: Excel's calendar starts in 1900 and pandas' timestamps
+(nanoseconds) end in April 2262. A date outside them (9999-12-31 as "no end date", a typo
+read as year 1) is refused where it is read, with its cell, never carried into the core."""
+OUT_OF_RANGE = (
+    f"is outside the dates xlhealth handles ({FIRST_DATE} to {LAST_DATE}); "
+    "enter a real date or leave the cell blank"
+)
 
 ROW_COLUMN = "_row"
 """Optional column holding the sheet row number of each table row.
@@ -120,6 +131,9 @@ class Row:
         parsed = to_date(value)
         if parsed is None:
             self.problem(column, "is not a date; enter a date such as 2026-03-31", value)
+        elif not FIRST_DATE <= parsed <= LAST_DATE:
+            self.problem(column, OUT_OF_RANGE, value)
+            return None
         return parsed
 
 
@@ -152,7 +166,7 @@ def to_date(value: Any) -> dt.date | None:
         return value
     if isinstance(value, str):
         try:
-            stamp = pd.Timestamp(value.strip())
+            stamp = pd.Timestamp(unicodedata.normalize("NFKC", value).strip())
         except (ValueError, TypeError):
             return None
         return None if pd.isna(stamp) else stamp.date()

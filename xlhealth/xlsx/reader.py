@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import python_calamine as calamine
 
 from xlhealth.model import CONFIG_SHEETS
 from xlhealth.problems import Problem
-from xlhealth.tables import ROW_COLUMN, normalise_header
+from xlhealth.tables import FIRST_DATE, LAST_DATE, OUT_OF_RANGE, ROW_COLUMN, normalise_header
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.sheetxml import column_letter
 
@@ -454,32 +455,50 @@ def _numbers(
 
 
 def _dates(sheet: Sheet, column: str, date1904: bool, problems: list[Problem]) -> pd.Series:
-    """Dates from date cells, Excel serial numbers (1900 or 1904 system) and date-like text."""
+    """Dates from date cells, Excel serial numbers (1900 or 1904 system) and date-like text.
+
+    Every kind is parsed at day resolution first and range-checked (``FIRST_DATE`` to
+    ``LAST_DATE``) before it becomes a nanosecond timestamp, so 9999-12-31 or a full-width
+    ``１２`` read as year 1 is a located warning, never an overflow.
+    """
     raw = sheet.frame[column]
-    epoch = pd.Timestamp("1904-01-01") if date1904 else pd.Timestamp("1899-12-30")
+    epoch = np.datetime64("1904-01-01" if date1904 else "1899-12-30", "D")
     kinds = raw.map(type)
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    days = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[s]")
     is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp]).to_numpy()
     if is_date.any():
-        out[is_date] = pd.to_datetime(raw[is_date].to_numpy(), errors="coerce")
+        stamps = pd.to_datetime(raw[is_date].to_numpy(), errors="coerce")
+        days[is_date] = np.asarray(stamps, dtype="datetime64[s]")
     is_number = kinds.isin([float, int]).to_numpy()  # a date typed into a number cell
     if is_number.any():
-        serial = raw[is_number].astype(float)
-        serial = serial.where((serial > 0) & (serial < 2_958_466))
-        out[is_number] = (epoch + pd.to_timedelta(serial, unit="D")).to_numpy()
+        serial = raw[is_number].astype(float).to_numpy()
+        serial = np.where((serial > 0) & (serial < 2_958_466), serial, np.nan)
+        seconds = np.round(serial * 86_400)
+        valid = ~np.isnan(seconds)
+        part = np.full(serial.size, np.datetime64("NaT"), dtype="datetime64[s]")
+        part[valid] = epoch + seconds[valid].astype("int64").astype("timedelta64[s]")
+        days[is_number] = part
     is_text = kinds.isin([str]).to_numpy()
     if is_text.any():
-        out[is_text] = _parse_text_dates(raw[is_text].astype(str).str.strip()).to_numpy()
-    bad = (out.isna() & raw.notna()).to_numpy()
+        text = raw[is_text].map(lambda v: unicodedata.normalize("NFKC", v).strip())
+        days[is_text] = np.asarray(_parse_text_dates(text), dtype="datetime64[s]")
+    parsed = ~np.isnat(days)
+    day_only = days.astype("datetime64[D]")
+    inside = (
+        parsed & (day_only >= np.datetime64(FIRST_DATE)) & (day_only <= np.datetime64(LAST_DATE))
+    )
+    not_a_date = (~parsed & raw.notna()).to_numpy()
     _report(
         sheet,
         column,
-        bad,
+        not_a_date,
         problems,
         "is not a date; enter a date such as 2026-03-31 — "
         "the row is ignored where the date matters",
     )
-    return out
+    _report(sheet, column, parsed & ~inside, problems, f"{OUT_OF_RANGE} — ignored")
+    days[~inside] = np.datetime64("NaT")
+    return pd.Series(days.astype("datetime64[ns]"), index=raw.index)
 
 
 def _parse_text_dates(text: pd.Series) -> pd.Series:
