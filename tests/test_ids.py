@@ -1,6 +1,17 @@
-import pandas as pd
+import string
 
-from xlhealth.ids import email_domains, normalise_domain, normalise_ids, normalise_one
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlhealth.aggregate import Source, prepare_customers
+from xlhealth.ids import (
+    email_domains,
+    normalise_domain,
+    normalise_ids,
+    normalise_one,
+    salesforce_15,
+)
 
 
 def test_trim_nfkc_and_casefold():
@@ -22,3 +33,54 @@ def test_email_domains():
     assert email_domains(s).tolist() == ["example.co.jp", None, None, "example.jp"]
     assert normalise_domain("@Example.com ") == "example.com"
     assert normalise_domain("someone@example.com") == "example.com"
+
+
+def test_salesforce_18_character_ids_match_their_15_character_form():
+    # Salesforce's own documented pair, and one computed by hand from the checksum rule
+    assert salesforce_15("001D000000IRFmaIAH") == "001D000000IRFma"
+    assert salesforce_15("001d000000irfmaiah") == "001d000000irfmaiah"  # checksum no longer fits
+    assert salesforce_15("ABCDEFGHIJKLMNOPQR") == "ABCDEFGHIJKLMNOPQR"  # not an ID
+    assert normalise_one("001D000000IRFmaIAH", fold=False) == "001D000000IRFma"
+    assert normalise_one(" 001D000000IRFmaIAH ") == normalise_one("001D000000IRFma")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=string.ascii_letters + string.digits, min_size=15, max_size=15))
+def test_every_15_character_id_is_recovered_from_its_18_character_form(head):
+    checksum = "".join(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[
+            sum(1 << i for i, c in enumerate(head[k : k + 5]) if c.isupper())
+        ]
+        for k in (0, 5, 10)
+    )
+    assert salesforce_15(head + checksum) == head
+    assert salesforce_15(head + checksum.lower()) == head  # exports sometimes lower-case it
+
+
+def test_case_only_variants_make_matching_case_sensitive():
+    ids = ["001A000001abcDE", "001A000001ABCde", "001A000001xyzQQ"]
+    customers = prepare_customers(pd.DataFrame({"customer_id": ids}))
+    assert customers.case_sensitive and customers.n == 3
+    assert any("differ only by case" in p.message for p in customers.problems)
+    events = pd.DataFrame(
+        {
+            "customer_id": [
+                "001A000001abcDE",
+                "001A000001ABCde",
+                "001A000001ABCde",
+                "001a000001xyzqq",
+            ]
+        }
+    )
+    source = Source("Logins", events, customers, problems := [])
+    assert source.codes.tolist() == [0, 1, 1, -1]  # the folded one is unknown, never merged
+    assert any("unknown customer" in p.message for p in problems)
+
+
+def test_without_case_variants_ids_still_fold():
+    customers = prepare_customers(pd.DataFrame({"customer_id": ["ACME-1", "Beta-2"]}))
+    assert not customers.case_sensitive
+    source = Source(
+        "Logins", pd.DataFrame({"customer_id": ["acme-1", "ＢＥＴＡ-2"]}), customers, []
+    )
+    assert source.codes.tolist() == [0, 1]

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xlhealth.ids import email_domains, normalise_ids, normalise_one, normalised_codes
+from xlhealth.ids import (
+    case_variants,
+    email_domains,
+    normalise_ids,
+    normalise_one,
+    normalised_codes,
+)
 from xlhealth.model import SOURCE_DATE_COLUMNS, Metric, Model, metric_order
 from xlhealth.problems import Problem
 from xlhealth.tables import ROW_COLUMN, normalise_header, sheet_rows
@@ -51,6 +57,12 @@ class Customers:
     frame: pd.DataFrame
     keys: pd.Index
     problems: list[Problem] = field(default_factory=list)
+    case_sensitive: bool = False
+    """IDs are matched with their case when Customers holds IDs that differ only by case."""
+
+    def ids(self, values: pd.Series) -> pd.Series:
+        """Other sheets' IDs normalised the way this book's customer IDs are."""
+        return normalise_ids(values, fold=not self.case_sensitive)
 
     @property
     def n(self) -> int:
@@ -74,7 +86,22 @@ def prepare_customers(df: pd.DataFrame) -> Customers:
         empty = frame.iloc[0:0].copy()
         return Customers(empty, pd.Index([], dtype=object), problems)
     rows = sheet_rows(frame)
-    keys = normalise_ids(frame["customer_id"])
+    exact = normalise_ids(frame["customer_id"], fold=False)
+    variants = case_variants(exact)
+    keys = exact if variants else normalise_ids(exact)
+    for a, b in variants[:5]:
+        problems.append(
+            Problem(
+                "Customers",
+                f"IDs on rows {rows.iloc[a]} and {rows.iloc[b]} differ only by case "
+                f"({frame['customer_id'].iloc[a]!r}, {frame['customer_id'].iloc[b]!r}), so IDs "
+                "are matched case-sensitively in this book (as Salesforce IDs are); check that "
+                "other sheets write them with the same case",
+                row=int(rows.iloc[b]),
+                column="customer_id",
+                value=frame["customer_id"].iloc[b],
+            )
+        )
     blank = keys.isna()
     blank_rows = rows[blank][~_blank_rows(frame[blank.to_numpy()])]
     for row in blank_rows:
@@ -105,7 +132,7 @@ def prepare_customers(df: pd.DataFrame) -> Customers:
     kept["_key"] = keys[keep].to_numpy()
     kept[ROW_COLUMN] = rows[keep].to_numpy()
     kept = kept.reset_index(drop=True)
-    return Customers(kept, pd.Index(kept["_key"], dtype=object), problems)
+    return Customers(kept, pd.Index(kept["_key"], dtype=object), problems, bool(variants))
 
 
 def _blank_rows(frame: pd.DataFrame) -> pd.Series:
@@ -141,7 +168,7 @@ class Source:
         if self.name == "Customers" and "_key" in f.columns:
             return np.arange(len(f), dtype=np.int64)
         if "customer_id" in f.columns:
-            keys = normalise_ids(f["customer_id"])
+            keys = customers.ids(f["customer_id"])
         if "email" in f.columns and "email_domain" in customers.frame.columns:
             domains = email_domains(f["email"])
             domain_map = _domain_map(customers, self.problems)
@@ -160,10 +187,10 @@ class Source:
             )
             return np.full(len(f), -1, dtype=np.int64)
         codes = customers.keys.get_indexer(keys.to_numpy(dtype=object))
-        self._report_unmatched(keys, codes)
+        self._report_unmatched(keys, codes, customers)
         return codes.astype(np.int64)
 
-    def _report_unmatched(self, keys: pd.Series, codes: np.ndarray) -> None:
+    def _report_unmatched(self, keys: pd.Series, codes: np.ndarray, customers: Customers) -> None:
         """One problem per distinct unknown ID (first row and count), one for blank IDs."""
         unmatched = codes < 0
         if not unmatched.any():
@@ -200,7 +227,7 @@ class Source:
             raw = f[column].to_numpy(dtype=object)[which]
             table = pd.DataFrame(
                 {
-                    "key": normalise_ids(pd.Series(raw)).to_numpy(dtype=object)
+                    "key": customers.ids(pd.Series(raw)).to_numpy(dtype=object)
                     if column == "customer_id"
                     else email_domains(pd.Series(raw)).to_numpy(dtype=object),
                     "row": self.rows[which],

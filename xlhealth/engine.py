@@ -15,7 +15,6 @@ import pandas as pd
 
 from xlhealth import alerts, checks, maturity, scoring
 from xlhealth.aggregate import Customers, aggregate, prepare_customers, to_days
-from xlhealth.ids import normalise_ids
 from xlhealth.model import GROUPS, Model
 from xlhealth.problems import ConfigError, Problem
 
@@ -205,7 +204,7 @@ def previous_snapshot(
         return empty
     h = pd.DataFrame(
         {
-            "key": normalise_ids(history["customer_id"]).to_numpy(dtype=object),
+            "key": customers.ids(history["customer_id"]).to_numpy(dtype=object),
             "as_of": to_days(history["as_of"])
             if "as_of" in history.columns
             else np.datetime64("NaT"),
