@@ -197,9 +197,9 @@ def test_text_dates_are_parsed_and_bad_ones_located():
 
 
 def test_duplicate_and_blank_customers_are_reported():
-    cust = customers(["A", " a", None, "B"], customer_name=["x", "y", "z", "w"])
+    cust = customers(["A", " Ａ", None, "B"], customer_name=["x", "y", "z", "w"])
     c = prepare_customers(cust)
-    assert list(c.keys) == ["a", "b"]
+    assert list(c.keys) == ["a", "b"]  # width and spaces fold; case-only variants would not
     assert [(p.row, p.column) for p in c.problems] == [(4, "customer_id"), (3, "customer_id")]
 
 

@@ -82,6 +82,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "bad_score": ("Its score", "スコア"),
     "churned": ("Churned", "解約数"),
     "churn_rate": ("Churn rate", "解約率"),
+    "chart_item": ("Chart element", "チャートの要素"),
 }
 TEXT = {
     "checks_title": ("Checks — read before trusting the numbers", "チェック — 数値を使う前に確認"),
@@ -91,6 +92,19 @@ TEXT = {
     "customers": ("Customers scored", "スコア算出顧客数"),
     "problems": ("Data problems", "データの問題"),
     "model": ("Model version", "モデルバージョン"),
+    "change_vs": ("Change compared with", "前回比の比較対象"),
+    "change_first": (
+        "(no earlier snapshot: first refresh)",
+        "（以前のスナップショットなし: 初回）",
+    ),
+    "history_rule": (
+        "History keeps one snapshot per as-of date; a refresh for a date already in History "
+        "replaces that date's snapshot, other dates are never rewritten. Change = score now "
+        "− score in the latest earlier snapshot (blank when there is none).",
+        "履歴は基準日ごとに1つのスナップショットを保存します。履歴にある日付で再更新すると"
+        "その日付のスナップショットだけを置き換え、他の日付は書き換えません。"
+        "前回比 = 現在のスコア − それより前の最新スナップショットのスコア（なければ空欄）。",
+    ),
     "problems_title": (
         "Data problems (sheet, cell, what to do)",
         "データの問題（シート・セル・対処）",
@@ -134,6 +148,29 @@ TEXT = {
     "tier_mix": ("Tier mix by segment", "セグメント別ティア構成"),
     "share": ("Share of customers", "顧客の割合"),
     "scatter": ("Health × maturity", "ヘルス × 成熟度"),
+    "matrix_title": ("Health × maturity: {n} customers", "ヘルス × 成熟度：{n} 社"),
+    "cmi_axis": ("Customer Maturity Index (CMI)", "顧客成熟度指数 (CMI)"),
+    "score_axis": ("Health score", "ヘルススコア"),
+    "off_chart": (
+        "Not on the chart: {n} customer{s} without a maturity assessment (CMI)",
+        "チャート外: 成熟度未評価 {n} 社",
+    ),
+    "off_chart_score": ("; {n} without a health score", "、スコア未算出 {n} 社"),
+    "matrix_cells": (
+        "Health × maturity chart: threshold lines (Settings) and quadrant names (Matrix)",
+        "ヘルス × 成熟度チャート：しきい値の線（Settings）と象限名（Matrix）",
+    ),
+    "line_maturity": ("Line: maturity_high_min = {v:g}", "線: maturity_high_min = {v:g}"),
+    "line_health": ("Line: health_high_min = {v:g}", "線: health_high_min = {v:g}"),
+    "quadrants": ("Quadrants", "象限"),
+    "matrix_points": (
+        "Health × maturity: the {n} customers on the chart, by tier",
+        "ヘルス × 成熟度：チャート上の顧客 {n} 社（ティア順）",
+    ),
+    "off_chart_title": (
+        "Not on the chart: {n} customers without a CMI or a score",
+        "チャート外：CMIまたはスコアのない顧客 {n} 社",
+    ),
     "segments_title": ("Segments — benchmarks by segment", "セグメント — セグメント別ベンチマーク"),
     "summary_note": (
         "One row per customer. Tier colours follow the Tiers sheet; "
@@ -358,35 +395,159 @@ class OutputWriter:
             series,
             text("share", self.lang),
         )
-        # The scatter's points sit below the charts on this sheet, so every chart refers
-        # only to its own sheet and the sheet can be copied whole (the in-Excel refresh does).
-        height = max(14, 2 * len(seg) + 6)
-        points = self.r.summary[["customer_id", "customer_name", "score", "cmi"]]
-        b.next_row = chart_row + height + 2
-        pts = b.block(
+        bar_height = max(14, 2 * len(seg) + 6)
+
+        # Health × maturity drawn as the maturity article's 2×2 matrix, below the tier mix.
+        # Every cell a chart reads is on this sheet (points, lines and corner helpers below
+        # the charts), so the sheet can be copied whole (the in-Excel refresh does).
+        lang = self.lang
+        health_min = float(self.model.settings.health_high_min)
+        maturity_min = float(self.model.settings.maturity_high_min)
+        people = self.r.summary.reset_index(drop=True)
+        score = pd.to_numeric(people["score"], errors="coerce")
+        cmi = pd.to_numeric(people["cmi"], errors="coerce")
+        tier_no = pd.to_numeric(people["tier"], errors="coerce")
+        on_chart = (score.notna() & cmi.notna()).to_numpy()
+        no_cmi, no_score = int(cmi.isna().sum()), int(score.isna().sum())
+
+        # Who is not on the chart, in words beside (just above) it.
+        b.next_row = chart_row + bar_height + 2
+        off = text("off_chart", lang, n=f"{no_cmi:,}", s="" if no_cmi == 1 else "s")
+        if no_score:
+            off += text("off_chart_score", lang, n=f"{no_score:,}")
+        matrix_top = b.text_line(off, CellStyle(bold=True, color="595959"))  # 0-based: next row
+        matrix_height = 26
+        b.next_row = matrix_top + matrix_height + 2
+
+        # Threshold lines (Settings) and the corner helpers carrying the quadrant names.
+        def quadrant(health: str, maturity: str) -> str:
+            cell = self.model.matrix.get((health, maturity))
+            return cell.text("quadrant", lang) if cell else f"{health} × {maturity}"
+
+        x_lo, x_hi, y_lo, y_hi = 1.0, 5.0, 0.0, 100.0
+        corners = [  # (x, y, label side, quadrant, quadrant exists)
+            (1.04, 96.0, "r", quadrant("high", "low"), maturity_min > x_lo and health_min < y_hi),
+            (4.96, 96.0, "l", quadrant("high", "high"), maturity_min < x_hi and health_min < y_hi),
+            (1.04, 4.0, "r", quadrant("low", "low"), maturity_min > x_lo and health_min > y_lo),
+            (4.96, 4.0, "l", quadrant("low", "high"), maturity_min < x_hi and health_min > y_lo),
+        ]
+        corners = [c for c in corners if c[4]]
+        line_m = text("line_maturity", lang, v=maturity_min)
+        line_h = text("line_health", lang, v=health_min)
+        helper = pd.DataFrame(
+            {
+                "cmi": [maturity_min, maturity_min, x_lo, x_hi, *(c[0] for c in corners)],
+                "score": [y_lo, y_hi, health_min, health_min, *(c[1] for c in corners)],
+                "chart_item": [line_m, line_m, line_h, line_h, *(c[3] for c in corners)],
+            }
+        )
+        hl = b.block(
             Block(
-                points.reset_index(drop=True),
+                helper,
                 [
-                    self.col("customer_id", width=20),
-                    self.col("customer_name", width=26),
+                    self.col("cmi", "number", "0.00", 20),
                     self.col("score", "number", "0.0", 10),
-                    self.col("cmi", "number", "0.00", 10),
+                    self.col("chart_item", width=9),
                 ],
-                title=text("scatter", self.lang),
+                title=text("matrix_cells", lang),
                 show_keys=False,
             )
         )
-        small = len(points) <= 5000  # cached points for previewers; Excel reads the cells
-        last = max(pts.last_row, pts.first_row)
-        sc = charts.scatter(
-            text("scatter", self.lang),
-            f"'Segments'!${pts.letters['cmi']}${pts.first_row}:${pts.letters['cmi']}${last}",
-            points["cmi"].tolist() if small else [],
-            f"'Segments'!${pts.letters['score']}${pts.first_row}:${pts.letters['score']}${last}",
-            points["score"].tolist() if small else [],
-            label("cmi", self.lang),
-            label("score", self.lang),
-            label("score", self.lang),
+
+        # The points, grouped by tier (best first) so each tier is one block of rows.
+        plotted = people.loc[on_chart].assign(_tier=tier_no[on_chart], _score=score[on_chart])
+        plotted = plotted.sort_values(["_tier", "_score"], ascending=False, kind="stable")
+        plotted = plotted.reset_index(drop=True)
+        point_columns = [
+            self.col("customer_id", width=20),
+            self.col("customer_name", width=26),
+            self.col("cmi", "number", "0.00", 9),
+            self.col("score", "number", "0.0", 10),
+            self._tier_column("tier", "int", 10, lambda v: v),
+            self.col("tier_label", width=11),
+        ]
+        pts = b.block(
+            Block(
+                plotted.drop(columns=["_tier", "_score"]),
+                point_columns,
+                title=text("matrix_points", lang, n=f"{len(plotted):,}"),
+                show_keys=False,
+            )
+        )
+        off_rows = people.loc[~on_chart].reset_index(drop=True)
+        if len(off_rows):
+            b.block(
+                Block(
+                    off_rows,
+                    point_columns,
+                    title=text("off_chart_title", lang, n=f"{len(off_rows):,}"),
+                    show_keys=False,
+                )
+            )
+
+        def ref(key: str, layout_, first: int, last: int) -> str:
+            col = layout_.letters[key]
+            return f"'Segments'!${col}${first}:${col}${last}"
+
+        small = len(plotted) <= 5000  # cached points for previewers; Excel reads the cells
+        tier_series = []
+        for t in tiers:
+            at = np.flatnonzero(plotted["_tier"].to_numpy(dtype=float) == t.tier)
+            if len(at):
+                first, last = pts.first_row + int(at[0]), pts.first_row + int(at[-1])
+            else:  # no customer of this tier on the chart: a blank cell keeps the legend
+                first = last = pts.last_row + 1
+            rows = plotted.iloc[at] if small else plotted.iloc[:0]
+            letter = layout.letters[f"tier_{t.tier}"]
+            tier_series.append(
+                charts.XY(
+                    name=f"{t.tier} {t.text(lang)}",
+                    name_ref=f"'Segments'!${letter}${layout.header_row - 1}",
+                    x_ref=ref("cmi", pts, first, last),
+                    xs=rows["cmi"].astype(float).tolist(),
+                    y_ref=ref("score", pts, first, last),
+                    ys=rows["_score"].astype(float).tolist(),
+                    color=(t.color or "#999999").lstrip("#").upper(),
+                )
+            )
+        r0 = hl.first_row
+        lines = [
+            charts.XY(
+                line_m,
+                ref("cmi", hl, r0, r0 + 1),
+                helper["cmi"][0:2].tolist(),
+                ref("score", hl, r0, r0 + 1),
+                helper["score"][0:2].tolist(),
+                color="808080",
+            ),
+            charts.XY(
+                line_h,
+                ref("cmi", hl, r0 + 2, r0 + 3),
+                helper["cmi"][2:4].tolist(),
+                ref("score", hl, r0 + 2, r0 + 3),
+                helper["score"][2:4].tolist(),
+                color="808080",
+            ),
+        ]
+        last_corner = max(r0 + 3 + len(corners), r0 + 4)
+        corner_series = charts.XY(
+            text("quadrants", lang),
+            ref("cmi", hl, r0 + 4, last_corner),
+            helper["cmi"][4:].tolist(),
+            ref("score", hl, r0 + 4, last_corner),
+            helper["score"][4:].tolist(),
+        )
+        sc = charts.matrix(
+            text("matrix_title", lang, n=f"{len(plotted):,}"),
+            tier_series,
+            lines,
+            corner_series,
+            [charts.Corner(c[3], c[2]) for c in corners],
+            text("cmi_axis", lang),
+            text("score_axis", lang),
+            lang=lang,
+            x_range=(x_lo, x_hi),
+            y_range=(y_lo, y_hi),
         )
         b.drawing_rid = "rId1"
         names = (
@@ -401,7 +562,10 @@ class OutputWriter:
         parts = {
             names[0]: (
                 charts.drawing(
-                    [(0, chart_row, 9, chart_row + height), (9, chart_row, 16, chart_row + height)]
+                    [
+                        (0, chart_row, 9, chart_row + bar_height),
+                        (0, matrix_top, 9, matrix_top + matrix_height),
+                    ]
                 ),
                 CT_DRAWING,
             ),
@@ -438,6 +602,11 @@ class OutputWriter:
 
     # ------------------------------------------------------------------ Checks
 
+    def _previous_as_of(self) -> object:
+        """The date of the snapshot Change compares with (the latest before as_of)."""
+        dates = pd.to_datetime(self.r.summary["previous_as_of"], errors="coerce").dropna()
+        return dates.max().date() if len(dates) else text("change_first", self.lang)
+
     def checks(self, problems: list[Problem]) -> NewSheet:
         lang = self.lang
         b = self.builder()
@@ -450,8 +619,10 @@ class OutputWriter:
                 (text("customers", lang), len(self.r.summary)),
                 (text("problems", lang), len(problems)),
                 (text("model", lang), self.model.settings.model_version or "-"),
+                (text("change_vs", lang), self._previous_as_of()),
             ]
         )
+        b.text_line(text("history_rule", lang))
         b.next_row += 1
         frame = problems_frame(problems)
         frame["cell"] = [p.cell or "" for p in problems] if problems else []

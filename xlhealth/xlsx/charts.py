@@ -58,8 +58,14 @@ def _axis_title(text: str) -> str:
     )
 
 
-def _wrap(plot: str, title: str, legend: bool = True) -> bytes:
-    legend_xml = '<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>' if legend else ""
+def _wrap(plot: str, title: str, legend: bool | str = True) -> bytes:
+    """The chart part; ``legend`` is True (at the bottom), False, or the c:legend XML."""
+    if isinstance(legend, str):
+        legend_xml = legend
+    else:
+        legend_xml = (
+            '<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>' if legend else ""
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<c:chartSpace xmlns:c="{NS_C}" xmlns:a="{NS_A}" xmlns:r="{NS_R}">'
@@ -115,52 +121,152 @@ def stacked_bar(
     return _wrap(plot, title)
 
 
-def scatter(
-    title: str,
-    x_ref: str,
-    xs: Sequence[float],
-    y_ref: str,
-    ys: Sequence[float],
-    x_title: str,
-    y_title: str,
-    name: str,
-    color: str = "1F4E79",
-    x_range: tuple[float, float] = (1, 5),
-    y_range: tuple[float, float] = (0, 100),
-) -> bytes:
-    """Markers only: one point per customer (x = CMI, y = health score)."""
-    ser = (
-        '<c:ser><c:idx val="0"/><c:order val="0"/>'
-        f"<c:tx><c:v>{escape(name)}</c:v></c:tx>"
-        '<c:spPr><a:ln w="19050"><a:noFill/></a:ln></c:spPr>'
-        f'<c:marker><c:symbol val="circle"/><c:size val="5"/><c:spPr><a:solidFill>'
-        f'<a:srgbClr val="{color}"><a:alpha val="60000"/></a:srgbClr></a:solidFill>'
-        "<a:ln><a:noFill/></a:ln></c:spPr></c:marker>"
-        f"<c:xVal><c:numRef><c:f>{escape(x_ref)}</c:f>{_num_cache(xs)}</c:numRef></c:xVal>"
-        f"<c:yVal><c:numRef><c:f>{escape(y_ref)}</c:f>{_num_cache(ys)}</c:numRef></c:yVal>"
+@dataclass
+class XY:
+    """One scatter series whose x and y values are cells on the chart's own sheet."""
+
+    name: str
+    x_ref: str
+    xs: Sequence[float]
+    y_ref: str
+    ys: Sequence[float]
+    color: str = "7F7F7F"
+    name_ref: str = ""
+
+
+@dataclass
+class Corner:
+    """A static text drawn beside one helper point: ``pos`` is "l" or "r" of the point."""
+
+    text: str
+    pos: str = "r"
+
+
+def _ser_head(i: int, s: XY) -> str:
+    name = (
+        f"<c:tx><c:strRef><c:f>{escape(s.name_ref)}</c:f>{_str_cache([s.name])}</c:strRef></c:tx>"
+        if s.name_ref
+        else f"<c:tx><c:v>{escape(s.name)}</c:v></c:tx>"
+    )
+    return f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>{name}'
+
+
+def _ser_tail(s: XY) -> str:
+    return (
+        f"<c:xVal><c:numRef><c:f>{escape(s.x_ref)}</c:f>{_num_cache(s.xs)}</c:numRef></c:xVal>"
+        f"<c:yVal><c:numRef><c:f>{escape(s.y_ref)}</c:f>{_num_cache(s.ys)}</c:numRef></c:yVal>"
         '<c:smooth val="0"/></c:ser>'
     )
 
-    def axis(ax_id: str, cross: str, pos: str, text: str, lo: float, hi: float) -> str:
+
+_NO_LINE = '<c:spPr><a:ln w="19050"><a:noFill/></a:ln></c:spPr>'
+_SHOW = (
+    '<c:showLegendKey val="0"/><c:showVal val="{val}"/><c:showCatName val="0"/>'
+    '<c:showSerName val="0"/><c:showPercent val="0"/><c:showBubbleSize val="0"/>'
+)
+
+
+def _rich(text: str, lang: str, size: int, color: str, bold: bool = True) -> str:
+    b = ' b="1"' if bold else ""
+    return (
+        f'<c:rich><a:bodyPr wrap="none"/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"{b}/>'
+        f'</a:pPr><a:r><a:rPr lang="{lang}" sz="{size}"{b}><a:solidFill><a:srgbClr '
+        f'val="{color}"/></a:solidFill></a:rPr><a:t>{escape(text)}</a:t></a:r></a:p></c:rich>'
+    )
+
+
+def matrix(
+    title: str,
+    points: Sequence[XY],
+    lines: Sequence[XY],
+    corners: XY,
+    corner_texts: Sequence[Corner],
+    x_title: str,
+    y_title: str,
+    lang: str = "en",
+    x_range: tuple[float, float] = (1, 5),
+    y_range: tuple[float, float] = (0, 100),
+) -> bytes:
+    """The health × maturity 2×2 matrix as a scatter chart.
+
+    Series, in this order (``c:idx`` = ``c:order`` = legend index):
+
+    - ``points``: markers only, one series per tier in the tier's colour;
+    - ``lines``: the thresholds, each two points joined by a grey dashed line, no markers;
+    - ``corners``: invisible helper points near the four corners of the plot area, each
+      carrying a data label (``c:dLbl``) with a static ``c:tx/c:rich`` text: the quadrant
+      name. Static rich text labels are drawn by Excel and LibreOffice alike (LibreOffice
+      ignores the Excel 2013 "value from cells" labels, and text boxes in the drawing
+      part would not follow the plot area when the chart is resized).
+
+    Lines and corner labels are left out of the legend (``c:legendEntry/c:delete``).
+    """
+    xml_lang = "ja-JP" if lang == "ja" else "en-US"
+    sers = []
+    for i, s in enumerate(points):
+        sers.append(
+            _ser_head(i, s)
+            + _NO_LINE
+            + '<c:marker><c:symbol val="circle"/><c:size val="6"/><c:spPr><a:solidFill>'
+            f'<a:srgbClr val="{s.color}"><a:alpha val="85000"/></a:srgbClr></a:solidFill>'
+            '<a:ln w="6350"><a:solidFill><a:srgbClr val="595959"><a:alpha val="70000"/>'
+            "</a:srgbClr></a:solidFill></a:ln></c:spPr></c:marker>" + _ser_tail(s)
+        )
+    hidden = []
+    for s in lines:
+        i = len(sers)
+        hidden.append(i)
+        sers.append(
+            _ser_head(i, s)
+            + f'<c:spPr><a:ln w="19050" cap="flat"><a:solidFill><a:srgbClr val="{s.color}"/>'
+            '</a:solidFill><a:prstDash val="dash"/><a:round/></a:ln></c:spPr>'
+            '<c:marker><c:symbol val="none"/></c:marker>' + _ser_tail(s)
+        )
+    i = len(sers)
+    hidden.append(i)
+    labels = "".join(
+        f'<c:dLbl><c:idx val="{k}"/><c:tx>{_rich(c.text, xml_lang, 1100, "1F4E79")}</c:tx>'
+        "<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"
+        f'<c:dLblPos val="{c.pos}"/>' + _SHOW.format(val=1) + "</c:dLbl>"
+        for k, c in enumerate(corner_texts)
+    )
+    sers.append(
+        _ser_head(i, corners)
+        + _NO_LINE
+        + '<c:marker><c:symbol val="none"/></c:marker>'
+        + f"<c:dLbls>{labels}<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"
+        '<c:dLblPos val="r"/>' + _SHOW.format(val=0) + "</c:dLbls>" + _ser_tail(corners)
+    )
+
+    def axis(ax_id: str, cross: str, pos: str, text: str, lo: float, hi: float, unit: float):
         return (
             f'<c:valAx><c:axId val="{ax_id}"/><c:scaling><c:orientation val="minMax"/>'
             f'<c:max val="{hi:g}"/><c:min val="{lo:g}"/></c:scaling><c:delete val="0"/>'
-            f'<c:axPos val="{pos}"/><c:majorGridlines/>'
+            f'<c:axPos val="{pos}"/><c:majorGridlines><c:spPr><a:ln w="6350"><a:solidFill>'
+            '<a:srgbClr val="E7E6E6"/></a:solidFill></a:ln></c:spPr></c:majorGridlines>'
             + _axis_title(text)
             + '<c:numFmt formatCode="General" sourceLinked="0"/><c:majorTickMark val="out"/>'
             '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
-            f'<c:crossAx val="{cross}"/><c:crosses val="autoZero"/>'
-            '<c:crossBetween val="midCat"/></c:valAx>'
+            '<c:spPr><a:ln w="9525"><a:solidFill><a:srgbClr val="A6A6A6"/></a:solidFill>'
+            f'</a:ln></c:spPr><c:crossAx val="{cross}"/><c:crosses val="autoZero"/>'
+            f'<c:crossBetween val="midCat"/><c:majorUnit val="{unit:g}"/></c:valAx>'
         )
 
     plot = (
         '<c:scatterChart><c:scatterStyle val="lineMarker"/><c:varyColors val="0"/>'
-        + ser
+        + "".join(sers)
         + '<c:axId val="600100"/><c:axId val="600200"/></c:scatterChart>'
-        + axis("600100", "600200", "b", x_title, *x_range)
-        + axis("600200", "600100", "l", y_title, *y_range)
+        + axis("600100", "600200", "b", x_title, *x_range, 1)
+        + axis("600200", "600100", "l", y_title, *y_range, 20)
     )
-    return _wrap(plot, title, legend=False)
+    legend = (
+        '<c:legend><c:legendPos val="b"/>'
+        + "".join(
+            f'<c:legendEntry><c:idx val="{k}"/><c:delete val="1"/></c:legendEntry>' for k in hidden
+        )
+        + '<c:overlay val="0"/></c:legend>'
+    )
+    return _wrap(plot, title, legend=legend)
 
 
 def drawing(anchors: Sequence[tuple[int, int, int, int]]) -> bytes:
