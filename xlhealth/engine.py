@@ -57,6 +57,7 @@ class Result:
     values: pd.DataFrame
     points: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    columns: pd.DataFrame | None = None  # which pasted header fed which field (Checks)
 
 
 def resolve_as_of(model: Model, as_of: dt.date | None) -> dt.date:

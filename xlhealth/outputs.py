@@ -12,6 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from xlhealth.columns import origin_text
 from xlhealth.engine import Result, merge_history
 from xlhealth.model import GROUPS, Model
 from xlhealth.problems import Problem, problems_frame
@@ -83,6 +84,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "churned": ("Churned", "解約数"),
     "churn_rate": ("Churn rate", "解約率"),
     "chart_item": ("Chart element", "チャートの要素"),
+    "field": ("Field", "項目"),
+    "header": ("Header in the sheet", "シートの見出し"),
+    "origin": ("Recognised as", "認識の根拠"),
 }
 TEXT = {
     "checks_title": ("Checks — read before trusting the numbers", "チェック — 数値を使う前に確認"),
@@ -93,6 +97,16 @@ TEXT = {
     "problems": ("Data problems", "データの問題"),
     "model": ("Model version", "モデルバージョン"),
     "change_vs": ("Change compared with", "前回比の比較対象"),
+    "mapping_title": (
+        "Pasted columns: which header fed which field",
+        "貼り付けた列：どの見出しをどの項目として読んだか",
+    ),
+    "mapping_note": (
+        "Fields are found by contract name, then the Columns sheet, then the headers of common "
+        "exports. A wrong guess? Add a row to Columns (sheet, field, header).",
+        "項目は規定の列名、Columnsシート、主要ツールのエクスポート見出しの順に探します。"
+        "違っていれば Columns に行（sheet, field, header）を追加してください。",
+    ),
     "change_first": (
         "(no earlier snapshot: first refresh)",
         "（以前のスナップショットなし: 初回）",
@@ -607,6 +621,31 @@ class OutputWriter:
         dates = pd.to_datetime(self.r.summary["previous_as_of"], errors="coerce").dropna()
         return dates.max().date() if len(dates) else text("change_first", self.lang)
 
+    def _column_mapping(self, b: SheetBuilder) -> None:
+        """Which pasted header fed which field, per input sheet, and what was left unused."""
+        mapping = self.r.columns
+        if mapping is None or mapping.empty:
+            return
+        frame = mapping.copy()
+        frame["origin"] = [
+            origin_text(k, d, self.lang)
+            for k, d in zip(frame["kind"], frame["detail"], strict=True)
+        ]
+        b.block(
+            Block(
+                frame[["sheet", "field", "header", "origin"]].reset_index(drop=True),
+                [
+                    self.col("sheet", width=26),
+                    self.col("field", width=14),
+                    self.col("header", width=22),
+                    self.col("origin", width=40),
+                ],
+                title=text("mapping_title", self.lang),
+                notes=(text("mapping_note", self.lang),),
+                show_keys=False,
+            )
+        )
+
     def checks(self, problems: list[Problem]) -> NewSheet:
         lang = self.lang
         b = self.builder()
@@ -641,6 +680,8 @@ class OutputWriter:
             b.text_line(text("problems_title", lang), SECTION)
             b.text_line(text("no_problems", lang))
             b.next_row += 1
+
+        self._column_mapping(b)
 
         cov = self.r.coverage[self.r.coverage["scored"]].copy()
         cov["flag"] = np.where(cov["flag"], text("low", lang), "OK")

@@ -16,11 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from xlhealth.columns import mapping_rows
 from xlhealth.engine import Result, run
-from xlhealth.model import CONFIG_SHEETS, model_from_tables
+from xlhealth.model import CONFIG_SHEETS, Model, model_from_tables
 from xlhealth.outputs import OutputWriter
 from xlhealth.problems import ConfigError, Problem
-from xlhealth.tables import FIRST_DATE, LAST_DATE
+from xlhealth.tables import FIRST_DATE, LAST_DATE, normalise_header
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import INPUT_SHEETS, ReadError, Workbook, read_workbook
 
@@ -107,7 +110,26 @@ def score_workbook(
     except ConfigError as error:
         raise RefreshError([book.locate(p) for p in error.problems]) from error
     problems = [book.locate(p) for p in book.problems + result.problems]
+    result.columns = column_mapping(book, model)
     return result, problems
+
+
+def column_mapping(book: Workbook, model: Model) -> pd.DataFrame:
+    """Per input sheet: each field and the header it came from, unused columns, non-data rows."""
+    read_by: dict[str, dict[str, list[str]]] = {}
+    for m in model.metrics:
+        used = [m.column if m.aggregate != "ratio" else "", m.date_column]
+        used.append(m.filter.column if m.filter else "")
+        for column in filter(None, used):
+            sheet = read_by.setdefault(m.source.casefold(), {})
+            sheet.setdefault(normalise_header(column), []).append(m.name)
+    rows = []
+    for name in INPUT_SHEETS:
+        sheet = book.sheets.get(name)
+        if sheet is not None:
+            mine = read_by.get(name.casefold(), {})
+            rows += mapping_rows(name, sheet.mapped, sheet.ignored, sheet.skipped, mine)
+    return pd.DataFrame(rows, columns=["sheet", "field", "header", "kind", "detail"])
 
 
 def check(

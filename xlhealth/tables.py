@@ -9,6 +9,7 @@ mistake at once instead of one per refresh.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -42,9 +43,16 @@ def sheet_rows(df: pd.DataFrame) -> pd.Series:
     return pd.Series(range(2, len(df) + 2), index=df.index, dtype="int64")
 
 
+_SPACES = re.compile(r"[\s_]+")
+
+
 def normalise_header(name: object) -> str:
-    """Headers are matched trimmed and case-insensitively (``Min `` is ``min``)."""
-    return str(name).strip().casefold().replace(" ", "_")
+    """A header as it is compared: NFKC, trimmed, case folded, spaces and underscores alike.
+
+    ``Min `` is ``min``, ``Customer  ID`` and ``ｃｕｓｔｏｍｅｒ＿ｉｄ`` are ``customer_id``.
+    """
+    text = unicodedata.normalize("NFKC", str(name)).strip().casefold()
+    return _SPACES.sub("_", text)
 
 
 def with_normal_headers(df: pd.DataFrame) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from xlhealth.xlsx.sheetxml import (
 )
 from xlhealth.xlsx.styles import CellStyle
 
-SHEET_ORDER = ("Start", *OUTPUT_SHEETS, *INPUT_SHEETS, *CONFIG_SHEETS)
+SHEET_ORDER = ("Start", *OUTPUT_SHEETS, *INPUT_SHEETS, *CONFIG_SHEETS, "Columns")
 MAX_ROW = 1_048_576
 
 
@@ -371,6 +371,77 @@ def config_sheet(b: SheetBuilder, name: str, frame: pd.DataFrame) -> None:
     b.tab_color = "7030A0"
 
 
+COLUMNS_HINT = {
+    "en": (
+        "Columns — only when a pasted export's header is not recognised: one row per field, "
+        "e.g. sheet Surveys, field nps, header Q1. Headers of Salesforce, HubSpot, Zendesk, "
+        "Freshdesk, Jira, Mixpanel, Amplitude, Segment, Pendo, Qualtrics, SurveyMonkey, "
+        "Typeform, Delighted and kintone exports are recognised already (Checks shows which "
+        "header fed which field)."
+    ),
+    "ja": (
+        "Columns — 貼り付けたエクスポートの見出しが認識されないときだけ、項目ごとに1行書きます"
+        "（例：sheet Surveys、field nps、header Q1）。Salesforce、HubSpot、Zendesk、Freshdesk、"
+        "Jira、Mixpanel、Amplitude、Segment、Pendo、Qualtrics、SurveyMonkey、Typeform、"
+        "Delighted、kintone の見出しは認識済みです"
+        "（どの見出しがどの項目になったかはChecksに表示）。"
+    ),
+}
+
+
+def columns_sheet(b: SheetBuilder, lang: str) -> None:
+    """The Columns config sheet: a hint row, the header, drop-downs, and the fields to pick."""
+    from xlhealth.columns import FIELDS
+
+    b.text_line(COLUMNS_HINT[lang], CellStyle(wrap=True, valign="top", color="595959"))
+    fields = list(dict.fromkeys(f for names in FIELDS.values() for f in names))
+    reference = pd.DataFrame(
+        {
+            "sheet": [""] * len(fields),
+            "field": [""] * len(fields),
+            "header": [""] * len(fields),
+            "fields": fields,
+        }
+    )
+    columns = [
+        Column("sheet", "sheet", "text", CellStyle(num_fmt="@"), 16),
+        Column("field", "field", "text", CellStyle(num_fmt="@"), 18),
+        Column("header", "header", "text", CellStyle(num_fmt="@"), 40),
+        Column("fields", "fields", "text", CellStyle(color="808080"), 18),
+    ]
+    layout = b.block(Block(reference, columns, show_keys=False))
+    first, last = layout.first_row, layout.last_row
+    pick = layout.letters["fields"]
+    sheets = ",".join(FIELDS)
+    hint = {
+        "en": ("Input sheet", "Field (list on the right; any metric column for Usage)",
+               "The header exactly as your export writes it"),
+        "ja": ("入力シート", "項目（右の一覧から。Usage は任意の指標列名）",
+               "エクスポートに書かれている見出しそのまま"),
+    }[lang]  # fmt: skip
+    for key, formula, prompt in (
+        ("sheet", f'"{sheets}"', hint[0]),
+        ("field", f"${pick}${first}:${pick}${last}", hint[1]),
+        ("header", None, hint[2]),
+    ):
+        letter = layout.letters[key]
+        kind = "list" if formula else "none"
+        error = f"Use one of {sheets}" if key == "sheet" else ""
+        b.validations.append(
+            validation(
+                f"{letter}{first}:{letter}1000",
+                kind,
+                formula,
+                title=key,
+                prompt=prompt,
+                error=error,
+            )
+        )
+    b.freeze = f"A{first}"
+    b.widths[0] = 16
+    b.tab_color = "7030A0"
+
+
 def new_workbook(
     path: str | Path,
     lang: str = "en",
@@ -406,6 +477,8 @@ def new_workbook(
                     b.widths[0] = 80
                 elif name in INPUT_SHEETS:
                     input_sheet(b, name, (inputs or {}).get(name), lang)
+                elif name == "Columns":
+                    columns_sheet(b, lang)
                 else:
                     config_sheet(b, name, tables[name])
                 package.set_sheet(name, NewSheet(b.xml()))

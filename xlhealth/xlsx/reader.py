@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import python_calamine as calamine
 
+from xlhealth.columns import Mapped, Recogniser, builtin_aliases, columns_rows
 from xlhealth.model import CONFIG_SHEETS
 from xlhealth.problems import Problem
 from xlhealth.tables import FIRST_DATE, LAST_DATE, OUT_OF_RANGE, ROW_COLUMN, normalise_header
@@ -74,6 +75,7 @@ SPECS: dict[str, Spec] = {
     "History": Spec(("customer_id",), dates=("as_of",)),
     "Summary": Spec(("customer_id",)),
     "Owners": Spec(("owner",)),
+    "Columns": Spec(("field",)),
 }
 
 
@@ -89,6 +91,9 @@ class Sheet:
     frame: pd.DataFrame
     header_row: int
     letters: dict[str, str]
+    mapped: list[Mapped] = field(default_factory=list)  # field <- header, and why
+    ignored: list[str] = field(default_factory=list)  # headers that feed no field
+    skipped: list[str] = field(default_factory=list)  # extra header rows, footers
 
 
 @dataclass
@@ -140,13 +145,26 @@ def read_workbook(
     sheets: dict[str, Sheet] = {}
     tables = _tables_by_sheet(book)
     with package:
-        for name in wanted:
+
+        def read(name: str, recogniser: Recogniser | None = None) -> None:
             actual = (aliases or {}).get(name) or by_fold.get(name.casefold())
             if actual is None:
-                continue
-            sheet = _read_sheet(book, package, actual, name, tables.get(actual, []), problems)
+                return
+            sheet = _read_sheet(
+                book, package, actual, name, tables.get(actual, []), problems, recogniser
+            )
             if sheet is not None:
                 sheets[name] = sheet
+
+        recogniser = None
+        if any(name in INPUT_SHEETS for name in wanted):
+            read("Columns")  # the user's own column names come first
+            columns = sheets.get("Columns")
+            rows = columns_rows(columns.frame if columns else None, problems)
+            recogniser = Recogniser(builtin_aliases(), rows)
+        for name in wanted:
+            if name not in sheets:
+                read(name, recogniser if name in INPUT_SHEETS else None)
         return Workbook(sheets, problems, package.date1904, list(book.sheet_names))
 
 
@@ -162,7 +180,13 @@ def _tables_by_sheet(book: calamine.CalamineWorkbook) -> dict[str, list]:
 
 
 def _read_sheet(
-    book, package: Package, actual: str, name: str, tables: list, problems: list[Problem]
+    book,
+    package: Package,
+    actual: str,
+    name: str,
+    tables: list,
+    problems: list[Problem],
+    recogniser: Recogniser | None = None,
 ) -> Sheet | None:
     try:
         source = book.get_sheet_by_name(actual)  # parses the sheet: once
@@ -179,7 +203,9 @@ def _read_sheet(
         )
         return None
     errors = _error_cells(package, actual)
-    return sheet_from_grid(name, grid, problems, package.date1904, tables, errors, merged)
+    return sheet_from_grid(
+        name, grid, problems, package.date1904, tables, errors, merged, recogniser
+    )
 
 
 def sheet_from_grid(
@@ -190,13 +216,19 @@ def sheet_from_grid(
     tables: list | None = None,
     errors: list[tuple[str, int, str]] | None = None,
     merged: list | None = None,
+    recogniser: Recogniser | None = None,
 ) -> Sheet | None:
     """A sheet's values (rows from A1, '' for empty cells) as a located, typed table.
 
     Shared by the file reader (calamine) and the live-Excel adapter (xlwings).
     ``errors`` are the sheet's error cells as (column letter, row, '#N/A').
+    With a ``recogniser`` (input sheets), pasted export headers become contract fields.
     """
     spec = SPECS.get(name, Spec(()))
+    if recogniser is not None and name in INPUT_SHEETS:
+        spec = replace(spec, keys=tuple(sorted(recogniser.key_headers(name))))
+    else:
+        recogniser = None
     errors = errors or []
     header_index, first_data, last_data = _locate_table(grid, spec, tables or [])
     if header_index is None:
@@ -229,7 +261,18 @@ def sheet_from_grid(
     columns: list[str] = []
     positions: list[int] = []
     letters: dict[str, str] = {}
+    recognised = None
+    if recogniser is not None:
+        all_letters = [column_letter(j) for j in range(len(header))]
+        recognised = recogniser.recognise(name, header, all_letters, header_index + 1, problems)
     for j, cell in enumerate(header):
+        if recognised is not None:
+            key = recognised.names[j] or ""
+            if key:
+                letters[key] = column_letter(j)
+                columns.append(key)
+                positions.append(j)
+            continue
         key = normalise_header(cell) if cell not in ("", None) else ""
         if not key:
             continue
@@ -248,6 +291,10 @@ def sheet_from_grid(
         letters[key] = column_letter(j)
         columns.append(key)
         positions.append(j)
+    skipped: list[str] = []
+    if recognised is not None:
+        typed = [positions[columns.index(c)] for c in (*spec.numbers, *spec.dates) if c in columns]
+        first_data, last_data = _trim_export(grid, first_data, last_data, typed, skipped)
     body = grid[first_data:last_data]
     del grid
     frame = _columns(body, columns, positions, len(header))
@@ -257,6 +304,8 @@ def sheet_from_grid(
     frame = frame[frame[columns].notna().any(axis=1)] if columns else frame.iloc[0:0]
     frame = frame.reset_index(drop=True)
     sheet = Sheet(name, frame, header_index + 1, letters)
+    if recognised is not None:
+        sheet.mapped, sheet.ignored, sheet.skipped = recognised.mapped, recognised.ignored, skipped
     _mark_errors(errors, sheet, problems)
     _merged(merged or [], sheet, problems)
     _coerce(sheet, spec, date1904, problems)
@@ -333,6 +382,75 @@ def _table_end(grid: list[list], start: int) -> int:
 
 def _has_keys(row: list, spec: Spec) -> bool:
     return bool({normalise_header(c) for c in row if isinstance(c, str)} & set(spec.keys))
+
+
+IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"', re.I)
+FOOTER = re.compile(
+    r"^\s*(grand totals?\b|total\b|confidential information|copyright\b|\(c\)|©|"
+    r"総計|合計|機密情報|generated by|report generated|exported (on|at|by))",
+    re.I,
+)
+
+
+def _trim_export(
+    grid: list[list], start: int, end: int, typed: list[int], skipped: list[str]
+) -> tuple[int, int]:
+    """Rows an export writes around its data that are not data, as (first, end) indices.
+
+    Extra header rows right under the header — Qualtrics writes the question texts and a
+    ``{"ImportId": …}`` row, SurveyMonkey a "Response" row — are text-only rows whose date
+    and number columns (``typed``) hold words, not values; at most three, only while they
+    lead the table. Report footers (Salesforce: a blank row, then ``Grand Totals (N
+    records)``, ``Confidential Information - Do Not Distribute``, the copyright line) are
+    the short rows after the last blank row whose first cell reads like one. Both are
+    listed on Checks, so a row taken for a header is never lost silently.
+    """
+    i = start
+    while i < min(end, start + 3) and _extra_header(grid[i], typed):
+        skipped.append(f"row {i + 1}: extra header row ({_first_text(grid[i])[:40]})")
+        i += 1
+    j = end
+    while j > i and _blank(grid[j - 1]):
+        j -= 1
+    k = j
+    while k > i and _footer(grid[k - 1]):
+        k -= 1
+    if k < j and k > i and _blank(grid[k - 1]):
+        for r in range(k, j):
+            skipped.append(f"row {r + 1}: report footer ({_first_text(grid[r])[:40]})")
+        j = k
+    return i, j
+
+
+def _blank(row: list) -> bool:
+    return all(v in ("", None) for v in row)
+
+
+def _first_text(row: list) -> str:
+    return next((str(v) for v in row if v not in ("", None)), "")
+
+
+def _footer(row: list) -> bool:
+    cells = [v for v in row if v not in ("", None)]
+    return 0 < len(cells) <= 2 and bool(FOOTER.match(str(cells[0])))
+
+
+def _extra_header(row: list, typed: list[int]) -> bool:
+    cells = [v for v in row if v not in ("", None)]
+    if not cells or not all(isinstance(v, str) for v in cells):
+        return False
+    if any(IMPORT_ID.match(v) for v in cells):
+        return True
+    values = [row[j] for j in typed if j < len(row) and row[j] not in ("", None)]
+    return bool(values) and not any(_looks_typed(v) for v in values)
+
+
+_TYPED = re.compile(r"^[\s\d０-９.,:/\-+年月日時分秒TZ()（）%¥$]+$")
+
+
+def _looks_typed(text: str) -> bool:
+    """Text that reads as a number or a date (a data row), not as a header or a question."""
+    return bool(_TYPED.match(text)) and any(c.isdigit() for c in text)
 
 
 ERROR_CELL = re.compile(
