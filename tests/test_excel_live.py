@@ -1,15 +1,29 @@
-"""The live-Excel adapter against the smallest honest fake of the xlwings objects it uses.
+"""The live-Excel adapter against a fake of exactly the xlwings calls it makes.
 
-There is no Excel here. The fake keeps each sheet's values as a grid and
-implements exactly what :class:`xlhealth.excel.LiveBook` calls: ``book.save``,
-``book.fullname``, ``app.books.open``, ``sheet.copy(after=…)``, renaming,
-``sheet.delete``, ``app.display_alerts`` and ``app.alert``. Real Excel is
-driven by tests/excel/ (marker ``excel``) on Windows/macOS.
+There is no Excel here. The fake models what the in-place refresh depends on:
+
+* sheet identity: a user formula ``=Summary!E5`` or a defined name holds the sheet
+  *object*, shows ``#REF!`` once that sheet is deleted, and follows renames;
+* a sheet's cells (values as a grid), its formats (a token naming where they came
+  from: styles, conditional formats and validation travel together in Excel) and
+  its charts, whose series formulas are read from the workbook file;
+* ``Sheet.copy`` (charts re-pointed to the copy, as Excel does) and
+  ``sheet.cells.copy(other.cells)`` (charts come along but still name the *source*
+  sheet -- the pessimistic reading, so the adapter must re-point them);
+* the application settings the swap changes, and two open books of one name.
+
+Every call that changes something in Excel counts as a step; ``app.fail_at = n``
+makes step n raise, and ``app.reject`` makes the next calls raise the way Mac
+Excel rejects AppleScript while a cell is being edited. Real Excel is driven by
+tests/excel/ (marker ``excel``) on Windows/macOS.
 """
 
+import copy as copy_module
 import datetime as dt
+import re
 import shutil
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 
 import openpyxl
 import pytest
@@ -18,23 +32,236 @@ import python_calamine
 from tests.workbooks import cli, sheet_frame
 from xlhealth import excel
 from xlhealth.outputs import OUTPUT_SHEETS
+from xlhealth.xlsx.package import Package, parse_rels
+
+
+class FakeComError(Exception):
+    """What pywintypes.com_error is to the adapter: any exception from a call."""
+
+
+class CommandError(Exception):
+    """appscript's error when Mac Excel rejects an AppleEvent (a cell in edit mode)."""
+
+
+# ---------------------------------------------------------------------------- file contents
+
+
+_LOADED: dict[str, dict] = {}
+
+
+def _charts_of(path: Path) -> dict[str, list[list[str]]]:
+    """For each sheet, its charts' series formulas (=SERIES(name,categories,values,order))."""
+    out: dict[str, list[list[str]]] = {}
+    with Package(path) as package, zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        for sheet in package.sheet_names:
+            part = package.sheet_part(sheet)
+            rels_part = str(
+                PurePosixPath(part).parent / "_rels" / (PurePosixPath(part).name + ".rels")
+            )
+            charts = []
+            for rel in parse_rels(z.read(rels_part)) if rels_part in names else []:
+                if not rel.type.endswith("/drawing"):
+                    continue
+                drawing = str(PurePosixPath(part).parent.joinpath(rel.target))
+                drawing = _normalise(drawing)
+                d_rels = str(
+                    PurePosixPath(drawing).parent
+                    / "_rels"
+                    / (PurePosixPath(drawing).name + ".rels")
+                )
+                for chart_rel in parse_rels(z.read(d_rels)) if d_rels in names else []:
+                    if not chart_rel.type.endswith("/chart"):
+                        continue
+                    chart = _normalise(
+                        str(PurePosixPath(drawing).parent.joinpath(chart_rel.target))
+                    )
+                    xml = z.read(chart).decode("utf-8")
+                    series = []
+                    for i, ser in enumerate(re.findall(r"<c:ser>(.*?)</c:ser>", xml, re.S)):
+                        refs = re.findall(r"<c:f>(.*?)</c:f>", ser, re.S)
+                        name = refs[0] if "<c:tx>" in ser and refs else ""
+                        rest = refs[1:] if name else refs
+                        cats, vals = [*rest, "", ""][:2] if len(rest) > 1 else ("", rest[0])
+                        series.append(f"=SERIES({name},{cats},{vals},{i + 1})")
+                    charts.append(series)
+            out[sheet] = charts
+    return out
+
+
+def _normalise(path: str) -> str:
+    parts: list[str] = []
+    for piece in path.split("/"):
+        if piece == "..":
+            parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _load(path: Path) -> dict:
+    key = f"{path}:{path.stat().st_mtime_ns}"
+    if key not in _LOADED:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        charts = _charts_of(path)
+        _LOADED[key] = {
+            n: (
+                book.get_sheet_by_name(n).to_python(skip_empty_area=False),
+                charts.get(n, []),
+            )
+            for n in book.sheet_names
+        }
+    return copy_module.deepcopy(_LOADED[key])
+
+
+# ---------------------------------------------------------------------------- the fake
+
+
+class FakeSeriesApi:
+    """``series.api``: COM's ``.Formula`` (Windows) and appscript's ``.formula`` (Mac)."""
+
+    def __init__(self, series: "FakeSeries"):
+        self._series = series
+        self.formula = self  # appscript style: series.api.formula.get() / .set(v)
+
+    @property
+    def Formula(self) -> str:  # the COM spelling
+        return self._series.formula
+
+    @Formula.setter
+    def Formula(self, value: str) -> None:
+        self._series.chart.sheet.book.app.step("series.Formula")
+        self._series.formula = value
+
+    def get(self) -> str:
+        return self._series.formula
+
+    def set(self, value: str) -> None:
+        self.Formula = value
+
+
+class FakeSeries:
+    def __init__(self, chart: "FakeChart", formula: str):
+        self.chart, self.formula = chart, formula
+
+    @property
+    def api(self) -> FakeSeriesApi:
+        return FakeSeriesApi(self)
+
+
+class FakeChart:
+    def __init__(self, sheet: "FakeSheet", formulas: list[str]):
+        self.sheet = sheet
+        self.series = [FakeSeries(self, f) for f in formulas]
+
+    def delete(self) -> None:
+        self.sheet.book.app.step("chart.delete")
+        self.sheet.charts.remove(self)
+
+    def formulas(self) -> list[str]:
+        return [s.formula for s in self.series]
+
+
+class FakeRange:
+    def __init__(self, sheet: "FakeSheet"):
+        self.sheet = sheet
+
+    def copy(self, destination: "FakeRange") -> None:
+        """Range.Copy(Destination) of a whole sheet's cells: values, formats, charts.
+
+        The charts' series keep naming the source sheet (with its book if another).
+        """
+        src, dst = self.sheet, destination.sheet
+        src.book.app.step("cells.copy")
+        dst.grid = [list(r) for r in src.grid]
+        dst.formats = src.formats
+        qualifier = src.name if src.book is dst.book else f"[{src.book.name}]{src.name}"
+        for chart in src.charts:
+            formulas = [_requalify(f, src.name, qualifier) for f in chart.formulas()]
+            dst.charts.append(FakeChart(dst, formulas))
+
+
+def _requalify(formula: str, sheet: str, qualifier: str) -> str:
+    return re.sub(
+        r"(?:'((?:[^']|'')+)'|([^\s'!,=(]+))!",
+        lambda m: (
+            "'" + qualifier + "'!"
+            if ((m.group(1) or "").replace("''", "'") or m.group(2)) == sheet
+            else m.group(0)
+        ),
+        formula,
+    )
 
 
 class FakeSheet:
-    def __init__(self, book: "FakeBook", name: str, grid: list[list]):
-        self.book, self.name, self.grid = book, name, grid
+    def __init__(self, book: "FakeBook", name: str, grid: list[list], charts: list[list[str]]):
+        self.book, self._name, self.grid = book, name, grid
+        self.formats = f"{book.name}:{name}"
+        self.charts: list[FakeChart] = [FakeChart(self, f) for f in charts]
+        self.formulas: dict[str, FakeFormula] = {}
+        self.deleted = False
 
-    def copy(self, after: "FakeSheet") -> None:
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.book.app.step("sheet.name")
+        self._name = value
+
+    @property
+    def cells(self) -> FakeRange:
+        return FakeRange(self)
+
+    def copy(self, after: "FakeSheet") -> "FakeSheet":
+        """Sheet.Copy: a new sheet whose charts point at the new sheet; returns it."""
+        self.book.app.step("sheet.copy")
         target = after.book
-        target.sheets.items.insert(
-            target.sheets.items.index(after) + 1,
-            FakeSheet(target, self.name, [list(r) for r in self.grid]),
-        )
-        target.copied.append(self.name)
+        name = self.name
+        taken = {s.name for s in target.sheets}
+        n = 2
+        while name in taken:
+            name, n = f"{self.name} ({n})", n + 1
+        new = FakeSheet(target, name, [list(r) for r in self.grid], [])
+        new.formats = self.formats
+        new.charts = [
+            FakeChart(new, [_requalify(f, self.name, name) for f in c.formulas()])
+            for c in self.charts
+        ]
+        target.sheets.items.insert(target.sheets.items.index(after) + 1, new)
+        return new
+
+    def clear(self) -> None:
+        self.book.app.step("sheet.clear")
+        self.grid, self.formats = [], None
 
     def delete(self) -> None:
+        self.book.app.step("sheet.delete")
         assert not self.book.app.display_alerts, "delete would ask the user"
         self.book.sheets.items.remove(self)
+        self.deleted = True
+
+    def value(self, address: str):
+        col, row = re.fullmatch(r"([A-Z]+)(\d+)", address).groups()
+        c = ord(col) - 65
+        r = int(row) - 1
+        return self.grid[r][c] if r < len(self.grid) and c < len(self.grid[r]) else None
+
+
+class FakeFormula:
+    """A user's formula like ``=Summary!E5``: holds the sheet object, as Excel does."""
+
+    def __init__(self, sheet: FakeSheet, address: str):
+        self.sheet, self.address = sheet, address
+
+    @property
+    def text(self) -> str:
+        return "=#REF!" if self.sheet.deleted else f"={self.sheet.name}!{self.address}"
+
+    @property
+    def value(self):
+        return "#REF!" if self.sheet.deleted else self.sheet.value(self.address)
 
 
 class FakeSheets:
@@ -42,7 +269,7 @@ class FakeSheets:
         self.items = items
 
     def __iter__(self):
-        return iter(self.items)
+        return iter(list(self.items))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -58,9 +285,19 @@ class FakeBooks:
         self.app = app
 
     def open(self, path: str) -> "FakeBook":
-        open_names = {Path(b.fullname).name for b in self.app.opened + self.app.own}
+        self.app.step("books.open")
+        open_names = {b.name for b in self.app.open_books()}
         assert Path(path).name not in open_names, "Excel cannot open two books of one name"
+        self.app.opened_with.append(
+            (Path(path), self.app.calculation, self.app.screen_updating, self.app.enable_events)
+        )
         book = FakeBook(Path(path), self.app)
+        self.app.opened.append(book)
+        return book
+
+    def add(self) -> "FakeBook":
+        self.app.step("books.add")
+        book = FakeBook(None, self.app)
         self.app.opened.append(book)
         return book
 
@@ -68,38 +305,102 @@ class FakeBooks:
 class FakeApp:
     def __init__(self):
         self.alerts: list[str] = []
-        self.status_bar: str | bool = False
-        self.display_alerts = True
+        self._settings = {
+            "calculation": "automatic",
+            "screen_updating": True,
+            "display_alerts": True,
+            "enable_events": True,
+            "status_bar": False,
+        }
         self.books = FakeBooks(self)
         self.opened: list[FakeBook] = []
         self.own: list[FakeBook] = []
+        self.opened_with: list[tuple] = []
+        self.steps: list[str] = []
+        self.fail_at: int | None = None
+        self.reject = 0  # the next this-many steps raise CommandError (a cell in edit mode)
+
+    def step(self, label: str) -> None:
+        """One call that changes something in Excel; the injected failures happen here."""
+        if self.reject:
+            self.reject -= 1
+            raise CommandError(f"Excel got an error: {label} was rejected (-1708)")
+        self.steps.append(label)
+        if self.fail_at == len(self.steps):
+            raise FakeComError(f"injected failure at step {len(self.steps)}: {label}")
+
+    def open_books(self) -> list["FakeBook"]:
+        return [b for b in self.own + self.opened if not b.closed]
 
     def alert(self, text: str, title: str = "") -> None:
         self.alerts.append(text)
 
+    def __getattr__(self, key):
+        settings = self.__dict__.get("_settings", {})
+        if key in settings:
+            return settings[key]
+        raise AttributeError(key)
+
+    def __setattr__(self, key, value):
+        if key in self.__dict__.get("_settings", {}):
+            self.step(f"app.{key}")
+            self._settings[key] = value
+        else:
+            super().__setattr__(key, value)
+
 
 class FakeBook:
-    def __init__(self, path: Path, app: FakeApp | None = None):
-        self.fullname = str(path)
+    _untitled = 0
+
+    def __init__(self, path: Path | None, app: FakeApp | None = None):
         self.app = app or FakeApp()
         if app is None:
             self.app.own.append(self)
+        if path is None:
+            FakeBook._untitled += 1
+            self.fullname = self.name = f"Book{FakeBook._untitled}"
+            contents = {"Sheet1": ([], [])}
+        else:
+            self.fullname, self.name = str(path), path.name
+            contents = _load(path)
         self.saved = 0
         self.closed = False
-        self.copied: list[str] = []
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-        self.sheets = FakeSheets(
-            [
-                FakeSheet(self, n, book.get_sheet_by_name(n).to_python(skip_empty_area=False))
-                for n in book.sheet_names
-            ]
-        )
+        self.names: dict[str, tuple[FakeSheet, str]] = {}
+        self.sheets = FakeSheets([FakeSheet(self, n, g, c) for n, (g, c) in contents.items()])
 
     def save(self) -> None:
         self.saved += 1
 
     def close(self) -> None:
+        self.app.step("book.close")
         self.closed = True
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def state(book: FakeBook) -> dict:
+    """Everything a swap may touch, with sheet identity (id) included."""
+    app = book.app
+    return {
+        "sheets": [
+            (id(s), s.name, s.grid, s.formats, [c.formulas() for c in s.charts])
+            for s in book.sheets
+        ],
+        "settings": {k: v for k, v in app._settings.items() if k != "status_bar"},
+        "open": [b.name for b in app.open_books()],
+        "names": {k: (id(s), a, s.deleted) for k, (s, a) in book.names.items()},
+    }
+
+
+def with_dashboard(book: FakeBook) -> FakeFormula:
+    """A manager's own sheet with ``=Summary!E5`` and a defined name on Summary."""
+    summary = book.sheets["Summary"]
+    dashboard = FakeSheet(book, "Dashboard", [[None]], [])
+    book.sheets.items.append(dashboard)
+    formula = dashboard.formulas["A1"] = FakeFormula(summary, "E5")
+    book.names["MyTop"] = (summary, "$A$3:$E$12")
+    return formula
 
 
 @pytest.fixture
@@ -109,16 +410,34 @@ def demo_path(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture
+def refreshed(demo_path, tmp_path) -> Path:
+    """The demo as the CLI refresh leaves it (what the button opens), under the copy's name."""
+    source = tmp_path / "source" / "xlhealth-demo.xlsx"
+    source.parent.mkdir()
+    shutil.copy(demo_path, source)
+    assert cli("refresh", str(source), "--no-backup")[0] == 0
+    return source
+
+
+# ---------------------------------------------------------------------------- refresh
+
+
 def test_live_refresh_shows_exactly_what_the_cli_refresh_writes(demo_path, tmp_path):
     before = demo_path.read_bytes()
     book = FakeBook(demo_path)
-    order = [s.name for s in book.sheets]
+    order = [id(s) for s in book.sheets]
     excel.refresh(book)
     assert book.saved == 1 and book.app.alerts == []
     assert book.app.status_bar.startswith("xlhealth: refreshed 50 customers")
-    assert book.copied == list(OUTPUT_SHEETS)
-    assert [s.name for s in book.sheets] == order  # same sheets, same places
-    assert book.app.display_alerts is True and all(b.closed for b in book.app.opened)
+    assert [id(s) for s in book.sheets] == order  # the same sheet objects, in place
+    app = book.app
+    assert {k: app._settings[k] for k in ("calculation", "screen_updating")} == {
+        "calculation": "automatic",
+        "screen_updating": True,
+    }
+    assert app.display_alerts is True and app.enable_events is True
+    assert all(b.closed for b in app.opened)
     assert demo_path.read_bytes() == before  # the open file itself is not rewritten
     cli_copy = tmp_path / "cli.xlsx"
     shutil.copy(demo_path, cli_copy)
@@ -130,8 +449,176 @@ def test_live_refresh_shows_exactly_what_the_cli_refresh_writes(demo_path, tmp_p
         if name == "Checks":  # the refresh time stamp differs by seconds
             grid, got = grid[4:], got[4:]
         assert got == grid, name
-    scores = sheet_frame(cli_copy, "Summary")["score"]
-    assert len(scores) == 50
+        assert book.sheets[name].formats.startswith("xlhealth-demo.xlsx:")  # from the copy
+    assert len(sheet_frame(cli_copy, "Summary")["score"]) == 50
+
+
+def test_the_refreshed_copy_opens_macro_free_in_manual_calculation(demo_path, tmp_path):
+    xlsm = tmp_path / "Book.xlsm"
+    from xlhealth.build import build_workbook
+
+    build_workbook(xlsm)
+    shutil.copy(demo_path, tmp_path / "unused.xlsx")
+    out = excel.macro_free_copy(xlsm, tmp_path / "copy.xlsx")
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        types = z.read("[Content_Types].xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode() + z.read("_rels/.rels").decode()
+    assert not any(n.startswith(("xl/vbaProject", "customUI/")) for n in names)
+    assert "macroEnabled" not in types and "vbaProject" not in types
+    assert "vbaProject" not in rels and "customUI" not in rels
+    assert openpyxl.load_workbook(out).sheetnames  # a valid .xlsx
+    book = FakeBook(demo_path)
+    excel.refresh(book)
+    ((path, calculation, screen_updating, events),) = book.app.opened_with
+    assert path.suffix == ".xlsx" and path.name != demo_path.name
+    assert (calculation, screen_updating, events) == ("manual", False, False)
+    assert book.app.calculation == "automatic"  # the user's mode is back
+
+
+def test_user_formulas_and_names_on_summary_read_the_new_scores(demo_path, refreshed):
+    book = FakeBook(demo_path)
+    formula = with_dashboard(book)
+    summary = book.sheets["Summary"]
+    summary.grid[4][4] = old = -1.0  # the score before this refresh
+    excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
+    new_grid = python_calamine.CalamineWorkbook.from_path(str(refreshed))
+    expected = new_grid.get_sheet_by_name("Summary").to_python(skip_empty_area=False)[4][4]
+    assert formula.text == "=Summary!E5" and formula.value == expected != old
+    assert book.sheets["Summary"] is summary and not summary.deleted
+    assert book.names["MyTop"][0] is summary
+    assert [s.name for s in book.sheets][-1] == "Dashboard"
+
+
+def test_segments_charts_point_at_the_books_own_sheet(demo_path, refreshed):
+    book = FakeBook(demo_path)
+    excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
+    charts = [c.formulas() for c in book.sheets["Segments"].charts]
+    expected = _charts_of(refreshed)["Segments"]
+    assert charts and len(charts) == len(expected)
+    for got, want in zip(charts, expected, strict=True):
+        assert got == [f.replace("'Segments'!", "'Segments'!") for f in want]
+        assert all("[" not in f for f in got), got  # never the temporary copy
+
+
+def test_a_failure_at_every_step_leaves_the_book_as_it_was(demo_path, refreshed, monkeypatch):
+    monkeypatch.setattr(excel, "RETRY_DELAYS", (0,))
+    probe = FakeBook(demo_path)
+    with_dashboard(probe)
+    excel.swap_in(excel.LiveBook(probe), refreshed, OUTPUT_SHEETS)
+    done = state(probe)
+    total = len(probe.app.steps)
+    assert total > 30
+    undone = 0
+    for fail_at in range(1, total + 1):
+        book = FakeBook(demo_path)
+        formula = with_dashboard(book)
+        before = state(book)
+        old_value = formula.value
+        book.app.fail_at = fail_at
+        label = probe.app.steps[fail_at - 1]
+        try:
+            excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
+        except FakeComError:
+            assert state(book) == before, f"step {fail_at}: {label}"
+            assert formula.value == old_value and formula.text == "=Summary!E5"
+            undone += 1
+        else:  # closing the copies or giving back the settings: retried, and it worked
+            assert label in (
+                "book.close",
+                "app.calculation",
+                "app.screen_updating",
+                "app.display_alerts",
+                "app.enable_events",
+                "app.status_bar",
+            )
+            assert fail_at > total - 8
+            assert _same_content(state(book), done)
+        assert book.app.status_bar is False
+    assert undone >= total - 8
+
+
+def _same_content(a: dict, b: dict) -> dict:
+    """Two states alike but for sheet ids (different fake books)."""
+
+    def strip(s):
+        return [x[1:] for x in s["sheets"]], s["settings"], s["open"]
+
+    return strip(a) == strip(b)
+
+
+def test_a_failure_in_refresh_is_one_message_and_no_change(demo_path, monkeypatch):
+    monkeypatch.setattr(excel, "RETRY_DELAYS", (0,))
+    book = FakeBook(demo_path)
+    before = state(book)
+    book.app.fail_at = 12
+    excel.refresh(book)
+    assert len(book.app.alerts) == 1
+    assert book.app.alerts[0].startswith("Refresh stopped — nothing was changed")
+    assert "unexpected FakeComError: injected failure at step 12" in book.app.alerts[0]
+    assert state(book) == before
+
+
+def test_an_undo_that_fails_too_says_so(demo_path, monkeypatch):
+    monkeypatch.setattr(excel, "RETRY_DELAYS", (0,))
+    book = FakeBook(demo_path)
+    original = excel.LiveBook.overwrite
+    calls = []
+
+    def overwrite(self, target, source):
+        calls.append(target.name)
+        if len(calls) == 2:
+            raise FakeComError("second sheet failed")
+        if len(calls) > 2:
+            raise FakeComError("undo failed")
+        original(self, target, source)
+
+    monkeypatch.setattr(excel.LiveBook, "overwrite", overwrite)
+    excel.refresh(book)
+    (message,) = book.app.alerts
+    assert "could not undo" in message and "WITHOUT saving" in message
+
+
+def test_mac_editing_a_cell_is_rejected_cleanly_and_undone(demo_path, monkeypatch):
+    """Mac RunPython returns at once; a user typing in a cell makes Excel reject calls."""
+    monkeypatch.setattr(excel, "IS_MAC", True)
+    monkeypatch.setattr(excel, "RETRY_DELAYS", (0, 0, 0, 0, 0))
+    monkeypatch.setenv("HOME", str(demo_path.parent))
+    book = FakeBook(demo_path)
+    before = state(book)
+    original = book.app.step
+    seen = []
+
+    def step(label):
+        seen.append(label)
+        if len(seen) == 25:  # the user starts editing: the next 3 calls are rejected
+            book.app.reject = 3
+        original(label)
+
+    book.app.step = step
+    excel.refresh(book)
+    (message,) = book.app.alerts
+    assert message.startswith("Refresh stopped — nothing was changed")
+    assert "was a cell being edited" in message and "CommandError" in message
+    assert state(book) == before
+
+
+def test_mac_reports_success_in_a_message_box_and_copies_inside_the_sandbox(
+    demo_path, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(excel, "IS_MAC", True)
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    book = FakeBook(demo_path)
+    excel.refresh(book)
+    (message,) = book.app.alerts
+    assert message.startswith("xlhealth: refreshed 50 customers")
+    assert book.app.status_bar is False  # xlwings' CleanUp clears it anyway
+    ((path, *_),) = book.app.opened_with
+    sandbox = home / "Library" / "Containers" / "com.microsoft.Excel" / "Data"
+    assert sandbox in path.parents
+    # series formulas go through appscript's series.formula on a Mac
+    assert all("[" not in f for c in book.sheets["Segments"].charts for f in c.formulas())
 
 
 def test_a_broken_config_alerts_and_changes_nothing(demo_path):
@@ -139,12 +626,12 @@ def test_a_broken_config_alerts_and_changes_nothing(demo_path):
     wb["Tiers"]["B3"] = 95  # tier 4 above tier 5
     wb.save(demo_path)
     book = FakeBook(demo_path)
-    before = {s.name: [list(r) for r in s.grid] for s in book.sheets}
+    before = state(book)
     excel.refresh(book)
     assert len(book.app.alerts) == 1
     assert book.app.alerts[0].startswith("Refresh stopped — nothing was changed")
     assert "Tiers!B2" in book.app.alerts[0]  # tier 5 (row 2) no longer above tier 4
-    assert {s.name: s.grid for s in book.sheets} == before and book.copied == []
+    assert state(book) == before and book.app.steps == []
 
 
 def test_an_unsaved_book_is_asked_to_be_saved(tmp_path, demo_path):
@@ -152,6 +639,20 @@ def test_an_unsaved_book_is_asked_to_be_saved(tmp_path, demo_path):
     book.fullname = "Book1"
     excel.refresh(book)
     assert "Save the workbook once" in book.app.alerts[0] and book.saved == 0
+
+
+def test_repoint_series_references():
+    f = "=SERIES('[xlhealth-a.xlsx]Segments'!$B$4,'Segments'!$A$5:$A$9,'[a.xlsm]Other'!$B$5,1)"
+    assert (
+        excel.repoint(f, "Segments", "Segments", "a.xlsm")
+        == "=SERIES('Segments'!$B$4,'Segments'!$A$5:$A$9,'Other'!$B$5,1)"
+    )
+    assert excel.repoint("=SERIES(,Seg!A1,'It''s'!B1,1)", "It's", "Seg", "x") == (
+        "=SERIES(,Seg!A1,'Seg'!B1,1)"
+    )
+
+
+# ---------------------------------------------------------------------------- other buttons
 
 
 def test_export_button_exports_the_saved_book_by_owner(demo_path):
@@ -177,8 +678,9 @@ def test_import_button_imports_the_settings_folder_into_maturity(demo_path):
         wb[SHEET].cell(row=FIRST_FACTOR_ROW + i, column=10, value=4)
     wb.save(path)
     book = FakeBook(demo_path)
+    maturity = book.sheets["Maturity"]
     excel.import_questionnaires(book)
-    assert book.copied == ["Maturity"] and book.saved == 1
+    assert book.saved == 1 and book.sheets["Maturity"] is maturity
     assert book.app.alerts[0].startswith("1 imported")
     grid = book.sheets["Maturity"].grid
     rows = [r for r in grid[1:] if r[0] == "CUST-00007"]

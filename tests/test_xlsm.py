@@ -11,7 +11,7 @@ from oletools.olevba import VBA_Parser
 from pyopenvba import ExcelFile
 
 from tests.workbooks import cli, libreoffice_roundtrip, part_bytes
-from xlhealth import vba
+from xlhealth import build, vba
 from xlhealth.build import NAMED_RANGES, build_workbook
 from xlhealth.udfs import REGISTRY
 
@@ -73,7 +73,155 @@ def test_every_udf_has_its_wrapper(built):
         params = [p.replace("Optional ", "").strip() for p in signature.group(1).split(",")]
         assert params == list(spec.args)
         assert f'"{spec.name}", Array({", ".join(spec.args)})' in udf_source
-        assert f"Attribute {spec.name}.VB_Description" in udf_source
+
+
+def xlwings_generate_vba_wrapper():
+    """xlwings' own generator, taken from the text of xlwings/udfs.py.
+
+    The module imports pythoncom at the top (Windows only), so the one function is
+    compiled on its own; it needs nothing but VBAWriter.
+    """
+    import ast
+
+    import xlwings
+    from xlwings.utils import VBAWriter
+
+    path = Path(xlwings.__file__).with_name("udfs.py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    (node,) = [n for n in tree.body if getattr(n, "name", "") == "generate_vba_wrapper"]
+    namespace = {"VBAWriter": VBAWriter}
+    exec(compile(ast.Module([node], []), str(path), "exec"), namespace)
+    return namespace["generate_vba_wrapper"]
+
+
+def test_udf_module_is_exactly_what_xlwings_import_functions_writes(built):
+    """Line for line the output of xlwings.udfs.generate_vba_wrapper for our UDFs.
+
+    ``@xw.func`` defaults (udfs.py xlfunc): call_in_wizard=True, volatile=False,
+    sub=False; an argument with a default gets "optional".
+    """
+    import io
+    import types
+
+    from xlhealth.udfs import MODULE
+
+    fake = types.SimpleNamespace()
+    for spec in REGISTRY:
+
+        def fn():
+            pass
+
+        fn.__xlfunc__ = {
+            "name": spec.name,
+            "call_in_wizard": True,
+            "volatile": False,
+            "sub": False,
+            "args": [
+                {"name": a, "vba": None, "vararg": False}
+                | ({"optional": None} if a in spec.optional else {})
+                for a in spec.args
+            ],
+        }
+        setattr(fake, spec.name, fn)
+    out = io.StringIO()
+    xlwings_generate_vba_wrapper()(
+        MODULE, fake, out, types.SimpleNamespace(Name="HealthScore.xlsm")
+    )
+
+    def blocks(text: str) -> dict[str, str]:
+        parts = re.split(r"(?m)^(?=Function )", text)
+        return {re.match(r"Function (\w+)", p).group(1): p for p in parts if p.strip()}
+
+    assert blocks(vba.udf_wrappers()) == blocks(out.getvalue())
+    source = modules(built)[vba.UDF_MODULE]
+    assert source.replace("\r\n", "\n").endswith(vba.udf_wrappers())
+    assert vba.UDF_MODULE == "xlwings_udfs"  # the module Import Functions replaces
+    assert "CommandBars" not in source  # written only for call_in_wizard=False
+
+
+def test_generated_vba_is_ascii_with_crlf_line_ends(built):
+    source = modules(built)
+    for name in (vba.UDF_MODULE, vba.MACRO_MODULE, "ThisWorkbook"):
+        text = source[name]
+        text.encode("ascii")  # no "x" turning into a half-width katakana on Japanese Windows
+        assert "\r\r" not in text and "\n" not in text.replace("\r\n", ""), name
+        assert max(len(line) for line in text.split("\r\n")) < 1024, name  # VBA's line limit
+    assert "×" not in source[vba.MACRO_MODULE] and "Health x maturity" in source[vba.MACRO_MODULE]
+
+
+def test_insert_function_help_in_english_and_japanese(built):
+    """Workbook_Open registers MacroOptions (category xlhealth) for every UDF and argument."""
+    source = modules(built)
+    assert re.search(
+        r"Private Sub Workbook_Open\(\)\r\n\s+xlhealth_macros\.RegisterFunctionHelp\r\nEnd Sub",
+        source["ThisWorkbook"],
+    )
+    macros = source[vba.MACRO_MODULE]
+    assert 'Category:="xlhealth", ArgumentDescriptions:=args' in macros
+    assert "Application.LanguageSettings.LanguageID(2) = 1041" in macros
+    decode = lambda codes: "".join(chr(int(codes[i : i + 4], 16)) for i in range(0, len(codes), 4))  # noqa: E731
+    for spec in REGISTRY:
+        call = re.search(
+            rf'HSRegister "{spec.name}", "((?:[^"]|"")*)", HSText\("([0-9A-F]+)"\), ja, args',
+            macros,
+        )
+        assert call, spec.name
+        assert call.group(1) == vba.ascii_text(spec.description) and len(call.group(1)) <= 255
+        assert decode(call.group(2)) == vba.FUNCTION_HELP_JA[spec.name]
+        block = macros[: call.start()].rsplit("ReDim args", 1)[1]
+        assert block.startswith(f"(0 To {len(spec.args) - 1})")
+        for i, arg in enumerate(spec.args):
+            en, ja = vba.ARGUMENT_HELP[arg]
+            line = re.search(
+                rf'If ja Then args\({i}\) = HSText\("([0-9A-F]+)"\) '
+                rf'Else args\({i}\) = "((?:[^"]|"")*)"',
+                block,
+            )
+            assert line and decode(line.group(1)) == ja and line.group(2) == en.replace('"', '""')
+            assert len(en) <= 255 and len(ja) <= 255
+
+
+def test_calculator_examples_are_dynamic_array_formulas(built):
+    """Excel 365 reads a plain formula as legacy (=@HS_GROUPS(...), first value only)."""
+    with zipfile.ZipFile(built) as z:
+        metadata = z.read("xl/metadata.xml").decode()
+        types = z.read("[Content_Types].xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        from xlhealth.xlsx.package import Package
+
+        with Package(built) as package:
+            sheet = package.read(package.sheet_part("Calculator")).decode()
+    assert 'name="XLDAPR"' in metadata and 'fDynamic="1"' in metadata
+    assert '<cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata>' in metadata
+    assert 'PartName="/xl/metadata.xml"' in types and "sheetMetadata+xml" in types
+    assert 'relationships/sheetMetadata" Target="metadata.xml"' in rels
+    cells = re.findall(
+        r'<c r="(B\d+)"[^>]*?( cm="1")?><f( t="array" ref="([^"]+)")?>(HS_\w+)', sheet
+    )
+    assert len(cells) == len(build.CALCULATOR_EXAMPLES)
+    for cell, cm, array, ref, fn in cells:
+        assert cm and array, cell
+        if fn == "HS_GROUPS":
+            assert ref == f"{cell}:E{cell[1:]}"  # the four DEAR groups spill right
+        else:
+            assert ref == cell
+
+
+def test_vba_project_stream_is_the_spec_form(built):
+    """MS-OVBA 2.3.4.1: Version MUST be 0xFFFF on write, no PerformanceCache."""
+    import io
+
+    import olefile
+
+    with zipfile.ZipFile(built) as z:
+        ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    stream = ole.openstream("VBA/_VBA_PROJECT").read()
+    assert stream == bytes.fromhex("cc61ffff000100")
+    import xlwings
+
+    with zipfile.ZipFile(Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")) as z:
+        theirs = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    assert theirs.openstream("VBA/_VBA_PROJECT").read() == stream  # as xlwings' own file
 
 
 def test_ribbon_callbacks_and_button_macro_exist(built):
@@ -99,12 +247,13 @@ def test_sheets_conf_and_calculator(built):
         wb.sheetnames
     )
     conf = {r[0]: r[1] for r in wb["xlwings.conf"].iter_rows(values_only=True)}
-    assert conf["UDF Modules"] == "xlhealth.udfs" and "Interpreter_Win" in conf
+    assert conf["UDF Modules"] == "xlhealth.udfs"
+    assert not {"Interpreter_Win", "Interpreter_Mac"} & set(conf)  # see test_excel_setup.py
     formulas = [
-        c.value
+        c.value.text
         for row in wb["Calculator"].iter_rows()
         for c in row
-        if isinstance(c.value, str) and c.value.startswith("=HS_")
+        if hasattr(c.value, "text") and c.value.text.startswith("=HS_")
     ]
     used = {re.match(r"=(HS_\w+)\(", f).group(1) for f in formulas}
     assert {"HS_SCORE", "HS_TIER", "HS_REASONS", "HS_QUADRANT"} <= used

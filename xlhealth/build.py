@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xlhealth import vba
@@ -34,10 +36,56 @@ NAMED_RANGES = {
 }
 TABLE_ROWS = 500  # named ranges reach this far so managers can add rows; blanks are ignored
 XLWINGS_CONF = [
-    ("Interpreter_Win", "pythonw", "Python on Windows (full path if it is not on PATH)"),
-    ("Interpreter_Mac", "python3", "Python on macOS (full path, e.g. /usr/local/bin/python3)"),
     ("UDF Modules", "xlhealth.udfs", "Where the worksheet functions live"),
     ("Show Console", "False", "True shows a console window for debugging"),
+]
+# xlwings reads this sheet from A1 down to the first blank cell in column A, and a key
+# found there wins over the user's own config even when its value is blank (the
+# standalone module's GetConfig): so the interpreter keys are left out, not blank, and
+# `xlhealth excel-setup BOOK` adds them to the block when a book needs its own.
+CONF_NOTES = {
+    "Interpreter_Win": "Python on Windows: full path of pythonw.exe (xlhealth excel-setup BOOK)",
+    "Interpreter_Mac": "Python on macOS: full path of python3 (xlhealth excel-setup BOOK)",
+    "PYTHONPATH": "Folder holding the xlhealth package, if it is not installed",
+}
+CONF_HELP = [
+    "Only the rows above the first empty cell of column A are settings (xlwings reads them "
+    "and they win over your own xlwings config, even when blank).",
+    "No interpreter is set here, so the one in your xlwings config applies: run "
+    "`xlhealth excel-setup` once per computer (it writes ~/.xlwings/xlwings.conf, or "
+    "~/Library/Containers/com.microsoft.Excel/Data/xlwings.conf on a Mac).",
+    "To tie this workbook to one Python instead, run `xlhealth excel-setup HealthScore.xlsm` "
+    "(adds Interpreter_Win or Interpreter_Mac, and PYTHONPATH if needed, above).",
+]
+CT_METADATA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
+REL_METADATA = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
+# One XLDAPR (dynamic array properties) record: what Excel 365 writes for a formula that spills.
+METADATA_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<metadata xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:xda="http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray">'
+    '<metadataTypes count="1"><metadataType name="XLDAPR" minSupportedVersion="120000" '
+    'copy="1" pasteAll="1" pasteValues="1" merge="1" splitFirst="1" rowColShift="1" '
+    'clearFormats="1" clearComments="1" assign="1" coerce="1" cellMeta="1"/></metadataTypes>'
+    '<futureMetadata name="XLDAPR" count="1"><bk><extLst>'
+    '<ext uri="{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}">'
+    '<xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/></ext></extLst></bk>'
+    "</futureMetadata>"
+    '<cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata></metadata>'
+)
+# MS-OVBA 2.3.4.1: Reserved1 0x61CC, Version 0xFFFF ("MUST be 0xFFFF on write"),
+# Reserved2 0x00, Reserved3 0x0001 and no PerformanceCache ("MUST NOT be present on
+# write") -- the 7 bytes xlwings' own quickstart_standalone.xlsm carries.
+VBA_PROJECT_STREAM = bytes.fromhex("cc61ffff000100")
+# (label, formula, columns it spills to): every example is written as a dynamic-array formula.
+CALCULATOR_EXAMPLES = [
+    ("Score", "HS_SCORE({names},{values},HS_METRICS,HS_RULES)", 1),
+    ("Tier", "HS_TIER(B{score},HS_TIERS)", 1),
+    ("Tier name", 'HS_TIER_LABEL(B{score},HS_TIERS,"en")', 1),
+    ("Why", "HS_REASONS({names},{values},HS_METRICS,HS_RULES)", 1),
+    ("DEAR groups", "HS_GROUPS({names},{values},HS_METRICS,HS_RULES)", 4),
+    ("Quadrant (CMI 3.4)", "HS_QUADRANT(B{score},3.4,HS_MATRIX,HS_SETTINGS)", 1),
+    ("Decision (CMI 3.4)", "HS_DECISION(B{score},3.4,HS_MATRIX,HS_SETTINGS)", 1),
 ]
 REL_UI = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
@@ -56,7 +104,7 @@ def build_workbook(target: str | Path, lang: str = "en") -> Path:
         new_workbook(work, lang)
         with Package(work) as package:
             _add_calculator(package)
-            _add_conf(package)
+            package.set_sheet("xlwings.conf", conf_sheet(package, XLWINGS_CONF))
             _add_names(package)
             _add_ribbon(package, lang)
             _add_button(package, lang)
@@ -179,35 +227,36 @@ def _add_calculator(package: Package) -> None:
     last = column_letter(len(names) - 1)
     names_ref = f"A{header_row}:{last}{header_row}"
     values_ref = f"A{header_row + 1}:{last}{header_row + 1}"
-    examples = [
-        ("Score", f"HS_SCORE({names_ref},{values_ref},HS_METRICS,HS_RULES)"),
-        ("Tier", "HS_TIER(B{score},HS_TIERS)"),
-        ("Tier name", 'HS_TIER_LABEL(B{score},HS_TIERS,"en")'),
-        ("Why", f"HS_REASONS({names_ref},{values_ref},HS_METRICS,HS_RULES)"),
-        ("DEAR groups", f"HS_GROUPS({names_ref},{values_ref},HS_METRICS,HS_RULES)"),
-        ("Quadrant (CMI 3.4)", "HS_QUADRANT(B{score},3.4,HS_MATRIX,HS_SETTINGS)"),
-        ("Decision (CMI 3.4)", "HS_DECISION(B{score},3.4,HS_MATRIX,HS_SETTINGS)"),
-    ]
     score_row = b.next_row
-    for text, formula in examples:
+    for text, formula, width in CALCULATOR_EXAMPLES:
         row = b.next_row
-        b.formulas([("B", formula.format(score=score_row))])
-        b.rows[-1] = b.rows[-1].replace(
+        b.formulas([("B", formula.format(names=names_ref, values=values_ref, score=score_row))])
+        # A dynamic-array formula, as Excel 365 writes one: cm="1" points at the XLDAPR
+        # record of xl/metadata.xml and ref is the spill range. Without it Excel reads a
+        # legacy formula, shows =@HS_GROUPS(...) and only the first value.
+        spill = f"B{row}:{column_letter(width)}{row}" if width > 1 else f"B{row}"
+        b.rows[-1] = re.sub(
+            rf'(<c r="B{row}" s="\d+")><f>',
+            rf'\1 cm="1"><f t="array" ref="{spill}">',
+            b.rows[-1],
+        ).replace(
             f'<row r="{row}">',
             f'<row r="{row}"><c r="A{row}" '
             f's="{package.styles.xf(CellStyle(bold=True))}" '
             f't="inlineStr"><is><t>{text}</t></is></c>',
             1,
         )
+    _add_metadata(package)
     b.widths[0] = 22
     b.tab_color = "FFC000"
     package.set_sheet("Calculator", NewSheet(b.xml()))
 
 
-def _add_conf(package: Package) -> None:
+def conf_sheet(package: Package, rows: list[tuple[str, str, str]]) -> NewSheet:
+    """The ``xlwings.conf`` sheet: the settings block from A1 down, a gap, then help text."""
     b = SheetBuilder(package.styles, package.date1904)
-    frame = pd.DataFrame(XLWINGS_CONF, columns=["key", "value", "note"])
-    from xlhealth.xlsx.sheetxml import Column
+    frame = pd.DataFrame(rows, columns=["key", "value", "note"])
+    from xlhealth.xlsx.sheetxml import Column, escape_text
 
     b._data_rows(
         frame,
@@ -217,24 +266,71 @@ def _add_conf(package: Package) -> None:
             Column("note", "note", style=NOTE, width=70),
         ],
     )
+    b.next_row += 1  # the blank A cell that ends what xlwings reads
+    xf = package.styles.xf(NOTE)
+    for text in CONF_HELP:
+        row = b.next_row
+        value = escape_text(np.array([text], dtype=object))[0]
+        b.rows.append(
+            f'<row r="{row}"><c r="C{row}" s="{xf}" t="inlineStr"><is>'
+            f'<t xml:space="preserve">{value}</t></is></c></row>'
+        )
+        b.next_row += 1
+    b.max_col = 3
     for i, w in enumerate((20, 24, 70)):
         b.widths[i] = w
     b.tab_color = "808080"
-    package.set_sheet("xlwings.conf", NewSheet(b.xml()))
+    return NewSheet(b.xml())
+
+
+def _add_metadata(package: Package) -> None:
+    """``xl/metadata.xml`` with the dynamic-array record the Calculator's ``cm="1"`` cells use."""
+    package.set_part("xl/metadata.xml", METADATA_XML.encode("utf-8"), CT_METADATA)
+    if REL_METADATA not in package.workbook_rels_xml:
+        package.workbook_rels_xml = package.workbook_rels_xml.replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdXlhealthMeta" Type="{REL_METADATA}" '
+            'Target="metadata.xml"/></Relationships>',
+        )
 
 
 def _add_vba(path: Path) -> None:
-    """The VBA project: standalone xlwings + Dictionary, UDF wrappers, macros."""
+    """The VBA project: standalone xlwings + Dictionary, UDF wrappers, macros, Workbook_Open."""
     from pyopenvba import ExcelFile
     from pyopenvba.vba import VBAModuleKind
 
     modules = vba.standalone_xlwings_modules()
+    tmp = path.with_name(path.name + ".vba")
     with ExcelFile(path) as book:
         project = book.add_vba_project()
         project.add_module("xlwings", modules["xlwings"])
         project.add_module("Dictionary", modules["Dictionary"], kind=VBAModuleKind.other)
         project.add_module(vba.UDF_MODULE, vba.udf_module())
         project.add_module(vba.MACRO_MODULE, vba.macro_module())
-        tmp = path.with_name(path.name + ".vba")
+        book.set_module("ThisWorkbook", vba.workbook_module_code())
         book.save(tmp)
+    _write_spec_vba_project_stream(tmp)
     os.replace(tmp, path)
+
+
+def _write_spec_vba_project_stream(path: Path) -> None:
+    """Rewrite ``VBA/_VBA_PROJECT`` as MS-OVBA 2.3.4.1 requires (pyopenvba keeps a zeroed cache).
+
+    Version 0xFFFF tells Office the performance caches are not its own, so it compiles
+    the modules from their source on first open instead of trusting stale p-code.
+    """
+    from pyopenvba.cfb import CFB
+
+    entry = "xl/vbaProject.bin"
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        data = {info.filename: z.read(info) for info in infos}
+    cfb = CFB.from_bytes(data[entry])
+    cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    data[entry] = cfb.to_bytes()
+    staged = path.with_name(path.name + ".cfb")
+    with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in infos:
+            fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            out.writestr(fresh, data[info.filename], compress_type=info.compress_type)
+    os.replace(staged, path)

@@ -361,3 +361,23 @@ class _user_errors:
                 err=True,
             )
         sys.exit(1)
+
+
+@main.command(name="excel-setup")
+@click.argument("book", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def excel_setup_cmd(ctx: click.Context, book: Path | None) -> None:
+    """Tell xlwings in Excel to use this Python (user config, or BOOK's xlwings.conf sheet)."""
+    from xlhealth.excel_setup import SetupError, excel_setup
+
+    with _user_errors(ctx):
+        try:
+            setup = excel_setup(book)
+        except SetupError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+        for key, value in setup.settings.items():
+            click.echo(f"{key} = {value}")
+        click.echo(f"Wrote {setup.target}")
+        for note in setup.notes:
+            click.echo(f"note: {note}")

@@ -1,11 +1,21 @@
 """VBA source for the macro-enabled workbook, generated offline.
 
-* the UDF wrappers xlwings' "Import Functions" would write (one Function per
-  UDF in ``xlhealth.udfs``, with ``#Const App = "Microsoft Excel"`` and a
-  ``VB_Description`` so Excel's Insert Function dialog explains it);
+* the UDF wrappers exactly as xlwings' "Import Functions" writes them
+  (``xlwings.udfs.generate_vba_wrapper``): a module named ``xlwings_udfs``
+  (the one module Import Functions replaces), four-space indents, CRLF line
+  ends, no ``CommandBars`` guard (xlwings writes it only for
+  ``call_in_wizard=False``);
 * the macros module: Refresh, Export for email, Import questionnaires (RunPython
-  into ``xlhealth.excel``) and the ribbon callbacks;
+  into ``xlhealth.excel``), the ribbon callbacks and ``RegisterFunctionHelp``,
+  which registers each function's description and argument help with
+  ``Application.MacroOptions`` (category "xlhealth", English or Japanese by
+  Office's UI language), as Import Functions does; ``ThisWorkbook``'s
+  ``Workbook_Open`` runs it;
 * the ribbon (customUI) whose buttons call those callbacks.
+
+Every generated line is ASCII (VBA source is stored in the project's ANSI code
+page, so ``×`` would read as ``ﾗ`` on Japanese Windows): Japanese help text is
+written as hex code points and decoded by ``HSText`` at run time.
 
 The standalone xlwings module itself is taken verbatim from the xlwings
 package this project pins (``quickstart_standalone.xlsm``), so the VBA and the
@@ -19,8 +29,10 @@ from xml.sax.saxutils import quoteattr
 
 from xlhealth.udfs import MODULE, REGISTRY, UdfSpec
 
-UDF_MODULE = "xlhealth_udfs"
+UDF_MODULE = "xlwings_udfs"  # xlwings' Import Functions removes (only) this module
 MACRO_MODULE = "xlhealth_macros"
+CATEGORY = "xlhealth"
+CRLF = "\r\n"
 MACROS = {
     "Refresh": ("xlhealth.excel", "refresh"),
     "ExportForEmail": ("xlhealth.excel", "export_for_email"),
@@ -46,6 +58,60 @@ RIBBON_BUTTONS = [
     ),
 ]
 
+# Insert Function help (Application.MacroOptions): English and Japanese, <= 255 characters each.
+FUNCTION_HELP_JA = {
+    "HS_POINTS": "指標1つの各値の得点（Rulesシートの区分による）。",
+    "HS_SCORE": "指標値の各行のヘルススコア 0〜100（更新と同じ計算）。",
+    "HS_GROUPS": "各行のDEARグループ得点（導入・利用・定着・ROI）：4列。",
+    "HS_REASONS": "理由：最も多く失点した区分から順に。",
+    "HS_TIER": "各スコアのティア番号（1〜5、Tiers表による）。",
+    "HS_TIER_LABEL": "各スコアのティア名（英語または日本語、language en/ja）。",
+    "HS_CMI": "要因レベルの各行の顧客成熟度指数 CMI（1.0〜5.0）。",
+    "HS_MATURITY_LEVEL": "各行の成熟度レベル 1〜5（CMIを四捨五入）。",
+    "HS_QUADRANT": "各（スコア, CMI）のヘルス×成熟度の象限（Matrix表による）。",
+    "HS_DECISION": "各（スコア, CMI）のマトリクス上の判断。",
+}
+ARGUMENT_HELP = {
+    "metric": (
+        "The metric name, as on Metrics (e.g. nps_latest).",
+        "指標名（Metricsシートのとおり、例 nps_latest）。",
+    ),
+    "metric_names": (
+        "The metric names: one header row, e.g. Calculator!A5:L5.",
+        "指標名の見出し行（例 Calculator!A5:L5）。",
+    ),
+    "values": (
+        "The values: one row per customer, columns in the order of the names.",
+        "値：顧客ごとに1行、列は指標名の順。",
+    ),
+    "metrics": ("The Metrics table: HS_METRICS.", "Metrics表：HS_METRICS。"),
+    "rules": ("The Rules table: HS_RULES.", "Rules表：HS_RULES。"),
+    "settings": ("Optional: the Settings table, HS_SETTINGS.", "省略可：Settings表 HS_SETTINGS。"),
+    "scores": (
+        "Health scores 0-100: one cell or a column.",
+        "ヘルススコア 0〜100：1セルまたは1列。",
+    ),
+    "tiers": ("The Tiers table: HS_TIERS.", "Tiers表：HS_TIERS。"),
+    "language": ('Optional: "en" (default) or "ja".', '省略可："en"（既定）または "ja"。'),
+    "factor_names": (
+        "The maturity factor names: one header row.",
+        "成熟度要因名の見出し行。",
+    ),
+    "levels": (
+        "The factor levels 1-5: one row per customer.",
+        "要因レベル 1〜5：顧客ごとに1行。",
+    ),
+    "maturity_model": (
+        "The MaturityModel table: HS_MATURITY_MODEL.",
+        "MaturityModel表：HS_MATURITY_MODEL。",
+    ),
+    "cmis": (
+        "Customer Maturity Index 1.0-5.0: one cell or a column.",
+        "顧客成熟度指数 1.0〜5.0：1セルまたは1列。",
+    ),
+    "matrix": ("The Matrix table: HS_MATRIX.", "Matrix表：HS_MATRIX。"),
+}
+
 
 def standalone_xlwings_modules() -> dict[str, str]:
     """The ``xlwings`` standard module and ``Dictionary`` class of the pinned xlwings."""
@@ -57,41 +123,111 @@ def standalone_xlwings_modules() -> dict[str, str]:
         return {"xlwings": book.get_module("xlwings"), "Dictionary": book.get_module("Dictionary")}
 
 
-def _wrapper(spec: UdfSpec) -> str:
+def ascii_text(text: str) -> str:
+    """English help text as ASCII (the few typographic characters spelled out)."""
+    for fancy, plain in {"×": "x", "–": "-", "—": "-", "‘": "'", "’": "'", "…": "..."}.items():
+        text = text.replace(fancy, plain)
+    text.encode("ascii")  # anything else is a bug in the help text: fail the build
+    return text
+
+
+def _wrapper(spec: UdfSpec) -> list[str]:
+    """One function, line for line what ``generate_vba_wrapper`` writes (xlwings 0.37.8)."""
     args = [f"Optional {a}" if a in spec.optional else a for a in spec.args]
-    call_args = ", ".join(spec.args)
+    array = f"Array({', '.join(spec.args)})"
     name = spec.name
-    lines = [
+    return [
         f"Function {name}({', '.join(args)})",
-        f'Attribute {name}.VB_Description = "{spec.description.replace(chr(34), chr(39))}"',
-        '        If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then '
-        "Exit Function",
-        '        #If App = "Microsoft Excel" Then',
-        "            If TypeOf Application.Caller Is Range Then On Error GoTo failed",
-        f'            {name} = XLPy.CallUDF("{MODULE}", "{name}", Array({call_args}), '
-        "ThisWorkbook, Application.Caller)",
-        "            Exit Function",
-        "        #Else",
-        f'            {name} = XLPy.CallUDF("{MODULE}", "{name}", Array({call_args}))',
-        "            Exit Function",
-        "        #End If",
+        '    #If App = "Microsoft Excel" Then',
+        "        If TypeOf Application.Caller Is Range Then On Error GoTo failed",
+        f'        {name} = XLPy.CallUDF("{MODULE}", "{name}", {array}, ThisWorkbook, '
+        "Application.Caller)",
         "        Exit Function",
+        "    #Else",
+        f'        {name} = XLPy.CallUDF("{MODULE}", "{name}", {array})',
+        "        Exit Function",
+        "    #End If",
         "failed:",
-        f"        {name} = Err.Description",
+        f"    {name} = Err.Description",
         "End Function",
+        "",
     ]
-    return "\n".join(lines)
+
+
+def udf_wrappers() -> str:
+    """The function bodies alone, LF line ends: compared with xlwings' own generator in tests."""
+    return "".join(line + "\n" for spec in REGISTRY for line in _wrapper(spec))
 
 
 def udf_module() -> str:
     """What "Import Functions" writes for ``xlhealth.udfs``, generated without Excel."""
-    header = [
+    lines = [
         f'Attribute VB_Name = "{UDF_MODULE}"',
+        "'Autogenerated code by xlwings - changes will be lost with next import!",
         '#Const App = "Microsoft Excel" \'Adjust when using outside of Excel',
-        "'Generated by xlhealth build-workbook from xlhealth.udfs; do not edit by hand.",
+    ]
+    lines += [line for spec in REGISTRY for line in _wrapper(spec)]
+    return CRLF.join(lines) + CRLF
+
+
+def _hex(text: str) -> str:
+    return "".join(f"{ord(c):04X}" for c in text)
+
+
+def _vba_string(text: str) -> str:
+    return '"' + ascii_text(text).replace('"', '""') + '"'
+
+
+def function_help_vba() -> list[str]:
+    """``RegisterFunctionHelp``: MacroOptions for every UDF, as Import Functions calls it."""
+    lines = [
+        "Sub RegisterFunctionHelp()",
+        "    ' Insert Function help for the worksheet functions (what Import Functions registers).",
+        "    ' Windows only: Mac Excel has no xlwings UDFs. Runs from Workbook_Open.",
+        "    #If Mac Then",
+        "    #Else",
+        "    Dim ja As Boolean, wasSaved As Boolean, args() As String",
+        "    On Error Resume Next",
+        "    wasSaved = ThisWorkbook.Saved",
+        "    ja = (Application.LanguageSettings.LanguageID(2) = 1041) ' msoLanguageIDUI: Japanese",
+    ]
+    for spec in REGISTRY:
+        lines.append(f"    ReDim args(0 To {len(spec.args) - 1})")
+        for i, arg in enumerate(spec.args):
+            en, ja = ARGUMENT_HELP[arg]
+            lines.append(
+                f'    If ja Then args({i}) = HSText("{_hex(ja)}") '
+                f"Else args({i}) = {_vba_string(en)}"
+            )
+        ja_text = FUNCTION_HELP_JA[spec.name]
+        lines += [
+            f'    HSRegister "{spec.name}", {_vba_string(spec.description)}, '
+            f'HSText("{_hex(ja_text)}"), ja, args',
+        ]
+    lines += [
+        "    ThisWorkbook.Saved = wasSaved  ' registering help is not an edit",
+        "    #End If",
+        "End Sub",
+        "",
+        "Private Sub HSRegister(fn As String, en As String, jaText As String, ja As Boolean, "
+        "args() As String)",
+        "    Dim description As String",
+        "    If ja Then description = jaText Else description = en",
+        "    On Error Resume Next",
+        '    Application.MacroOptions Macro:="\'" & ThisWorkbook.Name & "\'!" & fn, '
+        f'Description:=description, Category:="{CATEGORY}", ArgumentDescriptions:=args',
+        "End Sub",
+        "",
+        "Private Function HSText(codes As String) As String",
+        "    ' Text written as 4-digit hex code points, so the VBA source stays ASCII.",
+        "    Dim i As Long",
+        "    For i = 1 To Len(codes) Step 4",
+        '        HSText = HSText & ChrW(CLng("&H" & Mid$(codes, i, 4)))',
+        "    Next i",
+        "End Function",
         "",
     ]
-    return "\r\n".join(header + [_wrapper(s) + "\n" for s in REGISTRY]).replace("\n", "\r\n")
+    return lines
 
 
 def macro_module() -> str:
@@ -110,7 +246,21 @@ def macro_module() -> str:
         ]
     for _, _, _, callback, sub, _ in RIBBON_BUTTONS:
         lines += [f"Sub {callback}(control As IRibbonControl)", f"    {sub}", "End Sub", ""]
-    return "\r\n".join(lines)
+    lines += function_help_vba()
+    return CRLF.join(lines)
+
+
+def workbook_module_code() -> str:
+    """The body of ``ThisWorkbook``: register the function help when the book opens."""
+    lines = [
+        "Option Explicit",
+        "",
+        "Private Sub Workbook_Open()",
+        f"    {MACRO_MODULE}.RegisterFunctionHelp",
+        "End Sub",
+        "",
+    ]
+    return CRLF.join(lines)
 
 
 def ribbon_xml(lang: str = "en") -> str:
