@@ -25,8 +25,9 @@ sys.path.insert(0, str(HERE.parent))
 def measure(n: int) -> dict[str, float]:
     from benchmarks.synthetic import benchmark_tables
     from xlhealth import engine, scoring
-    from xlhealth.aggregate import aggregate, prepare_customers
+    from xlhealth.aggregate import aggregate
     from xlhealth.demo_data import AS_OF, event_count, generate
+    from xlhealth.matching import prepare_customers
     from xlhealth.model import model_from_tables
 
     model = model_from_tables(benchmark_tables())

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import AS_OF, customers
-from xlhealth.aggregate import aggregate, prepare_customers
+from xlhealth.aggregate import aggregate
+from xlhealth.matching import prepare_customers
 from xlhealth.model import model_from_tables
 
 NO_ALERTS = pd.DataFrame(columns=["trigger", "action", "priority"])

@@ -4,7 +4,6 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlhealth.aggregate import Source, prepare_customers
 from xlhealth.ids import (
     email_domains,
     normalise_domain,
@@ -12,6 +11,7 @@ from xlhealth.ids import (
     normalise_one,
     salesforce_15,
 )
+from xlhealth.matching import Source, prepare_customers
 
 
 def test_trim_nfkc_and_casefold():

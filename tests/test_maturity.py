@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import customers
-from xlhealth.aggregate import prepare_customers
+from xlhealth.matching import prepare_customers
 from xlhealth.maturity import answers, cmi, quadrants
 from xlhealth.model import default_model, default_tables, model_from_tables
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import customers, make_model
-from xlhealth.aggregate import prepare_customers
+from xlhealth.matching import prepare_customers
 from xlhealth.maturity import answers, cmi
 from xlhealth.model import default_model
 from xlhealth.scoring import assign_tiers, band_points, group_scores, weighted_score

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from xlhealth import alerts, checks, maturity, scoring
-from xlhealth.aggregate import Customers, aggregate, prepare_customers, to_days
+from xlhealth.aggregate import aggregate
+from xlhealth.matching import Customers, prepare_customers, to_days
 from xlhealth.model import GROUPS, Model
 from xlhealth.problems import ConfigError, Problem
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlhealth.aggregate import Customers, Source
+from xlhealth.matching import Customers, Source
 from xlhealth.model import CHARACTERISTICS, Model
 from xlhealth.problems import Problem
 from xlhealth.scoring import round_half_up

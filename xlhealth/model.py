@@ -225,6 +225,7 @@ class Settings:
     coverage_min: float = 0.8
     reasons_max: int = 3
     model_version: str = ""
+    date_order: str = "MDY"  # how 9/5/2026 reads in pasted exports: MDY (US) or DMY
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -844,6 +845,8 @@ def _parse_settings(df: pd.DataFrame | None, problems: list[Problem]) -> Setting
                 values[key] = int(number)
         elif key == "model_version":
             values[key] = row.text("value")
+        elif key == "date_order":
+            values[key] = row.choice("value", ("MDY", "DMY"), default="MDY")
         elif key:
             extra[key] = row.text("value")
     return Settings(extra=extra, **values)  # type: ignore[arg-type]

@@ -10,9 +10,7 @@ an NPS of 11 or an error cell is reported with sheet, cell, value and what to do
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,10 +19,13 @@ import pandas as pd
 import python_calamine as calamine
 
 from xlhealth.columns import Mapped, Recogniser, builtin_aliases, columns_rows
+from xlhealth.dates import parse_dates
 from xlhealth.model import CONFIG_SHEETS
 from xlhealth.problems import Problem
-from xlhealth.tables import FIRST_DATE, LAST_DATE, OUT_OF_RANGE, ROW_COLUMN, normalise_header
+from xlhealth.tables import OUT_OF_RANGE, ROW_COLUMN, normalise_header
+from xlhealth.values import parse_numbers
 from xlhealth.xlsx.package import Package, PackageError
+from xlhealth.xlsx.shapes import HEADER_SEARCH_ROWS, locate_table, trim_export
 from xlhealth.xlsx.sheetxml import column_letter
 
 INPUT_SHEETS = (
@@ -37,7 +38,6 @@ INPUT_SHEETS = (
     "Onboarding",
     "Maturity",
 )
-HEADER_SEARCH_ROWS = 30
 MAX_PROBLEMS_PER_COLUMN = 20
 
 
@@ -146,26 +146,37 @@ def read_workbook(
     tables = _tables_by_sheet(book)
     with package:
 
-        def read(name: str, recogniser: Recogniser | None = None) -> None:
+        def read(name: str, recogniser: Recogniser | None = None, day_first: bool = False) -> None:
             actual = (aliases or {}).get(name) or by_fold.get(name.casefold())
             if actual is None:
                 return
             sheet = _read_sheet(
-                book, package, actual, name, tables.get(actual, []), problems, recogniser
+                book, package, actual, name, tables.get(actual, []), problems, recogniser, day_first
             )
             if sheet is not None:
                 sheets[name] = sheet
 
-        recogniser = None
+        recogniser, day_first = None, False
         if any(name in INPUT_SHEETS for name in wanted):
-            read("Columns")  # the user's own column names come first
+            read("Columns")  # the user's own column names and date order come first
+            read("Settings")
             columns = sheets.get("Columns")
             rows = columns_rows(columns.frame if columns else None, problems)
             recogniser = Recogniser(builtin_aliases(), rows)
+            day_first = _setting(sheets.get("Settings"), "date_order").casefold() == "dmy"
         for name in wanted:
             if name not in sheets:
-                read(name, recogniser if name in INPUT_SHEETS else None)
+                read(name, recogniser if name in INPUT_SHEETS else None, day_first)
         return Workbook(sheets, problems, package.date1904, list(book.sheet_names))
+
+
+def _setting(settings: Sheet | None, key: str) -> str:
+    """One value of the Settings sheet as text ('' when absent); the model validates it."""
+    if settings is None or not {"key", "value"} <= set(settings.frame.columns):
+        return ""
+    keys = settings.frame["key"].astype("string").str.strip().str.casefold()
+    found = settings.frame.loc[(keys == key).fillna(False).to_numpy(), "value"]
+    return "" if found.empty or found.iloc[0] is None else str(found.iloc[0]).strip()
 
 
 def _tables_by_sheet(book: calamine.CalamineWorkbook) -> dict[str, list]:
@@ -187,6 +198,7 @@ def _read_sheet(
     tables: list,
     problems: list[Problem],
     recogniser: Recogniser | None = None,
+    day_first: bool = False,
 ) -> Sheet | None:
     try:
         source = book.get_sheet_by_name(actual)  # parses the sheet: once
@@ -204,7 +216,7 @@ def _read_sheet(
         return None
     errors = _error_cells(package, actual)
     return sheet_from_grid(
-        name, grid, problems, package.date1904, tables, errors, merged, recogniser
+        name, grid, problems, package.date1904, tables, errors, merged, recogniser, day_first
     )
 
 
@@ -217,6 +229,7 @@ def sheet_from_grid(
     errors: list[tuple[str, int, str]] | None = None,
     merged: list | None = None,
     recogniser: Recogniser | None = None,
+    day_first: bool = False,
 ) -> Sheet | None:
     """A sheet's values (rows from A1, '' for empty cells) as a located, typed table.
 
@@ -230,7 +243,7 @@ def sheet_from_grid(
     else:
         recogniser = None
     errors = errors or []
-    header_index, first_data, last_data = _locate_table(grid, spec, tables or [])
+    header_index, first_data, last_data = locate_table(grid, spec, tables or [])
     if header_index is None:
         for letter, row, value in errors[:MAX_PROBLEMS_PER_COLUMN]:
             problems.append(
@@ -294,7 +307,7 @@ def sheet_from_grid(
     skipped: list[str] = []
     if recognised is not None:
         typed = [positions[columns.index(c)] for c in (*spec.numbers, *spec.dates) if c in columns]
-        first_data, last_data = _trim_export(grid, first_data, last_data, typed, skipped)
+        first_data, last_data = trim_export(grid, first_data, last_data, typed, skipped)
     body = grid[first_data:last_data]
     del grid
     frame = _columns(body, columns, positions, len(header))
@@ -308,7 +321,7 @@ def sheet_from_grid(
         sheet.mapped, sheet.ignored, sheet.skipped = recognised.mapped, recognised.ignored, skipped
     _mark_errors(errors, sheet, problems)
     _merged(merged or [], sheet, problems)
-    _coerce(sheet, spec, date1904, problems)
+    _coerce(sheet, spec, date1904, problems, day_first)
     return sheet
 
 
@@ -335,122 +348,6 @@ def _columns(
             col = np.append(np.asarray(uniques, dtype=object), None)[codes]
         data[key] = col
     return pd.DataFrame(data)
-
-
-def _locate_table(grid: list[list], spec: Spec, tables: list) -> tuple[int | None, int, int]:
-    """(header row index, first data index, end index) — from an Excel Table or by search.
-
-    Known sheets: the row holding a key column (``customer_id`` …); when a label
-    row and a key row both match (our output sheets), the lower one. Other
-    sheets: the first all-text row of two or more cells that is followed by a
-    row with a number, date or boolean; the table ends at the first blank row.
-    """
-    for table in tables:
-        cols = {normalise_header(c) for c in table.columns}
-        if not spec.keys or cols & set(spec.keys):
-            start, end = table.start[0], table.end[0]
-            return start - 1, start, end + 1
-    if spec.keys:
-        for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-            if _has_keys(row, spec):
-                if i + 1 < len(grid) and _has_keys(grid[i + 1], spec):
-                    i += 1
-                return i, i + 1, len(grid)
-        return None, 0, 0
-    candidates = [i for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]) if _is_header_like(row)]
-    for i in candidates:
-        following = grid[i + 1] if i + 1 < len(grid) else []
-        if any(not isinstance(v, str) for v in following if v not in ("", None)):
-            return i, i + 1, _table_end(grid, i + 1)
-    if candidates:
-        i = candidates[0]
-        return i, i + 1, _table_end(grid, i + 1)
-    return None, 0, 0
-
-
-def _is_header_like(row: list) -> bool:
-    cells = [v for v in row if v not in ("", None)]
-    return len(cells) >= 2 and all(isinstance(v, str) for v in cells)
-
-
-def _table_end(grid: list[list], start: int) -> int:
-    for j in range(start, len(grid)):
-        if all(v in ("", None) for v in grid[j]):
-            return j
-    return len(grid)
-
-
-def _has_keys(row: list, spec: Spec) -> bool:
-    return bool({normalise_header(c) for c in row if isinstance(c, str)} & set(spec.keys))
-
-
-IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"', re.I)
-FOOTER = re.compile(
-    r"^\s*(grand totals?\b|total\b|confidential information|copyright\b|\(c\)|©|"
-    r"総計|合計|機密情報|generated by|report generated|exported (on|at|by))",
-    re.I,
-)
-
-
-def _trim_export(
-    grid: list[list], start: int, end: int, typed: list[int], skipped: list[str]
-) -> tuple[int, int]:
-    """Rows an export writes around its data that are not data, as (first, end) indices.
-
-    Extra header rows right under the header — Qualtrics writes the question texts and a
-    ``{"ImportId": …}`` row, SurveyMonkey a "Response" row — are text-only rows whose date
-    and number columns (``typed``) hold words, not values; at most three, only while they
-    lead the table. Report footers (Salesforce: a blank row, then ``Grand Totals (N
-    records)``, ``Confidential Information - Do Not Distribute``, the copyright line) are
-    the short rows after the last blank row whose first cell reads like one. Both are
-    listed on Checks, so a row taken for a header is never lost silently.
-    """
-    i = start
-    while i < min(end, start + 3) and _extra_header(grid[i], typed):
-        skipped.append(f"row {i + 1}: extra header row ({_first_text(grid[i])[:40]})")
-        i += 1
-    j = end
-    while j > i and _blank(grid[j - 1]):
-        j -= 1
-    k = j
-    while k > i and _footer(grid[k - 1]):
-        k -= 1
-    if k < j and k > i and _blank(grid[k - 1]):
-        for r in range(k, j):
-            skipped.append(f"row {r + 1}: report footer ({_first_text(grid[r])[:40]})")
-        j = k
-    return i, j
-
-
-def _blank(row: list) -> bool:
-    return all(v in ("", None) for v in row)
-
-
-def _first_text(row: list) -> str:
-    return next((str(v) for v in row if v not in ("", None)), "")
-
-
-def _footer(row: list) -> bool:
-    cells = [v for v in row if v not in ("", None)]
-    return 0 < len(cells) <= 2 and bool(FOOTER.match(str(cells[0])))
-
-
-def _extra_header(row: list, typed: list[int]) -> bool:
-    cells = [v for v in row if v not in ("", None)]
-    if not cells or not all(isinstance(v, str) for v in cells):
-        return False
-    if any(IMPORT_ID.match(v) for v in cells):
-        return True
-    values = [row[j] for j in typed if j < len(row) and row[j] not in ("", None)]
-    return bool(values) and not any(_looks_typed(v) for v in values)
-
-
-_TYPED = re.compile(r"^[\s\d０-９.,:/\-+年月日時分秒TZ()（）%¥$]+$")
-
-
-def _looks_typed(text: str) -> bool:
-    """Text that reads as a number or a date (a data row), not as a header or a question."""
-    return bool(_TYPED.match(text)) and any(c.isdigit() for c in text)
 
 
 ERROR_CELL = re.compile(
@@ -528,14 +425,16 @@ def _merged(ranges: list, sheet: Sheet, problems: list[Problem]) -> None:
         )
 
 
-def _coerce(sheet: Sheet, spec: Spec, date1904: bool, problems: list[Problem]) -> None:
+def _coerce(
+    sheet: Sheet, spec: Spec, date1904: bool, problems: list[Problem], day_first: bool = False
+) -> None:
     frame = sheet.frame
     for column, (lo, hi) in spec.numbers.items():
         if column in frame.columns:
             frame[column] = _numbers(sheet, column, lo, hi, problems)
     for column in spec.dates:
         if column in frame.columns:
-            frame[column] = _dates(sheet, column, date1904, problems)
+            frame[column] = _dates(sheet, column, date1904, day_first, problems)
     for column, options in spec.choices.items():
         if column in frame.columns:
             values = frame[column].astype("string").str.strip().str.casefold()
@@ -553,12 +452,11 @@ def _coerce(sheet: Sheet, spec: Spec, date1904: bool, problems: list[Problem]) -
 def _numbers(
     sheet: Sheet, column: str, lo: float | None, hi: float | None, problems: list[Problem]
 ) -> pd.Series:
+    """Numbers from number cells and numbers as exports write them (``1,200``, ``85%``, ``¥``)."""
     raw = sheet.frame[column]
-    text = raw.map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
-    numbers = pd.to_numeric(
-        text.where(~raw.map(lambda v: isinstance(v, bool)), None), errors="coerce"
-    ).astype(float)
-    bad = (numbers.isna() & raw.notna()).to_numpy()
+    numbers = parse_numbers(raw)
+    blank = raw.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+    bad = (numbers.isna() & raw.notna()).to_numpy() & ~blank
     _report(sheet, column, bad, problems, "is not a number; enter a number — ignored")
     out_of_range = numbers.notna().to_numpy() & (
         ((numbers < lo).to_numpy() if lo is not None else False)
@@ -572,58 +470,36 @@ def _numbers(
     return numbers.where(~out_of_range, np.nan)
 
 
-def _dates(sheet: Sheet, column: str, date1904: bool, problems: list[Problem]) -> pd.Series:
-    """Dates from date cells, Excel serial numbers (1900 or 1904 system) and date-like text.
+def _dates(
+    sheet: Sheet, column: str, date1904: bool, day_first: bool, problems: list[Problem]
+) -> pd.Series:
+    """Dates from date cells, serials, epochs and the text forms exports write (xlhealth.dates).
 
-    Every kind is parsed at day resolution first and range-checked (``FIRST_DATE`` to
-    ``LAST_DATE``) before it becomes a nanosecond timestamp, so 9999-12-31 or a full-width
-    ``１２`` read as year 1 is a located warning, never an overflow.
+    Parsed and range-checked (``FIRST_DATE`` to ``LAST_DATE``) before they become nanosecond
+    timestamps, so 9999-12-31 or a full-width ``１２`` is a located warning, never an overflow.
     """
-    raw = sheet.frame[column]
-    epoch = np.datetime64("1904-01-01" if date1904 else "1899-12-30", "D")
-    kinds = raw.map(type)
-    days = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[s]")
-    is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp]).to_numpy()
-    if is_date.any():
-        stamps = pd.to_datetime(raw[is_date].to_numpy(), errors="coerce")
-        days[is_date] = np.asarray(stamps, dtype="datetime64[s]")
-    is_number = kinds.isin([float, int]).to_numpy()  # a date typed into a number cell
-    if is_number.any():
-        serial = raw[is_number].astype(float).to_numpy()
-        serial = np.where((serial > 0) & (serial < 2_958_466), serial, np.nan)
-        seconds = np.round(serial * 86_400)
-        valid = ~np.isnan(seconds)
-        part = np.full(serial.size, np.datetime64("NaT"), dtype="datetime64[s]")
-        part[valid] = epoch + seconds[valid].astype("int64").astype("timedelta64[s]")
-        days[is_number] = part
-    is_text = kinds.isin([str]).to_numpy()
-    if is_text.any():
-        text = raw[is_text].map(lambda v: unicodedata.normalize("NFKC", v).strip())
-        days[is_text] = np.asarray(_parse_text_dates(text), dtype="datetime64[s]")
-    parsed = ~np.isnat(days)
-    day_only = days.astype("datetime64[D]")
-    inside = (
-        parsed & (day_only >= np.datetime64(FIRST_DATE)) & (day_only <= np.datetime64(LAST_DATE))
-    )
-    not_a_date = (~parsed & raw.notna()).to_numpy()
+    parsed = parse_dates(sheet.frame[column], date1904=date1904, day_first=day_first)
+    hint = "" if day_first else "; if your export writes the day first, set date_order to DMY"
+    other = parsed.not_a_date & parsed.other_order
     _report(
         sheet,
         column,
-        not_a_date,
+        parsed.not_a_date & ~other,
         problems,
         "is not a date; enter a date such as 2026-03-31 — "
         "the row is ignored where the date matters",
     )
-    _report(sheet, column, parsed & ~inside, problems, f"{OUT_OF_RANGE} — ignored")
-    days[~inside] = np.datetime64("NaT")
-    return pd.Series(days.astype("datetime64[ns]"), index=raw.index)
-
-
-def _parse_text_dates(text: pd.Series) -> pd.Series:
-    """ISO dates, 2026/3/31, 31.03.2026, 2026年3月31日; day-first only when unambiguous."""
-    cleaned = text.str.replace(r"(\d{4})年(\d{1,2})月(\d{1,2})日", r"\1-\2-\3", regex=True)
-    cleaned = cleaned.str.replace(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", r"\3-\2-\1", regex=True)
-    return pd.to_datetime(cleaned, errors="coerce", format="mixed")
+    _report(
+        sheet,
+        column,
+        other,
+        problems,
+        "is not a date in the order set on Settings (date_order)"
+        + (hint or "; if your export writes the month first, set date_order to MDY")
+        + " — the row is ignored where the date matters",
+    )
+    _report(sheet, column, parsed.out_of_range, problems, f"{OUT_OF_RANGE} — ignored")
+    return parsed.values.astype("datetime64[ns]")
 
 
 def _report(sheet: Sheet, column: str, bad: np.ndarray, problems: list[Problem], what: str) -> None:
