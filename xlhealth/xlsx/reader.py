@@ -255,7 +255,9 @@ def sheet_from_grid(
                     cell=f"{letter}{row}",
                 )
             )
-        if not any(any(v not in ("", None) for v in row) for row in grid):
+        filled = sum(v not in ("", None) for r in grid for v in r)
+        if filled == 0 or (name == "History" and filled == 1):
+            # empty, or History before the first refresh (it holds one placeholder line)
             return Sheet(name, pd.DataFrame({ROW_COLUMN: pd.Series(dtype="int64")}), 1, {})
         keys = " or ".join(spec.keys) or "column names"
         problems.append(
@@ -266,7 +268,7 @@ def sheet_from_grid(
                 "row above the data",
                 row=1,
                 column=spec.keys[0] if spec.keys else None,
-                blocking=name in CONFIG_SHEETS,
+                blocking=name in (*CONFIG_SHEETS, "History"),  # History would be lost
             )
         )
         return None

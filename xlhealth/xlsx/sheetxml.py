@@ -195,7 +195,10 @@ class SheetBuilder:
                 column_letter(i), numbers, values.reset_index(drop=True), col
             )
         self.max_col = max(self.max_col, len(columns))
-        ht = f' ht="{height:g}" customHeight="1"' if height else ""
+        if height:
+            ht: np.ndarray | str = f' ht="{height:g}" customHeight="1"'
+        else:
+            ht = _wrapped_heights(frame, columns)
         self.rows.extend(('<row r="' + numbers + '"' + ht + ">" + cells + "</row>").tolist())
         self.next_row += n
 
@@ -332,6 +335,31 @@ class SheetBuilder:
             f'<pane{split} topLeftCell="{self.freeze}" activePane="{pane}" state="frozen"/>'
             f'<selection pane="{pane}" activeCell="{self.freeze}" sqref="{self.freeze}"/>'
         )
+
+
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+
+
+def _wrapped_heights(frame: pd.DataFrame, columns: Sequence[Column]) -> np.ndarray | str:
+    """Row heights that fit wrapped text (``ht`` attributes, '' where one line fits).
+
+    Excel grows a wrapped row when it opens the file, LibreOffice does not, so long
+    messages would overlap the next rows; the lines are estimated from the text length
+    per column width (East Asian characters count twice).
+    """
+    lines = np.ones(len(frame))
+    for col in columns:
+        if not (col.style and col.style.wrap) or col.key not in frame.columns:
+            continue
+        text = frame[col.key].astype("string").fillna("")
+        wide = text.str.count(r"[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFF60]")
+        length = (text.str.len() + wide).to_numpy(dtype=float)
+        per_line = max(col.width * 1.1, 1.0)
+        lines = np.maximum(lines, np.ceil(length / per_line))
+    if (lines <= 1).all():
+        return ""
+    heights = (lines * LINE_HEIGHT).astype(int).astype(str).astype(object)
+    return np.where(lines > 1, ' ht="' + heights + '" customHeight="1"', "")
 
 
 def validation(
