@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xlhealth.columns import ColumnsRow, Recogniser, columns_rows, prepare_aliases
+from xlhealth.columns import (
+    FIELDS,
+    ColumnsRow,
+    Recogniser,
+    builtin_aliases,
+    columns_rows,
+    prepare_aliases,
+)
 from xlhealth.xlsx.reader import sheet_from_grid
 
 ALIASES = prepare_aliases(
@@ -143,3 +150,31 @@ def test_all_text_customer_rows_are_data_not_extra_headers():
     ]
     sheet = sheet_from_grid("Customers", grid, [], recogniser=Recogniser(ALIASES))
     assert len(sheet.frame) == 2 and not sheet.skipped
+
+
+def test_builtin_aliases_name_real_sheets_and_fields_and_say_where_they_come_from():
+    aliases = builtin_aliases()
+    assert len(aliases) > 150 and set(aliases["lang"]) == {"en", "ja"}
+    for row in aliases.itertuples():
+        assert row.field in FIELDS[row.sheet], row
+        assert row.source.strip(), row
+    tools = set(aliases["tool"])
+    for tool in ("Salesforce", "HubSpot", "Zendesk", "Freshdesk", "Jira Service Management",
+                 "Mixpanel", "Amplitude", "Segment", "Pendo", "Qualtrics", "SurveyMonkey",
+                 "Typeform", "Delighted", "kintone"):  # fmt: skip
+        assert tool in tools
+    # one header never means two fields of one sheet
+    pairs = aliases.groupby(["sheet", "key"])["field"].nunique()
+    assert (pairs == 1).all(), pairs[pairs > 1]
+
+
+def test_surveymonkey_nps_question_matches_whatever_the_company_is_called():
+    recogniser = Recogniser(builtin_aliases())
+    for header in (
+        "How likely is it that you would recommend Acme Corp to a friend or colleague?",
+        "アクメ株式会社を友人や同僚に薦める可能性はどのくらいありますか？",
+    ):
+        problems = []
+        got = recogniser.recognise("Surveys", ["End Date", header], ["A", "B"], 1, problems)
+        assert got.names == ["date", "nps"] and not problems
+        assert got.mapped[1].origin == "SurveyMonkey export"

@@ -13,6 +13,7 @@ recognised is kept (:class:`Mapped`) so Checks can show it.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -150,7 +151,7 @@ class Recogniser:
         for name in fields:  # 3. built-in aliases of common exports
             if name in taken:
                 continue
-            candidates = mine[(mine["field"] == name) & mine["key"].isin(first)]
+            candidates = _candidates(mine[mine["field"] == name], first)
             candidates = candidates[[names[first[k]] is None for k in candidates["key"]]]
             if candidates.empty:
                 continue
@@ -208,13 +209,38 @@ def builtin_aliases() -> pd.DataFrame:
     return prepare_aliases(table)
 
 
+def _candidates(aliases: pd.DataFrame, first: dict[str, int]) -> pd.DataFrame:
+    """Alias rows that name a header of the sheet; ``key`` is that header (folded)."""
+    exact = aliases[aliases["pattern"].isna() & aliases["key"].isin(first)]
+    found = [
+        {**row, "key": key}
+        for row in aliases[aliases["pattern"].notna()].to_dict("records")
+        for key in first
+        if row["pattern"].fullmatch(key)
+    ]
+    return pd.concat([exact, pd.DataFrame(found, columns=aliases.columns)]) if found else exact
+
+
+_PLACEHOLDER = re.compile(r"\\\[[^\]]*\\\]")
+
+
 def prepare_aliases(table: pd.DataFrame) -> pd.DataFrame:
+    """Fold each header (``key``); a ``[placeholder]`` in one matches any text there.
+
+    SurveyMonkey writes the NPS question with the company's name in it ("How likely is it
+    that you would recommend [company] to a friend or colleague?"), so that alias is a
+    pattern rather than a literal header.
+    """
     out = table.copy()
     out["key"] = out["header"].map(fold_header)
     out["rank"] = pd.to_numeric(out.get("rank", 1), errors="coerce").fillna(1).astype(int)
     out = out[out["key"] != ""]
-    # a header that is a contract name is matched as one already
-    return out.drop_duplicates(["sheet", "field", "key", "tool"]).reset_index(drop=True)
+    out = out.drop_duplicates(["sheet", "field", "key", "tool"]).reset_index(drop=True)
+    out["pattern"] = [
+        re.compile(_PLACEHOLDER.sub(".+", re.escape(key))) if "[" in key and "]" in key else None
+        for key in out["key"]
+    ]
+    return out
 
 
 def columns_rows(frame: pd.DataFrame | None, problems: list[Problem]) -> tuple[ColumnsRow, ...]:

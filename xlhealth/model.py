@@ -388,10 +388,10 @@ def _parse_filter(row: Row) -> Filter | None:
     if "=" in text:
         column, _, value = text.partition("=")
         values = [value]
-    elif " in " in f" {text.casefold()} ":
-        lowered = text.casefold()
-        cut = lowered.index(" in ")
-        column, rest = text[:cut], text[cut + 4 :]
+    elif " in " in f"{text.casefold()} ":
+        padded = f"{text} "  # "kind in" (no values) is caught below, not a crash
+        cut = padded.casefold().index(" in ")
+        column, rest = padded[:cut], padded[cut + 4 :]
         values = rest.split(",")
     else:
         row.problem("filter", "write the filter as column=value or 'column in a,b'", text)
@@ -441,8 +441,8 @@ def _parse_metrics(df: pd.DataFrame | None, problems: list[Problem]) -> list[Met
             top, _, bottom = column.partition("/")
             if not top.strip() or not bottom.strip():
                 row.problem("column", "a ratio's column must be metric_a/metric_b", column)
-        window = row.number("window_days", minimum=0)
-        weight = row.number("weight", default=1.0, minimum=0)
+        window = row.number("window_days", minimum=0, maximum=36_600)  # a century of events
+        weight = row.number("weight", default=1.0, minimum=0, maximum=1e6)
         metrics.append(
             Metric(
                 name=name,
@@ -685,7 +685,7 @@ def _parse_maturity(df: pd.DataFrame | None, problems: list[Problem]) -> Maturit
     seen: dict[str, int] = {}
     for row in iter_rows("MaturityModel", df, problems):
         characteristic = row.choice("characteristic", CHARACTERISTICS)
-        weight = row.number("weight", required=True, minimum=0)
+        weight = row.number("weight", required=True, minimum=0, maximum=1e6)
         name = row.text("factor", required=True)
         facet = row.choice("facet", FACETS)
         if name in seen:
@@ -780,11 +780,11 @@ def _parse_alerts(
         trigger = row.choice("trigger", TRIGGERS)
         metric = row.text("metric")
         threshold = row.number("threshold")
-        days = row.number("days", minimum=0)
+        days = row.number("days", minimum=0, maximum=36_600)
         priority = row.number("priority", required=True, integer=True, minimum=1)
         if priority is not None and priority > 3:
             row.problem("priority", "priority is 1 (urgent), 2 or 3", priority)
-        due = row.number("due_days", default=7.0, minimum=0)
+        due = row.number("due_days", default=7.0, minimum=0, maximum=36_600)
         if trigger in ("metric_at_least", "metric_below"):
             if not metric:
                 row.problem("metric", f"trigger {trigger} needs the metric it watches")
@@ -840,7 +840,7 @@ def _parse_settings(df: pd.DataFrame | None, problems: list[Problem]) -> Setting
             elif number is not None:
                 values[key] = number
         elif key == "reasons_max":
-            number = row.number("value", required=True, minimum=1, integer=True)
+            number = row.number("value", required=True, minimum=1, integer=True, maximum=50)
             if number is not None:
                 values[key] = int(number)
         elif key == "model_version":

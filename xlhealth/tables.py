@@ -101,6 +101,7 @@ class Row:
         default: float | None = None,
         minimum: float | None = None,
         integer: bool = False,
+        maximum: float | None = None,
     ) -> float | None:
         value = self.values.get(column)
         if is_blank(value):
@@ -116,6 +117,9 @@ class Row:
             return default
         if minimum is not None and number < minimum:
             self.problem(column, f"must be at least {show_value(float(minimum))}", value)
+            return default
+        if maximum is not None and number > maximum:
+            self.problem(column, f"must be at most {show_value(float(maximum))}", value)
             return default
         return number
 
