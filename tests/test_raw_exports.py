@@ -179,3 +179,26 @@ def test_checks_show_which_header_fed_which_field(books):
         assert any(expected in line for line in lines), f"{expected!r} not on Checks:\n{text}"
     assert "differ only by case" in text
     assert "not a date" not in text and "unknown customer" not in text, text
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_demo_with_realistic_exports_scores_like_the_contract_demo(tmp_path, lang):
+    plain, exports = tmp_path / "plain.xlsx", tmp_path / "exports.xlsx"
+    assert cli("demo", "--customers", "60", "--lang", lang, "-o", str(plain))[0] == 0
+    code, out = cli(
+        "demo", "--customers", "60", "--lang", lang, "--realistic-exports", "-o", str(exports)
+    )
+    assert code == 0, out
+    headers = [c for c in cell_values(exports, ["Customers"])["Customers"][0] if c]
+    assert ("取引先 ID" if lang == "ja" else "Account ID") in headers
+    assert "customer_id" not in headers
+    a = sheet_frame(plain, "Summary").set_index("customer_id")
+    b = sheet_frame(exports, "Summary").set_index("customer_id")
+    columns = ["score", "tier", "score_change", "engagement", "cmi", "reasons", "completeness"]
+    assert b[columns].astype(str).equals(a[columns].astype(str))
+    code, out = cli("check", str(exports))
+    assert code == 0 and "0 problem(s)" in out, out
+    checks = "\n".join(" | ".join(str(v) for v in row if v) for row in
+                       cell_values(exports, ["Checks"])["Checks"])  # fmt: skip
+    assert "Support | customer_name | Organization | " in checks
+    assert "Customers | arr | " in checks and "Columns" in checks

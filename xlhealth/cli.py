@@ -49,9 +49,27 @@ def main(ctx: click.Context, debug: bool) -> None:
     "HealthScore-demo-ja.xlsx with --lang ja].",
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option(
+    "--realistic-exports",
+    is_flag=True,
+    help="Fill the input sheets the way Salesforce, Segment, Zendesk and Qualtrics export them "
+    "(Checks then shows which header fed which field).",
+)
 @click.pass_context
-def demo(ctx: click.Context, customers: int, lang: str, output: Path | None, force: bool) -> None:
+def demo(
+    ctx: click.Context,
+    customers: int,
+    lang: str,
+    output: Path | None,
+    force: bool,
+    realistic_exports: bool,
+) -> None:
     """Build a complete demo workbook with realistic synthetic data and refresh it."""
+    from xlhealth.demo_exports import as_exports, columns_table
+
+    def shaped(frames: dict) -> dict:
+        return as_exports(frames, lang) if realistic_exports else frames
+
     with _user_errors(ctx):
         path = output or Path(
             "HealthScore-demo-ja.xlsx" if lang == "ja" else "HealthScore-demo.xlsx"
@@ -66,10 +84,15 @@ def demo(ctx: click.Context, customers: int, lang: str, output: Path | None, for
         today = dt.date.today()
         earlier = today - dt.timedelta(days=28)
         _progress(f"Generating {customers:,} customers with ~30 events each")
-        new_workbook(path, lang, inputs=demo_data.generate(customers, lang, as_of=earlier, drift=1))
+        new_workbook(
+            path,
+            lang,
+            inputs=shaped(demo_data.generate(customers, lang, as_of=earlier, drift=1)),
+            config={"Columns": columns_table(lang)} if realistic_exports else None,
+        )
         _progress(f"Refreshing as of {earlier} (last month's snapshot for History)")
         refresh(path, as_of=earlier, backup=False)
-        replace_inputs(path, demo_data.generate(customers, lang, as_of=today), lang)
+        replace_inputs(path, shaped(demo_data.generate(customers, lang, as_of=today)), lang)
         _progress(f"Refreshing as of {today}")
         report = refresh(path, as_of=today, backup=False, progress=_progress)
         _summary(report)

@@ -310,7 +310,9 @@ def skeleton(names: Sequence[str] = SHEET_ORDER) -> bytes:
 
 def input_sheet(b: SheetBuilder, name: str, frame: pd.DataFrame | None, lang: str) -> None:
     fields = list(INPUT_FIELDS[name])
-    if frame is not None:  # extra columns in the data (Usage metrics) keep their place
+    if frame is not None and fields[0].key not in frame.columns:
+        fields = [Field(str(c), _kind(frame[c])) for c in frame.columns]  # an export as is
+    elif frame is not None:  # extra columns in the data (Usage metrics) keep their place
         known = {f.key for f in fields}
         fields += [Field(str(c)) for c in frame.columns if c not in known]
     data = frame if frame is not None else pd.DataFrame(columns=[f.key for f in fields])
@@ -334,6 +336,12 @@ def input_sheet(b: SheetBuilder, name: str, frame: pd.DataFrame | None, lang: st
         elif hint:
             b.validations.append(validation(sqref, "none", title=f.key, prompt=hint))
     b.tab_color = "2E75B6"
+
+
+def _kind(values: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return "date"
+    return "number" if pd.api.types.is_numeric_dtype(values.dtype) else "text"
 
 
 def _typed(values: pd.Series) -> pd.Series:
@@ -389,18 +397,21 @@ COLUMNS_HINT = {
 }
 
 
-def columns_sheet(b: SheetBuilder, lang: str) -> None:
+def columns_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) -> None:
     """The Columns config sheet: a hint row, the header, drop-downs, and the fields to pick."""
     from xlhealth.columns import FIELDS
 
     b.text_line(COLUMNS_HINT[lang], CellStyle(wrap=True, valign="top", color="595959"))
     fields = list(dict.fromkeys(f for names in FIELDS.values() for f in names))
+    given = rows if rows is not None else pd.DataFrame(columns=["sheet", "field", "header"])
+    n = max(len(fields), len(given))
+    pad = [""] * (n - len(given))
     reference = pd.DataFrame(
         {
-            "sheet": [""] * len(fields),
-            "field": [""] * len(fields),
-            "header": [""] * len(fields),
-            "fields": fields,
+            "sheet": [*given["sheet"], *pad],
+            "field": [*given["field"], *pad],
+            "header": [*given["header"], *pad],
+            "fields": [*fields, *[""] * (n - len(fields))],
         }
     )
     columns = [
@@ -478,7 +489,7 @@ def new_workbook(
                 elif name in INPUT_SHEETS:
                     input_sheet(b, name, (inputs or {}).get(name), lang)
                 elif name == "Columns":
-                    columns_sheet(b, lang)
+                    columns_sheet(b, lang, (config or {}).get("Columns"))
                 else:
                     config_sheet(b, name, tables[name])
                 package.set_sheet(name, NewSheet(b.xml()))

@@ -49,6 +49,7 @@ class Spec:
     numbers: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     dates: tuple[str, ...] = ()
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    labelled: bool = True  # a label row may sit above the key row (our output sheets)
 
 
 SPECS: dict[str, Spec] = {
@@ -239,7 +240,9 @@ def sheet_from_grid(
     """
     spec = SPECS.get(name, Spec(()))
     if recogniser is not None and name in INPUT_SHEETS:
-        spec = replace(spec, keys=tuple(sorted(recogniser.key_headers(name))))
+        # a pasted export has one header row: a data value such as "email" in the next row
+        # (a Contacts kind) must not be taken for a second one
+        spec = replace(spec, keys=tuple(sorted(recogniser.key_headers(name))), labelled=False)
     else:
         recogniser = None
     errors = errors or []

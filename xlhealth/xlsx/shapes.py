@@ -18,6 +18,7 @@ HEADER_SEARCH_ROWS = 30
 
 class Keyed(Protocol):
     keys: tuple[str, ...]
+    labelled: bool
 
 
 def locate_table(grid: list[list], spec: Keyed, tables: list) -> tuple[int | None, int, int]:
@@ -36,7 +37,7 @@ def locate_table(grid: list[list], spec: Keyed, tables: list) -> tuple[int | Non
     if spec.keys:
         for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
             if _has_keys(row, spec):
-                if i + 1 < len(grid) and _has_keys(grid[i + 1], spec):
+                if spec.labelled and i + 1 < len(grid) and _has_keys(grid[i + 1], spec):
                     i += 1
                 return i, i + 1, len(grid)
         return None, 0, 0
