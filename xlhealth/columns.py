@@ -94,13 +94,13 @@ class Recogniser:
     aliases: pd.DataFrame  # tool, sheet, field, header, rank (header folded in ``key``)
     columns: tuple[ColumnsRow, ...] = ()
 
-    def key_headers(self, sheet: str) -> set[str]:
-        """Folded headers that can only sit in the header row of ``sheet``."""
-        keys = set(KEY_FIELDS.get(sheet, ()))
+    def key_headers(self, sheet: str, fields: tuple[str, ...] | None = None) -> set[str]:
+        """Folded headers of ``fields`` (default: the key fields) that mark the header row."""
+        keys = set(KEY_FIELDS.get(sheet, ()) if fields is None else fields)
         mine_rows = [c for c in self.columns if c.sheet == sheet and c.field in keys]
         found = keys | {fold_header(c.header) for c in mine_rows}
         mine = self.aliases[(self.aliases["sheet"] == sheet) & self.aliases["field"].isin(keys)]
-        return found | set(mine["key"])
+        return found | set(mine.loc[mine["pattern"].isna(), "key"])
 
     def recognise(
         self,

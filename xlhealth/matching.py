@@ -170,8 +170,9 @@ class Source:
             self.problems.append(
                 Problem(
                     self.name,
-                    "no customer_id column (or email with Customers.email_domain); "
-                    "add a customer_id column",
+                    "no column links these rows to a customer (customer_id, email with "
+                    "Customers.email_domain, or customer_name); add one, or a row on the "
+                    "Columns sheet naming the column that holds it",
                     row=1,
                     column="customer_id",
                     blocking=False,

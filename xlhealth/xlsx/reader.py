@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import python_calamine as calamine
 
-from xlhealth.columns import Mapped, Recogniser, builtin_aliases, columns_rows
+from xlhealth.columns import FIELDS, Mapped, Recogniser, builtin_aliases, columns_rows
 from xlhealth.dates import parse_dates
 from xlhealth.model import CONFIG_SHEETS
 from xlhealth.problems import Problem
@@ -50,6 +50,7 @@ class Spec:
     dates: tuple[str, ...] = ()
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     labelled: bool = True  # a label row may sit above the key row (our output sheets)
+    min_keys: int = 1  # how many key headers a row needs to be the header row
 
 
 SPECS: dict[str, Spec] = {
@@ -211,7 +212,7 @@ def _read_sheet(
             Problem(
                 name,
                 f"sheet cannot be read ({error}); copy its data into a new sheet",
-                blocking=name in CONFIG_SHEETS,
+                blocking=name in (*CONFIG_SHEETS, "Columns"),
             )
         )
         return None
@@ -247,6 +248,12 @@ def sheet_from_grid(
         recogniser = None
     errors = errors or []
     header_index, first_data, last_data = locate_table(grid, spec, tables or [])
+    if header_index is None and recogniser is not None:
+        # an export without any column that links rows to a customer (Amplitude's user_id
+        # and event_time only): find its header by two known fields, then say what is missing
+        known = tuple(sorted(recogniser.key_headers(name, FIELDS.get(name, ()))))
+        wider = replace(spec, keys=known, min_keys=2)
+        header_index, first_data, last_data = locate_table(grid, wider, tables or [])
     if header_index is None:
         for letter, row, value in errors[:MAX_PROBLEMS_PER_COLUMN]:
             problems.append(
@@ -271,7 +278,7 @@ def sheet_from_grid(
                 "row above the data",
                 row=1,
                 column=spec.keys[0] if spec.keys else None,
-                blocking=name in (*CONFIG_SHEETS, "History"),  # History would be lost
+                blocking=name in (*CONFIG_SHEETS, "Columns", "History"),  # History: lost
             )
         )
         return None

@@ -19,6 +19,7 @@ HEADER_SEARCH_ROWS = 30
 class Keyed(Protocol):
     keys: tuple[str, ...]
     labelled: bool
+    min_keys: int
 
 
 def locate_table(grid: list[list], spec: Keyed, tables: list) -> tuple[int | None, int, int]:
@@ -65,7 +66,8 @@ def _table_end(grid: list[list], start: int) -> int:
 
 
 def _has_keys(row: list, spec: Keyed) -> bool:
-    return bool({normalise_header(c) for c in row if isinstance(c, str)} & set(spec.keys))
+    found = {normalise_header(c) for c in row if isinstance(c, str)} & set(spec.keys)
+    return len(found) >= spec.min_keys
 
 
 IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"', re.I)
@@ -96,12 +98,15 @@ def trim_export(
     j = end
     while j > i and _blank(grid[j - 1]):
         j -= 1
-    k = j
-    while k > i and _footer(grid[k - 1]):
+    k = j  # footer lines, and the blank lines Salesforce puts between them
+    while k > i and (_footer(grid[k - 1]) or _blank(grid[k - 1])):
         k -= 1
-    if k < j and k > i and _blank(grid[k - 1]):
+    while k < j and not _blank(grid[k]):
+        k += 1  # the block must start with a blank row: data rows are never footers
+    if k < j:
         for r in range(k, j):
-            skipped.append(f"row {r + 1}: report footer ({_first_text(grid[r])[:40]})")
+            if not _blank(grid[r]):
+                skipped.append(f"row {r + 1}: report footer ({_first_text(grid[r])[:40]})")
         j = k
     return i, j
 
