@@ -211,3 +211,19 @@ def test_window_boundary_is_exclusive_at_start_inclusive_at_end(window):
     )
     v = values_of([metric("n", "count", window_days=window)], {"Logins": logins}).values
     assert v["n"].iloc[0] == 2
+
+
+def test_metric_columns_read_numbers_and_dates_as_exports_write_them():
+    usage = pd.DataFrame(
+        {"customer_id": ["A", "B", "C"], "spend": ["¥1,200", True, "85%"],
+         "last_seen": ["2026/11/19 8:07", "1789000000", "19 Nov 2026"]}
+    )  # fmt: skip
+    got = values_of(
+        [
+            metric("spend", "value", "Usage", column="spend"),
+            metric("seen", "days_since", "Usage", column="last_seen"),
+        ],
+        {"Usage": usage},
+    ).values
+    assert got["spend"].tolist() == [1200.0, 1.0, 0.85]
+    assert got["seen"].tolist() == [1.0, (AS_OF - dt.date(2026, 9, 10)).days, 1.0]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from xlhealth.dates import parse_dates
 from xlhealth.ids import (
     case_variants,
     email_domains,
@@ -23,7 +24,7 @@ from xlhealth.ids import (
 )
 from xlhealth.problems import Problem
 from xlhealth.tables import ROW_COLUMN, normalise_header, sheet_rows
-from xlhealth.values import domain_from_website, organisation_key
+from xlhealth.values import domain_from_website, organisation_key, parse_numbers
 
 
 def to_days(series: pd.Series) -> np.ndarray:
@@ -31,7 +32,7 @@ def to_days(series: pd.Series) -> np.ndarray:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_localize(None)
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        series = pd.to_datetime(series, errors="coerce", format="mixed")
+        series = parse_dates(series).values  # every form exports write (xlhealth.dates)
     return series.to_numpy().astype("datetime64[D]")  # any unit: no nanosecond overflow
 
 
@@ -303,7 +304,9 @@ class Source:
     def numbers(self, column: str) -> np.ndarray:
         if column not in self._numbers:
             values = self.frame[column]
-            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            numbers = parse_numbers(values).to_numpy(dtype=float, copy=True)  # 1,200, 85%, ¥
+            flags = values.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+            numbers[flags] = values[flags].astype(float).to_numpy()  # TRUE/FALSE count 1/0
             bad = np.isnan(numbers) & values.notna().to_numpy()
             if bad.any() and not pd.api.types.is_numeric_dtype(values.dtype):
                 text = values.astype("string").str.strip()
