@@ -216,3 +216,23 @@ def test_checks_says_how_history_and_change_work(demo):
     dates = sorted(set(pd.to_datetime(history["as_of"]).dt.date))
     assert len(dates) == 2
     assert str(dates[0]) in text  # the snapshot Change compares with
+
+
+@pytest.mark.parametrize(
+    ("sheet", "column", "value", "message"),
+    [
+        ("Metrics", "window_days", "nan", "is not a number"),
+        ("Metrics", "window_days", 1e308, "must be at most"),
+        ("Alerts", "due_days", "nan", "is not a number"),
+        ("Alerts", "label", "Score fell {value points", "a { or } without its pair"),
+    ],
+)
+def test_config_values_that_crashed_are_located(demo, tmp_path, sheet, column, value, message):
+    book = edited(demo, tmp_path, lambda wb: _set(wb, sheet, column, 2, value))
+    before = book.read_bytes()
+    check_code, check_out = cli("check", str(book))
+    code, out = cli("refresh", str(book))
+    assert code == check_code == 1 and "unexpected" not in out, out
+    assert errors(out) == errors(check_out)
+    assert any(line.startswith(f"error: {sheet}!") and message in line for line in errors(out))
+    assert book.read_bytes() == before

@@ -95,7 +95,7 @@ def demo(
         replace_inputs(path, shaped(demo_data.generate(customers, lang, as_of=today)), lang)
         _progress(f"Refreshing as of {today}")
         report = refresh(path, as_of=today, backup=False, progress=_progress)
-        _summary(report)
+        _summary_after_write(report)
 
 
 @main.command()
@@ -131,7 +131,7 @@ def refresh_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None, no_ba
         report = refresh(
             path, as_of=as_of.date() if as_of else None, backup=not no_backup, progress=_progress
         )
-        _summary(report)
+        _summary_after_write(report)
 
 
 @main.command(name="check")
@@ -343,6 +343,18 @@ def _summary(report: Report) -> None:
             click.echo(f"  {problem}")
     if report.backup:
         click.echo(f"Previous version kept as {report.backup.name}")
+
+
+def _summary_after_write(report: Report) -> None:
+    """The workbook is already written: a failure to print the summary must not say otherwise."""
+    try:
+        _summary(report)
+    except Exception as error:  # the refresh itself succeeded
+        click.echo(
+            f"{report.path} was refreshed; the summary could not be printed here "
+            f"({type(error).__name__}: {error}) — open the workbook",
+            err=True,
+        )
 
 
 def _pad(text: str, width: int) -> str:

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import itertools
 import math
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -798,6 +799,8 @@ def _parse_alerts(
         is_tier_rule = trigger in ("tier_renewal", "tier_at_most") and threshold is not None
         if is_tier_rule and tier_numbers and threshold not in tier_numbers:
             row.problem("threshold", "not a tier number from the Tiers sheet", threshold)
+        for column in ("label", "label_ja"):
+            _check_template(row, column)
         missing = row.text("if_missing").casefold()
         if missing not in ("", "no", "yes", "false", "true", "ignore", "trigger"):
             row.problem("if_missing", "use yes (a missing value triggers) or no", missing)
@@ -819,6 +822,20 @@ def _parse_alerts(
             )
         )
     return rules
+
+
+def _check_template(row: Row, column: str) -> None:
+    """An alert text's ``{value}`` placeholders must be well formed (``{value`` is not)."""
+    text = row.text(column)
+    try:
+        list(string.Formatter().parse(text))
+    except ValueError:
+        row.problem(
+            column,
+            "a { or } without its pair; write placeholders as {value}, or use {{ and }} "
+            "for the characters themselves",
+            text,
+        )
 
 
 def _parse_settings(df: pd.DataFrame | None, problems: list[Problem]) -> Settings:

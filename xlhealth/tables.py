@@ -9,6 +9,7 @@ mistake at once instead of one per refresh.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -150,7 +151,15 @@ class Row:
 
 
 def to_number(value: Any) -> float | None:
-    """A float from a number or numeric text (``"1,200"``, ``"85%"``); None otherwise."""
+    """A finite float from a number or numeric text (``"1,200"``, ``"85%"``); None otherwise.
+
+    ``nan`` and ``inf`` typed in a cell are not numbers a config can use.
+    """
+    number = _to_float(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _to_float(value: Any) -> float | None:
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, int | float):
