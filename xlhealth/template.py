@@ -381,18 +381,18 @@ def config_sheet(b: SheetBuilder, name: str, frame: pd.DataFrame) -> None:
 
 COLUMNS_HINT = {
     "en": (
-        "Columns — only when a pasted export's header is not recognised: one row per field, "
-        "e.g. sheet Surveys, field nps, header Q1. Headers of Salesforce, HubSpot, Zendesk, "
-        "Freshdesk, Jira, Mixpanel, Amplitude, Segment, Pendo, Qualtrics, SurveyMonkey, "
-        "Typeform, Delighted and kintone exports are recognised already (Checks shows which "
-        "header fed which field)."
+        "Columns — only for an export header xlhealth does not recognise: one row per field,",
+        "e.g. sheet Surveys, field nps, header Q1. Salesforce, HubSpot, Zendesk, Freshdesk, Jira, "
+        "Mixpanel, Amplitude, Segment, Pendo,",
+        "Qualtrics, SurveyMonkey, Typeform, Delighted and kintone headers are known already; "
+        "Checks shows which header fed which field.",
     ),
     "ja": (
-        "Columns — 貼り付けたエクスポートの見出しが認識されないときだけ、項目ごとに1行書きます"
+        "Columns — 貼り付けたエクスポートの見出しが認識されないときだけ、項目ごとに1行書きます",
         "（例：sheet Surveys、field nps、header Q1）。Salesforce、HubSpot、Zendesk、Freshdesk、"
-        "Jira、Mixpanel、Amplitude、Segment、Pendo、Qualtrics、SurveyMonkey、Typeform、"
-        "Delighted、kintone の見出しは認識済みです"
-        "（どの見出しがどの項目になったかはChecksに表示）。"
+        "Jira、Mixpanel、Amplitude、Segment、Pendo、",
+        "Qualtrics、SurveyMonkey、Typeform、Delighted、kintone の見出しは認識済みです"
+        "（どの見出しがどの項目になったかはChecksに表示）。",
     ),
 }
 
@@ -401,7 +401,8 @@ def columns_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) 
     """The Columns config sheet: a hint row, the header, drop-downs, and the fields to pick."""
     from xlhealth.columns import FIELDS
 
-    b.text_line(COLUMNS_HINT[lang], CellStyle(wrap=True, valign="top", color="595959"))
+    for line in COLUMNS_HINT[lang]:  # short lines: they overflow to the right, never clip
+        b.text_line(line, CellStyle(color="595959"))
     fields = list(dict.fromkeys(f for names in FIELDS.values() for f in names))
     given = rows if rows is not None else pd.DataFrame(columns=["sheet", "field", "header"])
     n = max(len(fields), len(given))
