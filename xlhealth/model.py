@@ -334,8 +334,8 @@ TAKE_CONTROL = (
 
 def _from_defaults(problem: Problem) -> Problem:
     """A problem in a defaulted table names where it comes from and how to take control."""
-    if "default" in problem.message:
-        return problem
+    if TAKE_CONTROL.format(sheet=problem.sheet) in problem.message:
+        return problem  # already says it (the "left out" information line)
     return replace(
         problem,
         message=f"{problem.message} — {TAKE_CONTROL.format(sheet=problem.sheet)}",
