@@ -57,6 +57,7 @@ def aggregate(
     sources: dict[str, Source] = {}
     values: dict[str, pd.Series | np.ndarray] = {}
     unavailable: dict[str, str] = {}
+    absent: dict[str, list[str]] = {}  # metric -> the source columns it lacks
     day = _as_day(as_of)
 
     def source(name: str) -> Source | None:
@@ -87,9 +88,12 @@ def aggregate(
         if src is None:
             unavailable[metric.name] = f"sheet {metric.source} is absent"
             continue
-        reason = _missing_columns(metric, src)
-        if reason:
-            unavailable[metric.name] = reason
+        missing = _missing_columns(metric, src)
+        if missing:
+            unavailable[metric.name] = (
+                f"sheet {src.name} has no column {', '.join(repr(c) for c in missing)}"
+            )
+            absent[metric.name] = missing
             continue
         values[metric.name] = _compute(metric, src, customers.n, day)
 
@@ -98,7 +102,7 @@ def aggregate(
     )
     for name, why in unavailable.items():
         m = model.metric(name)
-        where, value = _config_cell(m, why)
+        where, value = _config_cell(m, absent.get(name, []))
         problems.append(
             Problem(
                 "Metrics",
@@ -135,20 +139,17 @@ def _needed_columns(metric: Metric) -> list[str]:
     return cols
 
 
-def _config_cell(metric: Metric, why: str) -> tuple[str, str | None]:
+def _config_cell(metric: Metric, missing: list[str]) -> tuple[str, str | None]:
     """The Metrics cell to fix for an uncomputable metric: the column, filter or source."""
-    if (
-        metric.column
-        and metric.aggregate != "ratio"
-        and repr(normalise_header(metric.column)) in why
-    ):
+    column = normalise_header(metric.column) if metric.aggregate != "ratio" else ""
+    if column and column in missing:
         return "column", metric.column
-    if metric.filter is not None and repr(normalise_header(metric.filter.column)) in why:
+    if metric.filter is not None and normalise_header(metric.filter.column) in missing:
         return "filter", str(metric.filter)
     return "source", metric.source or None
 
 
-def _missing_columns(metric: Metric, src: Source) -> str:
+def _missing_columns(metric: Metric, src: Source) -> list[str]:
     missing = [c for c in _needed_columns(metric) if not src.has(c)]
     needs_date = metric.window_days is not None or metric.aggregate in (
         "days_since",
@@ -160,9 +161,7 @@ def _missing_columns(metric: Metric, src: Source) -> str:
         missing.append(dates)  # a column the user named (days_since column, date_column)
     elif needs_date and dates is None:
         missing.append(metric.date_column or SOURCE_DATE_COLUMNS.get(src.name, "date"))
-    if missing:
-        return f"sheet {src.name} has no column {', '.join(repr(c) for c in missing)}"
-    return ""
+    return missing
 
 
 def _row_mask(metric: Metric, src: Source, day: np.datetime64) -> np.ndarray:

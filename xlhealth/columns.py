@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from xlhealth.problems import Problem
+from xlhealth.problems import Problem, is_blank
 from xlhealth.tables import iter_rows
 from xlhealth.tables import normalise_header as fold_header
 
@@ -110,7 +110,7 @@ class Recogniser:
         header_row: int,
         problems: list[Problem],
     ) -> Recognised:
-        folded = [fold_header(h) if _present(h) else "" for h in header]
+        folded = ["" if is_blank(h) else fold_header(h) for h in header]
         names: list[str | None] = [None] * len(header)
         taken: dict[str, int] = {}  # field -> position
         mapped: list[Mapped] = []
@@ -193,10 +193,6 @@ class Recogniser:
             names[j] = key  # not a field: kept under its own name, metrics may read it
             ignored.append(str(header[j]).strip())
         return Recognised(names, mapped, ignored)
-
-
-def _present(value: object) -> bool:
-    return value is not None and str(value).strip() != ""
 
 
 @functools.cache

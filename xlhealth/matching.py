@@ -43,7 +43,6 @@ class Customers:
     frame: pd.DataFrame
     keys: pd.Index
     problems: list[Problem] = field(default_factory=list)
-    name_clash_reported: bool = False
     case_sensitive: bool = False
     """IDs are matched with their case when Customers holds IDs that differ only by case."""
 
@@ -54,6 +53,9 @@ class Customers:
     @property
     def n(self) -> int:
         return len(self.keys)
+
+    names: dict[str, str] | None = field(default=None, repr=False)
+    """Organisation name -> key, built once for every sheet that matches by name."""
 
 
 def prepare_customers(df: pd.DataFrame) -> Customers:
@@ -305,8 +307,11 @@ class Source:
         if column not in self._numbers:
             values = self.frame[column]
             numbers = parse_numbers(values).to_numpy(dtype=float, copy=True)  # 1,200, 85%, ¥
-            flags = values.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
-            numbers[flags] = values[flags].astype(float).to_numpy()  # TRUE/FALSE count 1/0
+            if values.dtype == object:  # TRUE/FALSE count 1/0 (checked per distinct value)
+                codes, uniques = pd.factorize(values)
+                is_flag = np.array([isinstance(u, bool | np.bool_) for u in uniques] + [False])
+                flags = is_flag[codes]
+                numbers[flags] = values[flags].astype(float).to_numpy()
             bad = np.isnan(numbers) & values.notna().to_numpy()
             if bad.any() and not pd.api.types.is_numeric_dtype(values.dtype):
                 text = values.astype("string").str.strip()
@@ -379,6 +384,8 @@ def _name_map(customers: Customers, problems: list[Problem]) -> dict[str, str]:
     Rows without an ID or email are matched by an exact name; a name two customers share
     matches nobody (said once), never the first of them.
     """
+    if customers.names is not None:
+        return customers.names
     frame = customers.frame
     table = pd.DataFrame(
         {
@@ -388,8 +395,7 @@ def _name_map(customers: Customers, problems: list[Problem]) -> dict[str, str]:
         }
     ).dropna(subset=["name"])
     dup = table["name"].duplicated(keep=False)
-    if dup.any() and not customers.name_clash_reported:
-        customers.name_clash_reported = True
+    if dup.any():
         for _, group in list(table[dup].groupby("name", sort=False))[:10]:
             rows = ", ".join(str(r) for r in group["row"])
             problems.append(
@@ -403,4 +409,5 @@ def _name_map(customers: Customers, problems: list[Problem]) -> dict[str, str]:
                 )
             )
     table = table[~dup]
-    return dict(zip(table["name"], table["key"], strict=True))
+    customers.names = dict(zip(table["name"], table["key"], strict=True))
+    return customers.names

@@ -467,7 +467,7 @@ def _numbers(
     """Numbers from number cells and numbers as exports write them (``1,200``, ``85%``, ``¥``)."""
     raw = sheet.frame[column]
     numbers = parse_numbers(raw)
-    blank = raw.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+    blank = (raw.astype("string").str.strip() == "").fillna(False).to_numpy(dtype=bool)
     bad = (numbers.isna() & raw.notna()).to_numpy() & ~blank
     _report(sheet, column, bad, problems, "is not a number; enter a number — ignored")
     out_of_range = numbers.notna().to_numpy() & (
