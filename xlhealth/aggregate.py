@@ -27,8 +27,24 @@ from xlhealth.tables import normalise_header
 DAY = np.timedelta64(1, "D")
 
 
-def _as_day(as_of: dt.date) -> np.datetime64:
+def as_days(as_of: dt.date | np.ndarray, n: int) -> np.datetime64 | np.ndarray:
+    """``as_of`` as ``datetime64[D]``: one date for everyone, or one per customer.
+
+    Per-customer dates let the honest back-test score every customer as of its own
+    ``outcome_date - backtest_lead_days`` in one pass over the events.
+    """
+    if isinstance(as_of, np.ndarray):
+        if as_of.shape != (n,):
+            raise ValueError(f"as_of has {as_of.shape} dates for {n} customers")
+        return as_of.astype("datetime64[D]")
     return np.datetime64(as_of, "D")
+
+
+def row_days(day: np.datetime64 | np.ndarray, codes: np.ndarray) -> np.datetime64 | np.ndarray:
+    """The as-of date that applies to each row (rows of unknown customers get NaT)."""
+    if not isinstance(day, np.ndarray):
+        return day
+    return np.where(codes >= 0, day[np.maximum(codes, 0)], np.datetime64("NaT", "D"))
 
 
 def normalised_text(series: pd.Series) -> pd.Series:
@@ -49,16 +65,20 @@ def aggregate(
     model: Model,
     customers: Customers,
     sheets: dict[str, pd.DataFrame],
-    as_of: dt.date,
+    as_of: dt.date | np.ndarray,
 ) -> Aggregated:
-    """Compute every metric of ``model`` for every customer as of ``as_of``."""
+    """Compute every metric of ``model`` for every customer as of ``as_of``.
+
+    ``as_of`` is one date, or an array of ``datetime64[D]`` with one date per customer
+    (NaT: no rows count for that customer).
+    """
     problems: list[Problem] = []
     by_name = {k.casefold(): (k, v) for k, v in sheets.items() if v is not None}
     sources: dict[str, Source] = {}
     values: dict[str, pd.Series | np.ndarray] = {}
     unavailable: dict[str, str] = {}
     absent: dict[str, list[str]] = {}  # metric -> the source columns it lacks
-    day = _as_day(as_of)
+    day = as_days(as_of, customers.n)
 
     def source(name: str) -> Source | None:
         key = name.casefold()
@@ -164,9 +184,10 @@ def _missing_columns(metric: Metric, src: Source) -> list[str]:
     return missing
 
 
-def _row_mask(metric: Metric, src: Source, day: np.datetime64) -> np.ndarray:
+def _row_mask(metric: Metric, src: Source, day: np.datetime64 | np.ndarray) -> np.ndarray:
     """Rows of known customers that pass the filter and the window as of ``day``."""
     mask = src.codes >= 0
+    day = row_days(day, src.codes)
     if metric.filter is not None:
         mask &= src.matches(normalise_header(metric.filter.column), metric.filter.values)
     if metric.aggregate == "value":
@@ -183,7 +204,9 @@ def _row_mask(metric: Metric, src: Source, day: np.datetime64) -> np.ndarray:
     return mask
 
 
-def _compute(metric: Metric, src: Source, n: int, day: np.datetime64) -> np.ndarray:
+def _compute(
+    metric: Metric, src: Source, n: int, day: np.datetime64 | np.ndarray
+) -> np.ndarray:
     mask = _row_mask(metric, src, day)
     pos = src.codes[mask]
     agg = metric.aggregate
@@ -207,16 +230,20 @@ def _compute(metric: Metric, src: Source, n: int, day: np.datetime64) -> np.ndar
         started = src.days("started")[mask]
         completed = src.days("completed")[mask]
         standard = src.numbers("standard_days")[mask]
-        open_ = np.isnat(completed) | (completed > day)
-        age = (day - started) / DAY
-        overdue = open_ & ~np.isnat(started) & (started <= day) & (age > standard)
+        today = row_days(day, src.codes)
+        today = today[mask] if isinstance(today, np.ndarray) else today
+        open_ = np.isnat(completed) | (completed > today)
+        age = (today - started) / DAY
+        overdue = open_ & ~np.isnat(started) & (started <= today) & (age > standard)
         return np.bincount(pos[overdue], minlength=n).astype(float)
     if agg == "days_since":
         days = src.days(date_column(metric, src) or "date")[mask]
         keep = ~np.isnat(days)
         last = pd.Series(days[keep]).groupby(pos[keep]).max()
         out = np.full(n, np.nan)
-        out[last.index.to_numpy()] = (day - last.to_numpy().astype("datetime64[D]")) / DAY
+        idx = last.index.to_numpy()
+        today = day[idx] if isinstance(day, np.ndarray) else day
+        out[idx] = (today - last.to_numpy().astype("datetime64[D]")) / DAY
         return out
     if agg in ("sum", "mean", "min", "max"):
         numbers = src.numbers(column)[mask]
