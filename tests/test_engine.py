@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from xlhealth import ConfigError, default_model, run
-from xlhealth.engine import HISTORY_COLUMNS, SUMMARY_COLUMNS
+from xlhealth.engine import SUMMARY_COLUMNS
+from xlhealth.history import HISTORY_COLUMNS
 from xlhealth.model import default_tables, model_from_tables
 
 AS_OF = dt.date(2026, 11, 20)

@@ -286,3 +286,12 @@ def test_repeated_refreshes_do_not_grow_styles_or_parts(book):
     assert second["xl/styles.xml"] == first["xl/styles.xml"]
     assert sorted(second) == sorted(first)  # old drawings/charts replaced, not piled up
     assert sum(1 for n in second if n.startswith("xl/charts/")) == 2
+
+
+def test_new_and_demo_into_a_missing_folder_say_so(tmp_path):
+    missing = tmp_path / "no-such-folder" / "book.xlsx"
+    for args in (("new", str(missing)), ("demo", "-o", str(missing))):
+        code, out = cli(*args)
+        assert code == 1
+        assert f"folder {missing.parent} does not exist" in out
+        assert "Traceback" not in out and not missing.parent.exists()

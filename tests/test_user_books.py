@@ -127,9 +127,9 @@ def test_a_mistake_in_a_defaulted_table_says_where_it_comes_from():
 # ----------------------------------------------------------------------------- check == refresh
 
 
-@pytest.mark.parametrize("sheet", [*CONFIG_SHEETS, "Columns"])
+@pytest.mark.parametrize("sheet", [*CONFIG_SHEETS, "Columns", "Sources"])
 def test_deleted_header_row_blocks_check_and_refresh_alike(demo, tmp_path, sheet):
-    def delete_header(wb) -> None:  # Columns has hint rows above its header
+    def delete_header(wb) -> None:  # Columns and Sources have hint rows above their header
         ws = wb[sheet]
         header = next(r for r in range(1, 10) if ws.cell(r, 1).value in ("sheet", "key",
                       "metric", "tier", "characteristic", "health", "alert"))  # fmt: skip

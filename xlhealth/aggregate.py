@@ -13,16 +13,22 @@ Checks. A missing export is not evidence that customers stopped logging in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from xlhealth.exactsum import exact_sums
 from xlhealth.ids import normalise_ids
 from xlhealth.matching import Customers, Source
 from xlhealth.model import SOURCE_DATE_COLUMNS, Metric, Model, metric_order
 from xlhealth.problems import Problem
 from xlhealth.tables import normalise_header
+
+if TYPE_CHECKING:
+    from xlhealth.sources import ExternalSource
 
 DAY = np.timedelta64(1, "D")
 
@@ -59,6 +65,7 @@ class Aggregated:
     values: pd.DataFrame
     unavailable: dict[str, str]
     problems: list[Problem]
+    sources: pd.DataFrame | None = None  # one row per Sources row (Checks), when any
 
 
 def aggregate(
@@ -66,19 +73,31 @@ def aggregate(
     customers: Customers,
     sheets: dict[str, pd.DataFrame],
     as_of: dt.date | np.ndarray,
+    sources: dict[str, Source] | None = None,
+    external: Mapping[str, ExternalSource] | None = None,
 ) -> Aggregated:
     """Compute every metric of ``model`` for every customer as of ``as_of``.
 
     ``as_of`` is one date, or an array of ``datetime64[D]`` with one date per customer
-    (NaT: no rows count for that customer).
+    (NaT: no rows count for that customer). ``sources``: sheets already resolved to
+    customers (IDs, dates, numbers) by an earlier run over the same inputs, reused so the
+    back-test does not parse them again; filled in when given empty. ``external``: sheet
+    name -> a Sources row; those sheets' metrics are computed where their rows are
+    (:mod:`xlhealth.sources`), exactly as if the rows were pasted.
     """
     problems: list[Problem] = []
     by_name = {k.casefold(): (k, v) for k, v in sheets.items() if v is not None}
-    sources: dict[str, Source] = {}
+    sources = {} if sources is None else sources
     values: dict[str, pd.Series | np.ndarray] = {}
     unavailable: dict[str, str] = {}
     absent: dict[str, list[str]] = {}  # metric -> the source columns it lacks
     day = as_days(as_of, customers.n)
+    batch = None
+    if external:
+        from xlhealth.sources import external_values
+
+        pasted = {real: df for real, df in by_name.values()}
+        batch = external_values(model, customers, external, pasted, day, problems)
 
     def source(name: str) -> Source | None:
         key = name.casefold()
@@ -103,6 +122,12 @@ def aggregate(
             den = np.asarray(values[bottom], dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 values[metric.name] = np.where(den > 0, num / den, np.nan)
+            continue
+        if batch is not None and metric.name in batch.values:
+            values[metric.name] = batch.values[metric.name]
+            continue
+        if batch is not None and metric.name in batch.unavailable:
+            unavailable[metric.name], absent[metric.name] = batch.unavailable[metric.name]
             continue
         src = source(metric.source)
         if src is None:
@@ -132,7 +157,7 @@ def aggregate(
                 value=value,
             )
         )
-    return Aggregated(frame, unavailable, problems)
+    return Aggregated(frame, unavailable, problems, batch.stats if batch is not None else None)
 
 
 def date_column(metric: Metric, src: Source) -> str | None:
@@ -248,8 +273,8 @@ def _compute(
     if agg in ("sum", "mean", "min", "max"):
         numbers = src.numbers(column)[mask]
         keep = ~np.isnan(numbers)
-        if agg in ("sum", "mean"):
-            total = np.bincount(pos[keep], weights=numbers[keep], minlength=n)
+        if agg in ("sum", "mean"):  # correctly rounded, whatever the row order (exactsum)
+            total = exact_sums(pos[keep], numbers[keep], n)
             if agg == "sum":
                 return total
             count = np.bincount(pos[keep], minlength=n)

@@ -108,17 +108,36 @@ class Backtest:
 
 
 def backtest(summary: pd.DataFrame, model: Model) -> Backtest | None:
+    """Today's scores against the outcomes (optimistic: it sees churn that already happened)."""
+    outcome = summary["outcome"].astype("string").str.strip().str.casefold()
+    known = outcome.isin(["churned", "renewed"]).fillna(False).to_numpy()
+    return tier_backtest(
+        summary["score"].to_numpy(dtype=float)[known],
+        summary["tier"].to_numpy()[known],
+        (outcome.to_numpy(dtype=object)[known] == "churned"),
+        model,
+    )
+
+
+def tier_backtest(
+    score: np.ndarray, tier: np.ndarray, churned: np.ndarray, model: Model
+) -> Backtest | None:
     """Churn per tier, AUC and lift of the lowest populated tier; None without outcomes.
 
-    Lift = churn rate of the lowest tier that has customers with an outcome,
-    divided by the overall churn rate (2.0: that tier churns twice as often).
+    Customers without a score are left out. Lift = churn rate of the lowest tier that has
+    customers with an outcome, divided by the overall churn rate (2.0: that tier churns
+    twice as often).
     """
-    outcome = summary["outcome"].astype("string").str.strip().str.casefold()
-    known = outcome.isin(["churned", "renewed"]).fillna(False) & summary["score"].notna()
-    if not known.any():
+    scored = ~np.isnan(np.asarray(score, dtype=float))
+    if not scored.any():
         return None
-    frame = summary.loc[known, ["score", "tier"]].copy()
-    frame["churned"] = (outcome[known] == "churned").to_numpy()
+    frame = pd.DataFrame(
+        {
+            "score": np.asarray(score, dtype=float)[scored],
+            "tier": np.asarray(tier)[scored],
+            "churned": np.asarray(churned, dtype=bool)[scored],
+        }
+    )
     grouped = frame.groupby("tier").agg(customers=("churned", "size"), churned=("churned", "sum"))
     grouped = grouped.reindex([t.tier for t in sorted(model.tiers, key=lambda t: t.tier)])
     grouped = grouped.fillna(0).astype(int)

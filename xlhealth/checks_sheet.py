@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.columns import origin_text
-from xlhealth.outputs import SECTION, TEXT, OutputWriter, text
+from xlhealth.outputs import LABELS, SECTION, TEXT, OutputWriter, text
 from xlhealth.problems import Problem, problems_frame
 from xlhealth.xlsx.package import NewSheet
 from xlhealth.xlsx.sheetxml import Block, SheetBuilder
@@ -79,16 +79,48 @@ CHECKS_TEXT: dict[str, tuple[str, str]] = {
         "No outcomes yet: fill outcome (renewed/churned) on Customers.",
         "実績がありません。Customersシートのoutcome列にrenewed/churnedを入力してください。",
     ),
-    "backtest_result": (
-        "{n} customers with an outcome, {churned} churned ({rate:.0%}). AUC {auc:.2f} "
-        "(1.0 = the score ranks every renewal above every churn; 0.5 = a coin toss). "
-        "Lowest tier churns {lift:.1f}× the average.",
-        "実績のある顧客{n}社、うち解約{churned}社（{rate:.0%}）。AUC {auc:.2f}"
-        "（1.0＝スコアが全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
-        "最下位ティアの解約率は平均の{lift:.1f}倍。",
+    "backtest_honest": (
+        "Honest: {n} customers scored {lead} days before their outcome; {churned} churned "
+        "({rate:.0%}). AUC {auc:.2f} (1.0 = every renewal ranked above every churn; 0.5 = a "
+        "coin toss). Lowest tier churns {lift:.1f}× the average. Columns C–E.",
+        "公正な検証：実績の{lead}日前の時点でスコアを算出した{n}社、うち解約{churned}社"
+        "（{rate:.0%}）。AUC {auc:.2f}（1.0＝全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
+        "最下位ティアの解約率は平均の{lift:.1f}倍。C〜E列。",
+    ),
+    "backtest_basis": (
+        "Scored as of outcome_date − {lead} days: {outcome_date}; from a History snapshot at "
+        "least {lead} days old (no outcome_date): {history}; today's score (no outcome_date, "
+        "no snapshot): {today}.",
+        "outcome_date − {lead}日時点で算出：{outcome_date}社、outcome_dateがなく{lead}日以上前の"
+        "Historyスナップショットを使用：{history}社、どちらもなく今日のスコアを使用：{today}社。",
+    ),
+    "backtest_today": (
+        "Scored today (optimistic — today's score already sees the churn, e.g. no logins "
+        "since the customer left): AUC {auc:.2f}, lowest tier {lift:.1f}× the average. "
+        "Columns F–H. Trust the honest figure.",
+        "今日のスコアでの検証（楽観的：解約後にログインがないなど、結果そのものを見ている）："
+        "AUC {auc:.2f}、最下位ティアは平均の{lift:.1f}倍。F〜H列。"
+        "公正な検証の値を信頼してください。",
+    ),
+    "backtest_fallback_today": (
+        "Warning: {n} customers have neither an outcome_date nor an old enough History "
+        "snapshot, so their honest figure uses today's score and is optimistic — fill "
+        "outcome_date on Customers.",
+        "注意：{n}社はoutcome_dateも十分古いHistoryスナップショットもないため、今日のスコアで"
+        "代用しており楽観的です。Customersシートのoutcome_dateを入力してください。",
     ),
 }
 TEXT.update(CHECKS_TEXT)
+LABELS.update(
+    {
+        "customers_honest": ("Customers (honest)", "顧客数（公正）"),
+        "churned_honest": ("Churned (honest)", "解約数（公正）"),
+        "churn_rate_honest": ("Churn rate (honest)", "解約率（公正）"),
+        "customers_today": ("Customers (today)", "顧客数（今日）"),
+        "churned_today": ("Churned (today)", "解約数（今日）"),
+        "churn_rate_today": ("Churn rate (today)", "解約率（今日）"),
+    }
+)
 
 
 def _previous_as_of(w: OutputWriter) -> object:
@@ -228,40 +260,241 @@ def _exemplars(w: OutputWriter, b: SheetBuilder) -> None:
 
 
 def _backtest(w: OutputWriter, b: SheetBuilder) -> None:
+    """Churn per tier: honest (scored before each outcome) beside scored today (optimistic)."""
     lang = w.lang
-    bt = w.r.backtest
-    if bt is None:
+    bt, fair, honest = w.r.backtest, w.r.honest_backtest, w.r.honest
+    if bt is None or fair is None or honest is None:
         b.text_line(text("backtest_title", lang), SECTION)
         b.text_line(text("backtest_none", lang))
-    else:
-        result = text(
-            "backtest_result",
+        return
+    counts = honest.counts()
+    notes = [
+        text(
+            "backtest_honest",
             lang,
-            n=bt.customers,
-            churned=bt.churned,
-            rate=bt.churn_rate,
-            auc=bt.auc,
-            lift=bt.lift,
+            n=fair.customers,
+            lead=honest.lead_days,
+            churned=fair.churned,
+            rate=fair.churn_rate,
+            auc=fair.auc,
+            lift=fair.lift,
+        ),
+        text("backtest_basis", lang, **counts, lead=honest.lead_days),
+        text("backtest_today", lang, auc=bt.auc, lift=bt.lift),
+    ]
+    if counts["today"]:
+        notes.append(text("backtest_fallback_today", lang, n=counts["today"]))
+    honest_cols = {c: f"{c}_honest" for c in ("customers", "churned", "churn_rate")}
+    tiers = (
+        fair.by_tier.rename(columns=honest_cols)
+        .merge(
+            bt.by_tier.rename(
+                columns={
+                    "customers": "customers_today",
+                    "churned": "churned_today",
+                    "churn_rate": "churn_rate_today",
+                }
+            ),
+            on="tier",
+            how="outer",
         )
-        tiers = bt.by_tier.copy()
-        names = {t.tier: t.text(lang) for t in w.model.tiers}
-        tiers["tier_label"] = tiers["tier"].map(names)
-        b.block(
-            Block(
-                tiers,
-                [
-                    w.col("tier", "int", "0", 13),
-                    w.col("tier_label", width=16),
-                    w.col("customers", "int", "#,##0", 18),
-                    w.col("churned", "int", "#,##0", 12),
-                    w.col("churn_rate", "number", "0%", 10),
-                ],
-                title=text("backtest_title", lang),
-                notes=(result,),
-                show_keys=False,
-            )
+        .sort_values("tier")
+    )
+    names = {t.tier: t.text(lang) for t in w.model.tiers}
+    tiers["tier_label"] = tiers["tier"].map(names)
+    b.block(
+        Block(
+            tiers.reset_index(drop=True),
+            [
+                w.col("tier", "int", "0", 13),
+                w.col("tier_label", width=16),
+                w.col("customers_honest", "int", "#,##0", 14),
+                w.col("churned_honest", "int", "#,##0", 12),
+                w.col("churn_rate_honest", "number", "0%", 14),
+                w.col("customers_today", "int", "#,##0", 14),
+                w.col("churned_today", "int", "#,##0", 12),
+                w.col("churn_rate_today", "number", "0%", 14),
+            ],
+            title=text("backtest_title", lang),
+            notes=tuple(notes),
+            show_keys=False,
         )
+    )
+
+
+OVERRIDES_TEXT: dict[str, tuple[str, str]] = {
+    "overrides_title": (
+        "Overrides: a CSM's judgement with an expiry",
+        "上書き：CSMの判断（期限つき）",
+    ),
+    "overrides_none": (
+        "No overrides. To show your judgement beside a computed score, add a row to the "
+        "Overrides sheet (customer_id, score or tier, reason, by, until).",
+        "上書きはありません。算出スコアの横に判断を示すには、Overridesシートに行を追加します"
+        "（customer_id, score または tier, reason, by, until）。",
+    ),
+    "overrides_active": (
+        "{n} active as of {as_of}: shown on Summary beside the computed score (column "
+        "Override) and used as the tier of the Action list, marked (override). Score, tier, "
+        "History, Segments and the back-tests use the computed scores only.",
+        "基準日 {as_of} 時点で有効な上書き {n}件：Summaryの算出スコアの横（上書き列）に表示し、"
+        "アクションリストのティアに使います（「上書き」と表示）。スコア・ティア・履歴・"
+        "セグメント・実績検証は算出スコアのみを使います。",
+    ),
+    "overrides_expired": (
+        "{n} expired (until has passed), so ignored: delete the row on Overrides, or set a "
+        "new until if the judgement still holds.",
+        "期限切れ {n}件（until を過ぎたため無視）：Overridesの行を削除するか、"
+        "判断が今も正しければ until を更新してください。",
+    ),
+    "overrides_no_expired": ("No expired overrides.", "期限切れの上書きはありません。"),
+}
+CHECKS_TEXT.update(OVERRIDES_TEXT)
+TEXT.update(OVERRIDES_TEXT)
+
+
+def _overrides(w: OutputWriter, b: SheetBuilder) -> None:
+    """How many overrides are active, and the expired ones (ignored) to delete or renew."""
+    from xlhealth.overrides import expired_rows
+
+    lang = w.lang
+    chosen = w.r.overrides
+    active = int(w.r.summary["override"].notna().sum()) if "override" in w.r.summary else 0
+    expired = expired_rows(chosen, w.r.summary, w.model) if chosen is not None else pd.DataFrame()
+    if not active and expired.empty:
+        b.text_line(text("overrides_title", lang), SECTION)
+        b.text_line(text("overrides_none", lang))
+        b.next_row += 1
+        return
+    notes = [text("overrides_active", lang, n=active, as_of=w.r.as_of)]
+    if expired.empty:
+        b.text_line(text("overrides_title", lang), SECTION)
+        for note in (*notes, text("overrides_no_expired", lang)):
+            b.text_line(note)
+        b.next_row += 1
+        return
+    notes.append(text("overrides_expired", lang, n=len(expired)))
+    b.block(
+        Block(
+            expired.reset_index(drop=True),
+            [
+                w.col("customer_id", width=13),
+                w.col("customer_name", width=26),
+                w.col("override", width=16),
+                w.col("reason", width=44),
+                w.col("by", width=14),
+                w.col("until", "date", "yyyy-mm-dd", 11),
+                w.col("row", "int", "0", 6),
+            ],
+            title=text("overrides_title", lang),
+            notes=tuple(notes),
+            show_keys=False,
+        )
+    )
 
 
 # Checks sections after the data problems, in the order the sheet shows them.
-SECTIONS = (_column_mapping, _coverage, _exemplars, _backtest)
+SECTIONS = (_column_mapping, _coverage, _exemplars, _backtest, _overrides)
+
+
+SOURCES_TEXT: dict[str, tuple[str, str]] = {
+    "sources_title": (
+        "Sources: rows read from files and databases (the Sources sheet)",
+        "ソース：ファイル・データベースから読んだ行（Sourcesシート）",
+    ),
+    "sources_note": (
+        "Each source's metrics are computed where its rows are and equal the same rows pasted "
+        "into the sheet. A failed source names its Sources row; its metrics are skipped.",
+        "各ソースの指標はデータのある場所で集計され、同じ行をシートに貼り付けた場合と一致します。"
+        "失敗したソースは Sources の行を示し、その指標はスキップされます。",
+    ),
+    "source_ok": ("OK", "正常"),
+    "source_failed": (
+        "FAILED — Sources row {row}: {message}",
+        "失敗 — Sources {row}行目：{message}",
+    ),
+    "source_unused": ("no metric reads {sheet}", "{sheet} を使う指標なし"),
+}
+CHECKS_TEXT.update(SOURCES_TEXT)
+TEXT.update(SOURCES_TEXT)
+LABELS.update(
+    {
+        "source_row": ("Sources row", "Sources行"),
+        "source_what": ("Reads", "読み込み元"),
+        "source_files": ("Files", "ファイル数"),
+        "source_rows": ("Rows read", "読んだ行数"),
+        "source_first": ("First date", "最初の日付"),
+        "source_last": ("Last date", "最後の日付"),
+        "source_customers": ("Customers matched", "一致した顧客"),
+        "source_without": ("Customers without rows", "行のない顧客"),
+        "source_unmatched": ("Unmatched rows", "一致しない行"),
+        "source_seconds": ("Seconds", "秒"),
+        "source_status": ("Status", "状態"),
+    }
+)
+
+
+def _sources(w: OutputWriter, b: SheetBuilder) -> None:
+    """Each Sources row: what it read, how many rows and customers, how long, and if it failed."""
+    stats = w.r.sources if hasattr(w.r, "sources") else None
+    if stats is None or stats.empty:
+        return
+    lang = w.lang
+
+    def status(row: pd.Series) -> str:
+        value = str(row["status"])
+        if value == "ok":
+            return text("source_ok", lang)
+        if value.startswith("failed: "):
+            return text("source_failed", lang, row=row["row"], message=value[len("failed: ") :])
+        return text("source_unused", lang, sheet=row["sheet"])
+
+    frame = pd.DataFrame(  # long texts in the sheet's wide columns (D, G), counts after them
+        {
+            "sheet": stats["sheet"],
+            "source_row": stats["row"],
+            "source_rows": stats["rows"],
+            "source_what": stats["what"],
+            "source_first": pd.to_datetime(stats["first"]),
+            "source_last": pd.to_datetime(stats["last"]),
+            "source_status": [status(r) for _, r in stats.iterrows()],
+            "source_customers": stats["customers"],
+            "source_without": stats["customers_without"],
+            "source_unmatched": stats["unmatched"],
+            "source_files": stats["files"],
+            "source_seconds": stats["seconds"],
+        }
+    ).reset_index(drop=True)
+    layout = b.block(
+        Block(
+            frame,
+            [
+                w.col("sheet", width=12),
+                w.col("source_row", "int", "0", 9),
+                w.col("source_rows", "int", "#,##0", 12),
+                w.col("source_what", width=34, wrap=True),
+                w.col("source_first", "date", "yyyy-mm-dd", 11),
+                w.col("source_last", "date", "yyyy-mm-dd", 11),
+                w.col("source_status", width=40, wrap=True),
+                w.col("source_customers", "int", "#,##0", 12),
+                w.col("source_without", "int", "#,##0", 14),
+                w.col("source_unmatched", "int", "#,##0", 12),
+                w.col("source_files", "int", "#,##0", 7),
+                w.col("source_seconds", "number", "0.0", 8),
+            ],
+            title=text("sources_title", lang),
+            notes=(text("sources_note", lang),),
+            show_keys=False,
+        )
+    )
+    failed = text("source_failed", lang, row="", message="").split("—")[0].strip()
+    dxf = w.styles.dxf(fill="F8CBAD", bold=True, color="9C0006")
+    b.add_conditional(
+        layout.range_of("source_status"),
+        f'<cfRule type="beginsWith" dxfId="{dxf}" priority="{{priority}}" operator="beginsWith" '
+        f'text="{failed}"><formula>LEFT({layout.range_of("source_status").split(":")[0]},'
+        f'{len(failed)})="{failed}"</formula></cfRule>',
+    )
+
+
+SECTIONS = (*SECTIONS, _sources)

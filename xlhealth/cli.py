@@ -55,6 +55,13 @@ def main(ctx: click.Context, debug: bool) -> None:
     help="Fill the input sheets the way Salesforce, Segment, Zendesk and Qualtrics export them "
     "(Checks then shows which header fed which field).",
 )
+@click.option(
+    "--events",
+    type=click.Choice(["parquet", "csv"]),
+    default=None,
+    help="Write the logins as Parquet or CSV files in a folder beside the workbook "
+    "(NAME-events/), read through a Sources row, instead of into the Logins sheet.",
+)
 @click.pass_context
 def demo(
     ctx: click.Context,
@@ -63,17 +70,26 @@ def demo(
     output: Path | None,
     force: bool,
     realistic_exports: bool,
+    events: str | None,
 ) -> None:
     """Build a complete demo workbook with realistic synthetic data and refresh it."""
+    from xlhealth.demo_events import add_sources_sheet, events_folder, sources_table, write_logins
     from xlhealth.demo_exports import as_exports, columns_table
 
     def shaped(frames: dict) -> dict:
-        return as_exports(frames, lang) if realistic_exports else frames
+        frames = as_exports(frames, lang) if realistic_exports else frames
+        if events:  # the logins go to files beside the book, read through the Sources sheet
+            write_logins(frames.pop("Logins"), events_folder(path), events)
+        return frames
 
     with _user_errors(ctx):
         path = output or Path(
             "HealthScore-demo-ja.xlsx" if lang == "ja" else "HealthScore-demo.xlsx"
         )
+        if not path.parent.is_dir():
+            raise RefreshError(
+                f"folder {path.parent} does not exist; create it or choose another -o"
+            )
         if path.exists():
             if not force:
                 raise RefreshError(
@@ -90,6 +106,9 @@ def demo(
             inputs=shaped(demo_data.generate(customers, lang, as_of=earlier, drift=1)),
             config={"Columns": columns_table(lang)} if realistic_exports else None,
         )
+        if events:
+            add_sources_sheet(path, sources_table(path, events_folder(path), events))
+            _progress(f"Logins in {events_folder(path).name}/ ({events}), read through Sources")
         _progress(f"Refreshing as of {earlier} (last month's snapshot for History)")
         refresh(path, as_of=earlier, backup=False)
         replace_inputs(path, shaped(demo_data.generate(customers, lang, as_of=today)), lang)
@@ -105,6 +124,8 @@ def demo(
 def new(ctx: click.Context, path: Path, lang: str) -> None:
     """Create an empty workbook: config sheets with the default model, input sheets ready."""
     with _user_errors(ctx):
+        if not path.parent.is_dir():
+            raise RefreshError(f"folder {path.parent} does not exist; create it first")
         try:
             new_workbook(path, lang)
         except (FileExistsError, ValueError) as error:
@@ -132,6 +153,33 @@ def refresh_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None, no_ba
             path, as_of=as_of.date() if as_of else None, backup=not no_backup, progress=_progress
         )
         _summary_after_write(report)
+
+
+@main.command(name="suggest")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="Also write the suggested weights into the weight cells of Metrics (keeps NAME.bak).",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Today for the back-test (default: Settings as_of, else today).",
+)
+@click.pass_context
+def suggest_cmd(ctx: click.Context, path: Path, apply: bool, as_of: dt.datetime | None) -> None:
+    """Write the Suggestions sheet: evidence per metric, weights and cut points from the
+    honest back-test, cross-validated. Changes the model only with --apply."""
+    from xlhealth.suggest_book import suggest_book, summary_lines
+
+    with _user_errors(ctx):
+        report = suggest_book(
+            path, apply=apply, as_of=as_of.date() if as_of else None, progress=_progress
+        )
+        for line in summary_lines(report):
+            click.echo(line)
 
 
 @main.command(name="check")

@@ -46,6 +46,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Contacts": ("customer_id", "date", "kind", "role", "customer_name", "email"),
     "Onboarding": ("customer_id", "step", "standard_days", "started", "completed"),
     "Maturity": ("customer_id", "factor", "level", "assessed_on", "assessor"),
+    "Overrides": ("customer_id", "customer_name", "score", "tier", "reason", "by", "until"),
 }
 """The contract fields of each input sheet (``Usage`` also takes any metric column)."""
 
@@ -57,6 +58,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     },
     "Onboarding": ("customer_id",),
     "Maturity": ("customer_id",),
+    "Overrides": ("customer_id",),
 }
 """Fields whose header marks the header row (a row is matched to a customer by these)."""
 

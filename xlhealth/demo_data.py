@@ -160,7 +160,8 @@ ONBOARDING_STEPS = [
 def generate(
     n: int = 300, lang: str = "en", seed: int = 42, as_of: dt.date = AS_OF, drift: int = 0
 ) -> dict[str, pd.DataFrame]:
-    """Input sheets (Customers, Usage, Logins, Support, Surveys, Contacts, Onboarding, Maturity).
+    """Input sheets (Customers, Usage, Logins, Support, Surveys, Contacts, Onboarding, Maturity,
+    Overrides).
 
     ``drift`` > 0 gives the same customers at another moment: their hidden health
     moved a little (a few a lot), so a second refresh shows ups and downs.
@@ -195,7 +196,7 @@ def generate(
         ".example.co.jp" if lang == "ja" else ".example.com",
     ).astype(object)
     tenure = rng.integers(20, 1500, n)  # days since the contract started
-    renewal_offset = rng.integers(-120, 365, n)
+    renewal_offset = rng.integers(-240, 365, n)
     stage = np.where(
         tenure < 90, "onboarding", np.where(renewal_offset < 90, "renewal", "adoption")
     )
@@ -213,6 +214,7 @@ def generate(
             "email_domain": domains,
             "exemplar": None,
             "outcome": None,
+            "outcome_date": None,
         }
     )
     _outcomes_and_exemplars(customers, health, renewal_offset, rng)
@@ -280,7 +282,7 @@ def generate(
             "value_realised": np.clip(health + rng.normal(0, 0.18, n), 0, 1).round(2),
         }
     )
-    return {
+    sheets = {
         "Customers": customers,
         "Usage": usage,
         "Logins": logins,
@@ -290,6 +292,91 @@ def generate(
         "Onboarding": onboarding,
         "Maturity": _maturity(ids, maturity, day, rng, OWNERS[lang]),
     }
+    _before_outcomes(sheets, health, np.random.default_rng([seed, 13]))
+    sheets["Overrides"] = _overrides(customers, health, renewal_offset, day, lang)
+    return sheets
+
+
+OVERRIDE_REASONS = {  # (tier or score, reason en, reason ja, days until expiry)
+    "down": (
+        "2 At risk",
+        "2 要注意",
+        "Executive sponsor left last month; the new VP is reviewing every vendor before renewal",
+        "役員スポンサーが先月退職。新任の本部長が更新前に全ベンダーを見直し中",
+        45,
+    ),
+    "score": (
+        65.0,
+        65.0,
+        "Logins since the SSO migration are missing from the export; the admin confirms daily use",
+        "SSO移行後のログインがエクスポートに出ていない。管理者が毎日の利用を確認済み",
+        30,
+    ),
+    "up": (
+        "Healthy",
+        "良好",
+        "Signed a 3-year extension last week; usage is ramping up with the new team",
+        "先週3年契約の延長に署名。新チームで利用が拡大中",
+        90,
+    ),
+    "expired": (
+        "3",
+        "3",
+        "Pilot in the APAC team: re-check after the pilot",
+        "APACチームで試験導入中。試験後に再評価",
+        -12,
+    ),
+}
+
+
+def _overrides(
+    customers: pd.DataFrame,
+    health: np.ndarray,
+    renewal_offset: np.ndarray,
+    day: np.datetime64,
+    lang: str,
+) -> pd.DataFrame:
+    """A CSM's judgements: a healthy-looking account renewing soon marked At risk, two weak
+    ones marked up (a score and a tier name), and one whose expiry has passed (Checks)."""
+    open_ = (renewal_offset >= 0) & customers["exemplar"].isna().to_numpy()
+    taken: list[int] = []
+
+    def pick(mask: np.ndarray, best: str) -> int | None:
+        mask = mask & open_ & ~np.isin(np.arange(len(health)), taken)
+        if not mask.any():
+            return None
+        at = np.flatnonzero(mask)
+        choice = {"high": np.argmax, "low": np.argmin}
+        if best in choice:
+            i = int(at[choice[best](health[at])])
+        else:  # nearest the median
+            i = int(at[np.argmin(np.abs(health[at] - np.median(health)))])
+        taken.append(i)
+        return i
+
+    picks = {
+        "down": pick((renewal_offset >= 14) & (renewal_offset <= 80), "high"),
+        "score": pick(renewal_offset > 120, "low"),
+        "up": pick(renewal_offset > 90, "low"),
+        "expired": pick(renewal_offset > 30, "median"),
+    }
+    rows = []
+    for kind, i in picks.items():
+        if i is None:
+            continue
+        value_en, value_ja, reason_en, reason_ja, days = OVERRIDE_REASONS[kind]
+        value = value_ja if lang == "ja" else value_en
+        rows.append(
+            {
+                "customer_id": customers["customer_id"].iloc[i],
+                "score": value if isinstance(value, float) else np.nan,
+                "tier": None if isinstance(value, float) else value,
+                "reason": reason_ja if lang == "ja" else reason_en,
+                "by": customers["owner"].iloc[i],
+                "until": pd.Timestamp(day + np.timedelta64(days, "D")),
+            }
+        )
+    return pd.DataFrame(rows, columns=["customer_id", "score", "tier", "reason", "by", "until"])
 
 
 def _unique(names: np.ndarray) -> np.ndarray:
@@ -310,12 +397,67 @@ def _outcomes_and_exemplars(
     p_churn = 1 / (1 + np.exp(8 * (health - 0.35)))
     churned = rng.random(len(health)) < p_churn
     customers["outcome"] = np.where(past, np.where(churned, "churned", "renewed"), None)
+    customers["outcome_date"] = customers["renewal_date"].where(past)
+    renewed = past & ~churned  # a renewed contract's next renewal is a year on
+    customers.loc[renewed, "renewal_date"] += np.timedelta64(365, "D")
+    customers.loc[renewed & (customers["stage"] == "renewal").to_numpy(), "stage"] = "adoption"
     order = np.argsort(health)
     k = max(1, min(4, len(health) // 50))
     exemplar = np.full(len(health), None, dtype=object)
     exemplar[order[-k:]] = "good"
     exemplar[order[:k]] = "bad"
     customers["exemplar"] = exemplar
+
+
+def _before_outcomes(
+    sheets: dict[str, pd.DataFrame], health: np.ndarray, rng: np.random.Generator
+) -> None:
+    """The months before each outcome, so the honest back-test has something to see.
+
+    Customers whose renewal is past get logins from 150 days before the outcome (at a
+    rate set by their health; churners somewhat less), and a churned customer's rows
+    after its churn date are dropped: it left. Scored today, churners look dead — an
+    optimistic back-test; scored 90 days before, they only look a little weaker.
+    """
+    customers = sheets["Customers"]
+    ids = customers["customer_id"].to_numpy(dtype=object)
+    ended = pd.to_datetime(customers["outcome_date"]).to_numpy().astype("datetime64[D]")
+    churned = (customers["outcome"] == "churned").to_numpy()
+    has = np.flatnonzero(~np.isnat(ended))
+    rate = (4 + 30 * health[has]) / 45 * np.where(churned[has], 0.8, 1.0)
+    per = rng.poisson(rate * 150)
+    li = np.repeat(has, per)
+    back = rng.integers(1, 151, li.size).astype("timedelta64[D]")
+    seats = customers["seats"].to_numpy()[li]
+    users = np.maximum(1, (seats * np.clip(health[li] * 1.1, 0.05, 1) * rng.random(li.size)))
+    logins = sheets["Logins"]
+    user = np.char.add("u", users.astype(int).astype(str)).astype(object)
+    earlier = pd.DataFrame(
+        {
+            "customer_id": ids[li],
+            "email": None,
+            "user_id": user,
+            "date": ended[li] - back,
+        }
+    )
+    sheets["Logins"] = pd.concat([logins, earlier], ignore_index=True)
+    left = {i: d for i, d, c in zip(ids, ended, churned, strict=True) if c}
+    domains = customers["email_domain"].to_numpy(dtype=object)
+    left_domain = {dom: d for dom, d, c in zip(domains, ended, churned, strict=True) if c}
+    for name, column in (
+        ("Logins", "date"),
+        ("Support", "opened"),
+        ("Surveys", "date"),
+        ("Contacts", "date"),
+    ):
+        frame = sheets[name]
+        end = pd.to_datetime(frame["customer_id"].map(left)).to_numpy().astype("datetime64[D]")
+        if "email" in frame.columns:
+            dom = frame["email"].astype("string").str.split("@").str[-1].astype(object)
+            by_email = pd.to_datetime(dom.map(left_domain)).to_numpy().astype("datetime64[D]")
+            end = np.where(np.isnat(end), by_email, end)
+        after = pd.to_datetime(frame[column]).to_numpy().astype("datetime64[D]") > end
+        sheets[name] = frame[~after].reset_index(drop=True)
 
 
 def _onboarding(

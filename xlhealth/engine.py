@@ -9,15 +9,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from xlhealth import alerts, checks, maturity, scoring
+from xlhealth import alerts, backtest, checks, maturity, overrides, scoring
 from xlhealth.aggregate import aggregate
+from xlhealth.backtest import Honest
+from xlhealth.history import HISTORY_COLUMNS, previous_snapshot
 from xlhealth.matching import Customers, prepare_customers, to_days
 from xlhealth.model import GROUPS, Model
+from xlhealth.overrides import Overrides
 from xlhealth.problems import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from xlhealth.sources import ExternalSource
 
 SUMMARY_COLUMNS = [
     "customer_id",
@@ -27,6 +34,8 @@ SUMMARY_COLUMNS = [
     "score",
     "tier",
     "tier_label",
+    "override",  # a CSM's judgement beside the computed score (xlhealth.overrides)
+    "override_reason",
     "score_change",
     "deployment",
     "engagement",
@@ -39,7 +48,6 @@ SUMMARY_COLUMNS = [
     "reasons",
     "completeness",
 ]
-HISTORY_COLUMNS = ["as_of", "customer_id", "score", "tier", "cmi"]
 NO_SEGMENT = {"en": "(no segment)", "ja": "（セグメントなし）"}
 ALL_SEGMENTS = {"en": "All customers", "ja": "全顧客"}
 
@@ -59,6 +67,10 @@ class Result:
     points: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     columns: pd.DataFrame | None = None  # which pasted header fed which field (Checks)
+    honest: Honest | None = None  # each outcome scored backtest_lead_days before it
+    honest_backtest: checks.Backtest | None = None  # churn per tier and AUC of ``honest``
+    overrides: Overrides | None = None  # active and expired (Summary, Checks)
+    sources: pd.DataFrame | None = None  # one row per Sources row: rows, dates, matches (Checks)
 
 
 def resolve_as_of(model: Model, as_of: dt.date | None) -> dt.date:
@@ -70,8 +82,11 @@ def run(
     sheets: Mapping[str, pd.DataFrame | None],
     history: pd.DataFrame | None = None,
     as_of: dt.date | None = None,
+    external: Mapping[str, ExternalSource] | None = None,
 ) -> Result:
     """Score every customer of ``sheets['Customers']`` as of ``as_of``.
+
+    ``external``: sheets whose rows live in files or a database (xlhealth.sources).
 
     Raises ConfigError when nothing can be scored (no Customers sheet or no
     customer_id column); row-level data problems are returned, not raised.
@@ -95,7 +110,8 @@ def run(
         raise ConfigError(blocking)
     problems: list[Problem] = list(model.warnings) + customers.problems
 
-    agg = aggregate(model, customers, inputs, day)
+    resolved: dict = {}  # sheets resolved to customers once, reused by the back-test
+    agg = aggregate(model, customers, inputs, day, resolved, external)
     problems += agg.problems
     pts = scoring.band_points(model, agg.values, set(agg.unavailable))
     problems += pts.problems
@@ -127,10 +143,26 @@ def run(
         frame[column] = levels[column].to_numpy() if column in levels else np.nan
     frame["maturity_assessed_on"] = levels["assessed_on"].to_numpy()
 
+    # Overrides: shown beside the computed score and read by the Action list's tier rules;
+    # score, tier, History, Segments and the back-tests stay computed.
+    chosen = overrides.read(model, customers, _find(inputs, "Overrides"), day)
+    problems += chosen.problems
+    overrides.apply(frame, chosen, model)
+
     values = agg.values.reset_index(drop=True)
-    actions = alerts.evaluate(model, frame, values, day)
+    actions = alerts.evaluate(model, overrides.effective(frame), values, day)
+    actions = overrides.mark_actions(actions, frame, model)
     summary = frame[SUMMARY_COLUMNS + [c for c in frame.columns if c not in SUMMARY_COLUMNS]]
     summary = summary.reset_index(drop=True)
+    honest, honest_problems = backtest.honest(
+        model,
+        customers,
+        summary,
+        history,
+        day,
+        lambda days: aggregate(model, customers, inputs, days, resolved, external),
+    )
+    problems += honest_problems
     return Result(
         as_of=day,
         model=model,
@@ -153,6 +185,17 @@ def run(
         values=values.set_axis(summary["customer_id"].to_numpy()),
         points=pts.points.reset_index(drop=True).set_axis(summary["customer_id"].to_numpy()),
         problems=problems,
+        sources=agg.sources,
+        overrides=chosen,
+        honest=honest,
+        honest_backtest=None
+        if honest is None
+        else checks.tier_backtest(
+            honest.frame["score"].to_numpy(),
+            honest.frame["tier"].to_numpy(),
+            honest.frame["churned"].to_numpy(),
+            model,
+        ),
     )
 
 
@@ -190,54 +233,6 @@ def _id_text(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return value if isinstance(value, str) else str(value)
-
-
-def previous_snapshot(
-    history: pd.DataFrame | None, customers: Customers, as_of: dt.date
-) -> pd.DataFrame:
-    """Each customer's latest History row dated strictly before ``as_of`` (score, as_of)."""
-    empty = pd.DataFrame(
-        {
-            "score": np.full(customers.n, np.nan),
-            "as_of": pd.Series([pd.NaT] * customers.n, dtype="datetime64[s]"),
-        }
-    )
-    if history is None or history.empty or "customer_id" not in history.columns:
-        return empty
-    h = pd.DataFrame(
-        {
-            "key": customers.ids(history["customer_id"]).to_numpy(dtype=object),
-            "as_of": to_days(history["as_of"])
-            if "as_of" in history.columns
-            else np.datetime64("NaT"),
-            "score": pd.to_numeric(history.get("score"), errors="coerce"),
-            "order": np.arange(len(history)),
-        }
-    )
-    h = h[h["as_of"] < np.datetime64(as_of, "D")].dropna(subset=["key", "as_of"])
-    if h.empty:
-        return empty
-    last = h.sort_values(["as_of", "order"]).drop_duplicates("key", keep="last").set_index("key")
-    pos = customers.keys
-    out = pd.DataFrame(
-        {
-            "score": last["score"].reindex(pos).to_numpy(dtype=float),
-            "as_of": last["as_of"].reindex(pos).to_numpy(),
-        }
-    )
-    return out
-
-
-def merge_history(earlier: pd.DataFrame | None, new: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Earlier snapshots kept as they are, this run's rows appended.
-
-    One snapshot per as_of date: re-running a date replaces only that date's rows.
-    """
-    if earlier is None or earlier.empty:
-        return new
-    keep = earlier.reindex(columns=HISTORY_COLUMNS)
-    keep = keep[pd.to_datetime(keep["as_of"], errors="coerce").dt.date != as_of]
-    return pd.concat([keep, new], ignore_index=True)
 
 
 def segments(summary: pd.DataFrame, model: Model) -> pd.DataFrame:

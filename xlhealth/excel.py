@@ -332,7 +332,7 @@ def refresh(book: Any = None) -> None:
         with scratch_folder() as tmp:
             copy = tmp / f"work-{saved.name}"
             shutil.copy2(saved, copy)
-            report = refresh_file(copy, backup=False)
+            report = refresh_file(copy, backup=False, base=saved.parent)  # Sources paths
             swap_in(live, macro_free_copy(copy, tmp / _opened_name(saved)), OUTPUT_SHEETS)
     except Exception as error:
         _stopped(live, "Refresh", error)
@@ -415,3 +415,28 @@ def questionnaire_folder(saved: Path) -> Path:
             folder = str(values.iloc[0]).strip()
     path = Path(folder)
     return path if path.is_absolute() else saved.parent / path
+
+
+def suggest_weights(book: Any = None) -> None:
+    """The Suggest weights button: ``xlhealth suggest`` on the saved book, the Suggestions
+    sheet written into the open book like Refresh does. It never applies the weights
+    (that stays a deliberate ``xlhealth suggest BOOK --apply``)."""
+    import xlwings as xw
+
+    from xlhealth.suggest_book import suggest_book
+    from xlhealth.suggestions_sheet import SHEET, headline
+
+    live = LiveBook(book if book is not None else xw.Book.caller())
+    try:
+        saved = live.save()
+        with scratch_folder() as tmp:
+            copy = tmp / f"work-{saved.name}"
+            shutil.copy2(saved, copy)
+            report = suggest_book(copy, backup=False, base=saved.parent)
+            swap_in(live, macro_free_copy(copy, tmp / _opened_name(saved)), [SHEET])
+    except Exception as error:
+        _stopped(live, "Suggest weights", error)
+        return
+    lang = report.model.settings.language
+    report.context.book = saved.name
+    live.alert("\n".join(headline(report.suggestion, lang, report.context)))

@@ -227,6 +227,7 @@ class Settings:
     reasons_max: int = 3
     model_version: str = ""
     date_order: str = "MDY"  # how 9/5/2026 reads in pasted exports: MDY (US) or DMY
+    backtest_lead_days: int = 90  # the honest back-test scores this long before each outcome
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -858,6 +859,10 @@ def _parse_settings(df: pd.DataFrame | None, problems: list[Problem]) -> Setting
                 values[key] = number
         elif key == "reasons_max":
             number = row.number("value", required=True, minimum=1, integer=True, maximum=50)
+            if number is not None:
+                values[key] = int(number)
+        elif key == "backtest_lead_days":
+            number = row.number("value", required=True, minimum=0, integer=True, maximum=36_600)
             if number is not None:
                 values[key] = int(number)
         elif key == "model_version":

@@ -12,7 +12,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from xlhealth.engine import Result, merge_history
+from xlhealth.engine import Result
+from xlhealth.history import merge_history
 from xlhealth.model import GROUPS, Model
 from xlhealth.problems import Problem
 from xlhealth.xlsx import charts
@@ -39,6 +40,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "score": ("Health score", "ヘルススコア"),
     "tier": ("Tier", "ティア"),
     "tier_label": ("Tier name", "ティア名"),
+    "override": ("Override (CSM)", "上書き（CSM判断）"),
+    "override_reason": ("Override: why, by whom, until", "上書きの理由・設定者・期限"),
+    "reason": ("Reason", "理由"),
+    "by": ("By", "設定者"),
+    "until": ("Until", "期限"),
     "score_change": ("Change", "前回比"),
     "deployment": ("Deployment", "導入"),
     "engagement": ("Engagement", "エンゲージメント"),
@@ -217,6 +223,8 @@ class OutputWriter:
 
     def summary_columns(self) -> list[Column]:
         tier_of_row = self.r.summary["tier"].reset_index(drop=True)
+        override_tier = self.r.summary.get("override_tier", pd.Series(dtype="Int64"))
+        override_tier = override_tier.reset_index(drop=True)
         return [
             self.col("customer_id", width=13),
             self.col("customer_name", width=26),
@@ -225,6 +233,9 @@ class OutputWriter:
             self.col("score", "number", "0.0", 9, bold=True, halign="center"),
             self._tier_column("tier", "int", 6, lambda v: v),
             self._tier_column("tier_label", "text", 11, lambda v: tier_of_row),
+            # a CSM's override beside the computed score, in its tier's colour (overrides.py)
+            self._tier_column("override", "text", 15, lambda v: override_tier.reindex(v.index)),
+            self.col("override_reason", width=40, italic=True, color="595959"),
             self.col("score_change", "number", CHANGE_FORMAT, 9, halign="center"),
             *(self.col(g.lower(), "number", "0", 13, halign="center") for g in GROUPS),
             self.col("cmi", "number", "0.00", 10, halign="center"),

@@ -23,6 +23,7 @@ from xlhealth.engine import Result, run
 from xlhealth.model import CONFIG_SHEETS, Model, model_from_tables
 from xlhealth.outputs import OutputWriter
 from xlhealth.problems import ConfigError, Problem
+from xlhealth.sources import book_sources, read_sources, source_columns
 from xlhealth.tables import FIRST_DATE, LAST_DATE, normalise_header
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import INPUT_SHEETS, ReadError, Workbook, read_workbook
@@ -81,9 +82,14 @@ def ensure_writable(path: Path) -> None:
 
 
 def score_workbook(
-    book: Workbook, as_of: dt.date | None = None, progress: Progress = lambda _: None
+    book: Workbook,
+    as_of: dt.date | None = None,
+    progress: Progress = lambda _: None,
+    base: Path | None = None,
 ) -> tuple[Result, list[Problem]]:
     """Model from the config sheets, then the core; raises RefreshError on a broken config.
+
+    ``base``: the folder the Sources sheet's paths are relative to (default: the book's).
 
     A config sheet the reader could not take (no header row, unreadable) blocks here
     together with every model mistake, so ``check`` and ``refresh`` stop on the same lines
@@ -97,6 +103,7 @@ def score_workbook(
                 "", f"--as-of {as_of}: use a date from {FIRST_DATE} to {LAST_DATE}", blocking=True
             )
         )
+    specs = read_sources(tables.get("Sources"), blocking)
     try:
         model = model_from_tables({k: tables.get(k) for k in CONFIG_SHEETS})
     except ConfigError as error:
@@ -105,12 +112,18 @@ def score_workbook(
         raise RefreshError([book.locate(p) for p in blocking])
     inputs = {k: tables[k] for k in INPUT_SHEETS if k in tables}
     progress(f"Scoring {len(inputs.get('Customers', [])):,} customers")
+    folder = (base or (book.path.parent if book.path else Path.cwd())).resolve()
     try:
-        result = run(model, inputs, history=tables.get("History"), as_of=as_of)
+        with book_sources(specs, tables, model, folder) as external:
+            if external:
+                progress(f"Reading {len(external)} source(s) from the Sources sheet")
+            result = run(model, inputs, history=tables.get("History"), as_of=as_of,
+                         external=external)  # fmt: skip
+            result.columns = column_mapping(book, model)
+            result.columns = source_columns(result.columns, external, model)
     except ConfigError as error:
         raise RefreshError([book.locate(p) for p in error.problems]) from error
     problems = [book.locate(p) for p in book.problems + result.problems]
-    result.columns = column_mapping(book, model)
     return result, problems
 
 
@@ -153,8 +166,13 @@ def refresh(
     as_of: dt.date | None = None,
     backup: bool = True,
     progress: Progress = lambda _: None,
+    base: Path | None = None,
 ) -> Report:
-    """Score the workbook at ``path`` and replace its output sheets, atomically."""
+    """Score the workbook at ``path`` and replace its output sheets, atomically.
+
+    ``base``: the folder Sources paths are relative to, when ``path`` is a working copy
+    (the Refresh button refreshes a copy of the saved book: its paths start beside the book).
+    """
     path = Path(path)
     ensure_writable(path)
     progress(f"Reading {path.name}")
@@ -162,7 +180,7 @@ def refresh(
         book = read_workbook(path)
     except ReadError as error:
         raise RefreshError(str(error)) from error
-    result, problems = score_workbook(book, as_of, progress)
+    result, problems = score_workbook(book, as_of, progress, base)
     progress("Writing Summary, Actions, Segments, History and Checks")
     earlier = book.sheets["History"].frame if "History" in book.sheets else None
     tmp = path.with_name(f".{path.name}.xlhealth-tmp")

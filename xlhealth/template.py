@@ -18,6 +18,7 @@ import pandas as pd
 
 from xlhealth.model import CONFIG_SHEETS, default_model, default_tables
 from xlhealth.outputs import OUTPUT_SHEETS
+from xlhealth.overrides import tier_choices
 from xlhealth.xlsx.package import NewSheet, Package
 from xlhealth.xlsx.reader import INPUT_SHEETS
 from xlhealth.xlsx.sheetxml import (
@@ -31,7 +32,7 @@ from xlhealth.xlsx.sheetxml import (
 )
 from xlhealth.xlsx.styles import CellStyle
 
-SHEET_ORDER = ("Start", *OUTPUT_SHEETS, *INPUT_SHEETS, *CONFIG_SHEETS, "Columns")
+SHEET_ORDER = ("Start", *OUTPUT_SHEETS, *INPUT_SHEETS, *CONFIG_SHEETS, "Columns", "Sources")
 MAX_ROW = 1_048_576
 
 
@@ -44,6 +45,7 @@ class Field:
     width: float = 14
     rule: tuple = ()  # (type, formula1, formula2, operator)
     hint: tuple[str, str] = ("", "")
+    choices: str = ""  # "tiers": a drop-down of the tiers that still accepts other text
 
 
 DATE = ("date", "DATE(2000,1,1)", "DATE(2100,12,31)", "between")
@@ -196,6 +198,50 @@ INPUT_FIELDS: dict[str, list[Field]] = {
         Field("assessed_on", "date", 12, DATE),
         Field("assessor", width=16),
     ],
+    "Overrides": [
+        Field(
+            "customer_id",
+            hint=(
+                "Customer whose computed score you overrule.",
+                "算出スコアを上書きする顧客のID。",
+            ),
+        ),
+        Field(
+            "score",
+            "number",
+            9,
+            ("decimal", "0", "100", "between"),
+            (
+                "Your score 0–100, or leave blank and give a tier.",
+                "判断したスコア（0〜100）。空欄にして tier でも可。",
+            ),
+        ),
+        Field(
+            "tier",
+            width=14,
+            hint=(
+                "Your tier: pick one, or type its number or name; or give a score instead.",
+                "判断したティア：一覧から選ぶか番号・名前を入力。score でも可。",
+            ),
+            choices="tiers",
+        ),
+        Field(
+            "reason",
+            width=48,
+            hint=("Why: shown on Summary beside the score.", "理由：Summaryのスコアの横に表示。"),
+        ),
+        Field("by", width=16, hint=("Who decided.", "判断した人。")),
+        Field(
+            "until",
+            "date",
+            12,
+            DATE,
+            (
+                "Expiry date (required): after it the override is ignored and listed on Checks.",
+                "期限（必須）：過ぎると上書きは無視され、Checksに表示されます。",
+            ),
+        ),
+    ],
 }
 
 CONFIG_WIDTHS = {
@@ -246,7 +292,7 @@ START = {
         ),
         (
             "Managers: tune Metrics, Rules, Tiers, Alerts and Settings; maturity answers go to "
-            "Maturity (import questionnaires).",
+            "Maturity (import questionnaires). CSMs: a judgement with an expiry goes to Overrides.",
             None,
         ),
     ],
@@ -269,7 +315,8 @@ START = {
         ),
         (
             "マネジャー：Metrics, Rules, Tiers, Alerts, Settings で重みやしきい値を調整します。"
-            "成熟度の回答は Maturity シートへ（アンケートの取り込み）。",
+            "成熟度の回答は Maturity シートへ（アンケートの取り込み）。"
+            "CSMの判断（期限つき）は Overrides シートへ。",
             None,
         ),
     ],
@@ -327,7 +374,10 @@ def input_sheet(b: SheetBuilder, name: str, frame: pd.DataFrame | None, lang: st
         letter = layout.letters[f.key]
         sqref = f"{letter}2:{letter}{MAX_ROW}"
         hint = f.hint[1] if lang == "ja" and f.hint[1] else f.hint[0]
-        if f.rule:
+        if f.choices == "tiers":  # suggestions only: no error alert, so any text is accepted
+            listed = ",".join(tier_choices(default_model(), lang))
+            b.validations.append(validation(sqref, "list", f'"{listed}"', title=f.key, prompt=hint))
+        elif f.rule:
             kind, f1, f2, op = f.rule
             error = (
                 "値が正しくありません。" if lang == "ja" else "This value is not valid here. "
@@ -454,6 +504,93 @@ def columns_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) 
     b.tab_color = "7030A0"
 
 
+SOURCES_HINT = {
+    "en": (
+        "Sources — only for an input sheet whose rows live outside this workbook (more rows than "
+        "a sheet holds, or a database). One row per sheet:",
+        "path: a file, a glob (events/*.csv) or a folder, relative to this workbook; format and "
+        "encoding blank = found from the file (UTF-8 or cp932);",
+        "mode: replace (the default) or append to the rows pasted in the sheet. Or connection: "
+        "duckdb:///events.duckdb or postgresql://user@host:5432/db",
+        "with query: a table name or a SELECT. Never a password here (PGPASSWORD or ~/.pgpass). "
+        "Checks shows each source's rows, dates and matches.",
+    ),
+    "ja": (
+        "Sources — 入力シートの行がブックの外（シートに収まらない件数のファイルやデータベース）に"
+        "あるときだけ、シートごとに1行書きます：",
+        "path：ファイル、ワイルドカード（events/*.csv）またはフォルダー（このブックからの相対パス）。"
+        "format・encoding は空欄で自動判定（UTF-8 または cp932）。",
+        "mode：replace（既定）またはシートに貼り付けた行に追加する append。"
+        "データベースは connection："
+        "duckdb:///events.duckdb、postgresql://user@host:5432/db",
+        "と query（テーブル名または SELECT）。パスワードは書かないでください（PGPASSWORD か "
+        "~/.pgpass）。読んだ行数・期間・照合結果は Checks に表示。",
+    ),
+}
+
+
+def sources_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) -> None:
+    """The Sources config sheet: hint lines, the header, drop-downs and a prompt per column."""
+    from xlhealth.sources import COLUMNS, ENCODINGS, FORMATS, MODES, SOURCE_SHEETS
+
+    for line in SOURCES_HINT[lang]:  # short lines: they overflow to the right, never clip
+        b.text_line(line, CellStyle(color="595959"))
+    given = rows if rows is not None else pd.DataFrame(columns=list(COLUMNS))
+    table = pd.DataFrame({c: list(given[c]) if c in given else [""] * len(given) for c in COLUMNS})
+    if table.empty:
+        table = pd.DataFrame({c: [""] for c in COLUMNS})
+    widths = {"sheet": 14, "path": 40, "format": 10, "encoding": 10, "mode": 10,
+              "connection": 36, "query": 40}  # fmt: skip
+    columns = [Column(c, c, "text", CellStyle(num_fmt="@"), widths[c]) for c in COLUMNS]
+    layout = b.block(Block(table, columns, show_keys=False))
+    first = layout.first_row
+    prompts = {
+        "en": {
+            "sheet": "The input sheet these rows feed (Logins, Support, …)",
+            "path": "A file, a glob such as events/*.csv, or a folder — relative to this workbook",
+            "format": "Blank or auto: from the file name (.csv .tsv .parquet .jsonl)",
+            "encoding": "CSV/TSV only. Blank or auto: UTF-8 (with or without BOM), else cp932",
+            "mode": "replace (default): the file's rows instead of the sheet's; append: both",
+            "connection": "duckdb:///file.duckdb (beside this book) or postgresql://user@host:5432"
+            "/db — no password: PGPASSWORD or ~/.pgpass",
+            "query": "With a connection: a table name or a SELECT",
+        },
+        "ja": {
+            "sheet": "行を入れる入力シート（Logins、Support など）",
+            "path": "ファイル、events/*.csv のようなワイルドカード、またはフォルダー"
+            "（このブックからの相対パス）",
+            "format": "空欄または auto：拡張子から判定（.csv .tsv .parquet .jsonl）",
+            "encoding": "CSV/TSV のみ。空欄または auto：UTF-8（BOM 有無とも）、それ以外は cp932",
+            "mode": "replace（既定）：シートの行の代わりにファイルの行。append：両方",
+            "connection": "duckdb:///file.duckdb（このブックの隣）または postgresql://user@host:5432/db"
+            "（パスワードは書かない：PGPASSWORD か ~/.pgpass）",
+            "query": "connection と一緒に：テーブル名または SELECT",
+        },
+    }[lang]
+    lists = {
+        "sheet": ",".join(SOURCE_SHEETS),
+        "format": ",".join(FORMATS),
+        "encoding": ",".join(ENCODINGS),
+        "mode": ",".join(MODES),
+    }
+    for key in COLUMNS:
+        letter = layout.letters[key]
+        formula = f'"{lists[key]}"' if key in lists else None
+        strict = key in ("format", "encoding", "mode")  # sheet: another name is allowed
+        b.validations.append(
+            validation(
+                f"{letter}{first}:{letter}1000",
+                "list" if formula else "none",
+                formula,
+                title=key,
+                prompt=prompts[key],
+                error=f"Use one of {lists[key]}" if strict else "",
+            )
+        )
+    b.freeze = f"A{first}"
+    b.tab_color = "7030A0"
+
+
 def new_workbook(
     path: str | Path,
     lang: str = "en",
@@ -491,6 +628,8 @@ def new_workbook(
                     input_sheet(b, name, (inputs or {}).get(name), lang)
                 elif name == "Columns":
                     columns_sheet(b, lang, (config or {}).get("Columns"))
+                elif name == "Sources":
+                    sources_sheet(b, lang, (config or {}).get("Sources"))
                 else:
                     config_sheet(b, name, tables[name])
                 package.set_sheet(name, NewSheet(b.xml()))

@@ -5,7 +5,7 @@
   (the one module Import Functions replaces), four-space indents, CRLF line
   ends, no ``CommandBars`` guard (xlwings writes it only for
   ``call_in_wizard=False``);
-* the macros module: Refresh, Export for email, Import questionnaires (RunPython
+* the macros module: Refresh, Export for email, Import questionnaires, Suggest weights (RunPython
   into ``xlhealth.excel``), the ribbon callbacks and ``RegisterFunctionHelp``,
   which registers each function's description and argument help with
   ``Application.MacroOptions`` (category "xlhealth", English or Japanese by
@@ -37,6 +37,7 @@ MACROS = {
     "Refresh": ("xlhealth.excel", "refresh"),
     "ExportForEmail": ("xlhealth.excel", "export_for_email"),
     "ImportQuestionnaires": ("xlhealth.excel", "import_questionnaires"),
+    "SuggestWeights": ("xlhealth.excel", "suggest_weights"),
 }
 RIBBON_BUTTONS = [
     ("hsRefresh", "Refresh", "更新", "RibbonRefresh", "Refresh", "RefreshAll"),
@@ -55,6 +56,14 @@ RIBBON_BUTTONS = [
         "RibbonImportQuestionnaires",
         "ImportQuestionnaires",
         "ImportExcel",
+    ),
+    (
+        "hsSuggest",
+        "Suggest weights",
+        "重みの提案",
+        "RibbonSuggestWeights",
+        "SuggestWeights",
+        "ChartTrendline",
     ),
 ]
 

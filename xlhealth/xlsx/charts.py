@@ -292,3 +292,50 @@ def drawing(anchors: Sequence[tuple[int, int, int, int]]) -> bytes:
         + "".join(frames)
         + "</xdr:wsDr>"
     ).encode("utf-8")
+
+
+def clustered_columns(
+    title: str,
+    categories_ref: str,
+    categories: Sequence[str],
+    series: Sequence[Series],
+    value_axis: str,
+    value_range: tuple[float, float] | None = None,
+    number_format: str = "0.00",
+) -> bytes:
+    """Vertical columns side by side: one group per category, one colour per series
+    (the Suggestions sheet: AUC today vs suggested on each held-out fold)."""
+    sers = []
+    for i, s in enumerate(series):
+        sers.append(
+            f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>'
+            f"<c:tx><c:strRef><c:f>{escape(s.name_ref)}</c:f>{_str_cache([s.name])}</c:strRef>"
+            "</c:tx>"
+            f'<c:spPr><a:solidFill><a:srgbClr val="{s.color}"/></a:solidFill></c:spPr>'
+            '<c:invertIfNegative val="0"/>'
+            f"<c:cat><c:strRef><c:f>{escape(categories_ref)}</c:f>{_str_cache(categories)}"
+            "</c:strRef></c:cat>"
+            f"<c:val><c:numRef><c:f>{escape(s.values_ref)}</c:f>"
+            f"{_num_cache(s.values, number_format)}</c:numRef></c:val></c:ser>"
+        )
+    scaling = '<c:orientation val="minMax"/>'
+    if value_range is not None:
+        scaling += f'<c:max val="{value_range[1]:g}"/><c:min val="{value_range[0]:g}"/>'
+    plot = (
+        '<c:barChart><c:barDir val="col"/><c:grouping val="clustered"/>'
+        '<c:varyColors val="0"/>' + "".join(sers) + '<c:gapWidth val="80"/>'
+        '<c:axId val="700100"/><c:axId val="700200"/></c:barChart>'
+        '<c:catAx><c:axId val="700100"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+        '<c:delete val="0"/><c:axPos val="b"/><c:numFmt formatCode="General" sourceLinked="0"/>'
+        '<c:majorTickMark val="none"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/>'
+        '<c:crossAx val="700200"/><c:crosses val="autoZero"/><c:auto val="1"/>'
+        '<c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
+        f'<c:valAx><c:axId val="700200"/><c:scaling>{scaling}</c:scaling>'
+        '<c:delete val="0"/><c:axPos val="l"/><c:majorGridlines/>'
+        + _axis_title(value_axis)
+        + f'<c:numFmt formatCode="{escape(number_format)}" sourceLinked="0"/>'
+        '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
+        '<c:crossAx val="700100"/><c:crosses val="autoZero"/><c:crossBetween val="between"/>'
+        "</c:valAx>"
+    )
+    return _wrap(plot, title)

@@ -37,6 +37,7 @@ INPUT_SHEETS = (
     "Contacts",
     "Onboarding",
     "Maturity",
+    "Overrides",
 )
 MAX_PROBLEMS_PER_COLUMN = 20
 
@@ -67,6 +68,7 @@ SPECS: dict[str, Spec] = {
     "Contacts": Spec(("customer_id",), dates=("date",)),
     "Onboarding": Spec(("customer_id",), {"standard_days": (0, None)}, ("started", "completed")),
     "Maturity": Spec(("customer_id",), dates=("assessed_on",)),
+    "Overrides": Spec(("customer_id",)),  # score, tier and until are checked by xlhealth.overrides
     "Metrics": Spec(("metric",)),
     "Rules": Spec(("metric",)),
     "Tiers": Spec(("tier",)),
@@ -78,6 +80,7 @@ SPECS: dict[str, Spec] = {
     "Summary": Spec(("customer_id",)),
     "Owners": Spec(("owner",)),
     "Columns": Spec(("field",)),
+    "Sources": Spec(("sheet",)),
 }
 
 
@@ -104,6 +107,7 @@ class Workbook:
     problems: list[Problem]
     date1904: bool
     sheet_names: list[str]
+    path: Path | None = None  # the file read (its folder anchors the Sources sheet's paths)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: s.frame for name, s in self.sheets.items()}
@@ -161,6 +165,7 @@ def read_workbook(
         recogniser, day_first = None, False
         if any(name in INPUT_SHEETS for name in wanted):
             read("Columns")  # the user's own column names and date order come first
+            read("Sources")  # input sheets whose rows live in files or a database
             read("Settings")
             columns = sheets.get("Columns")
             rows = columns_rows(columns.frame if columns else None, problems)
@@ -169,7 +174,7 @@ def read_workbook(
         for name in wanted:
             if name not in sheets:
                 read(name, recogniser if name in INPUT_SHEETS else None, day_first)
-        return Workbook(sheets, problems, package.date1904, list(book.sheet_names))
+        return Workbook(sheets, problems, package.date1904, list(book.sheet_names), path)
 
 
 def _setting(settings: Sheet | None, key: str) -> str:
@@ -212,7 +217,7 @@ def _read_sheet(
             Problem(
                 name,
                 f"sheet cannot be read ({error}); copy its data into a new sheet",
-                blocking=name in (*CONFIG_SHEETS, "Columns"),
+                blocking=name in (*CONFIG_SHEETS, "Columns", "Sources"),
             )
         )
         return None
@@ -278,7 +283,7 @@ def sheet_from_grid(
                 "row above the data",
                 row=1,
                 column=spec.keys[0] if spec.keys else None,
-                blocking=name in (*CONFIG_SHEETS, "Columns", "History"),  # History: lost
+                blocking=name in (*CONFIG_SHEETS, "Columns", "Sources", "History"),  # History: lost
             )
         )
         return None

@@ -236,7 +236,11 @@ class SheetBuilder:
             return np.where(ok, out, "<c" + refs + "/>")
         present = values.notna().to_numpy() & (values.astype(str).str.len() > 0).to_numpy()
         text = escape_text(
-            values.astype(object).map(_plain, na_action="ignore").fillna("").to_numpy(dtype=object)
+            values.astype(object)
+            .map(_plain, na_action="ignore")
+            .astype(object)  # an all-blank str column maps to float64
+            .fillna("")
+            .to_numpy(dtype=object)
         )
         out = "<c" + refs + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
         return np.where(present, out, "<c" + refs + "/>")

@@ -1,0 +1,110 @@
+"""Change a few cells of a worksheet part in place, every other byte unchanged.
+
+``xlhealth suggest --apply`` writes weights into ``Metrics`` and nothing else: the
+sheet XML is edited textually (only the ``<c>`` elements of those cells change, their
+style kept), never parsed and re-serialised.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xlhealth.xlsx.sheetxml import column_letter
+
+
+class CellError(Exception):
+    """A cell that cannot be replaced safely (a formula, or a row that is not there)."""
+
+
+def column_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch.upper()) - 64
+    return n - 1
+
+
+def _split(ref: str) -> tuple[str, int]:
+    match = re.fullmatch(r"([A-Za-z]+)(\d+)", ref)
+    if match is None:
+        raise ValueError(f"not a cell reference: {ref}")
+    return match.group(1).upper(), int(match.group(2))
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.15g}"
+
+
+def set_numbers(sheet_xml: bytes, values: dict[str, float]) -> bytes:
+    """``sheet_xml`` with each cell of ``values`` (``{"H5": 2.5}``) holding that number.
+
+    The cell keeps its style (``s``); a text or boolean cell becomes a number; a cell
+    missing from its row is inserted in column order. A formula cell is refused
+    (``CellError``): its formula would be lost.
+    """
+    text = sheet_xml.decode("utf-8")
+    for ref, value in values.items():
+        text = _set_one(text, ref, value)
+    return text.encode("utf-8")
+
+
+def _set_one(text: str, ref: str, value: float) -> str:
+    letters, row = _split(ref)
+    row_open = re.search(rf'<((?:\w+:)?)row\b[^>]*?\br="{row}"[^>]*?(/?)>', text)
+    if row_open is None:
+        raise CellError(f"row {row} is not in the sheet")
+    prefix = row_open.group(1)
+    if row_open.group(2):  # <row r="5"/>: an empty row
+        opened = row_open.group(0)[:-2] + ">"
+        body_start = row_open.start() + len(opened)
+        text = text[: row_open.start()] + opened + f"</{prefix}row>" + text[row_open.end() :]
+        body_end = body_start
+    else:
+        body_start = row_open.end()
+        body_end = text.index(f"</{prefix}row>", body_start)
+    body = text[body_start:body_end]
+    cell = re.search(
+        rf'<{prefix}c\b(?=[^>]*\br="{letters}{row}")([^>]*?)(/>|>(.*?)</{prefix}c>)',
+        body,
+        re.DOTALL,
+    )
+    if cell is not None:
+        inner = cell.group(3) or ""
+        if re.search(rf"<{prefix}f\b", inner):
+            raise CellError(f"{ref} holds a formula")
+        attrs = re.sub(r'\s+t="[^"]*"', "", cell.group(1))
+        new = f"<{prefix}c{attrs}><{prefix}v>{_number(value)}</{prefix}v></{prefix}c>"
+        body = body[: cell.start()] + new + body[cell.end() :]
+    else:
+        target = column_index(letters)
+        new = f'<{prefix}c r="{ref}"><{prefix}v>{_number(value)}</{prefix}v></{prefix}c>'
+        at = len(body)
+        for other in re.finditer(rf'<{prefix}c\b[^>]*?\br="([A-Z]+){row}"', body):
+            if column_index(other.group(1)) > target:
+                at = other.start()
+                break
+        body = body[:at] + new + body[at:]
+        text = _widen_spans(text, row_open.start(), target)
+        body_start = text.index(">", row_open.start()) + 1
+        body_end = text.index(f"</{prefix}row>", body_start)
+    return text[:body_start] + body + text[body_end:]
+
+
+def _widen_spans(text: str, row_at: int, column: int) -> str:
+    """A row's ``spans`` hint ("1:8") must include a cell added beyond it."""
+    end = text.index(">", row_at)
+    tag = text[row_at:end]
+    match = re.search(r'\bspans="(\d+):(\d+)"', tag)
+    if match is None:
+        return text
+    lo, hi = int(match.group(1)), int(match.group(2))
+    wanted = column + 1
+    if lo <= wanted <= hi:
+        return text
+    fixed = tag.replace(match.group(0), f'spans="{min(lo, wanted)}:{max(hi, wanted)}"')
+    return text[:row_at] + fixed + text[end:]
+
+
+__all__ = ["CellError", "column_index", "column_letter", "set_numbers"]
