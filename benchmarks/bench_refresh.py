@@ -51,7 +51,7 @@ EXCEL_ROWS = 1_048_576  # rows of a worksheet, the header included
 
 def build(n: int, path: Path, events_in: str = "auto") -> dict:
     from xlhealth import demo_data
-    from xlhealth.demo_events import add_sources_sheet, events_folder, sources_table, write_logins
+    from xlhealth.demo_events import events_folder, sources_table, write_logins
     from xlhealth.template import new_workbook
 
     t0 = time.perf_counter()
@@ -60,9 +60,8 @@ def build(n: int, path: Path, events_in: str = "auto") -> dict:
     files = events_in == "files" or (events_in == "auto" and len(sheets["Logins"]) >= EXCEL_ROWS)
     if files:
         write_logins(sheets.pop("Logins"), events_folder(path), "parquet")
-    new_workbook(path, inputs=sheets)
-    if files:
-        add_sources_sheet(path, sources_table(path, events_folder(path), "parquet"))
+    sources = sources_table(path, events_folder(path), "parquet") if files else None
+    new_workbook(path, inputs=sheets, config={"Sources": sources} if files else None)
     return {
         "build_s": time.perf_counter() - t0,
         "events": events,

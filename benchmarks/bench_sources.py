@@ -205,13 +205,12 @@ def book_sheets(customers: int) -> dict:
 
 def build_book(path: Path, customers: int, folder: Path, fmt: str) -> dict:
     """The demo book of ``customers`` without its Logins rows, plus the Sources row."""
-    from xlhealth.demo_events import add_sources_sheet, sources_table
+    from xlhealth.demo_events import sources_table
     from xlhealth.template import new_workbook
 
     t0 = time.perf_counter()
     sheets = book_sheets(customers)
-    new_workbook(path, inputs=sheets)
-    add_sources_sheet(path, sources_table(path, folder, fmt))
+    new_workbook(path, inputs=sheets, config={"Sources": sources_table(path, folder, fmt)})
     return {"build_s": time.perf_counter() - t0, "book_mb": path.stat().st_size / 1e6}
 
 

@@ -60,6 +60,9 @@ EVENT_METRICS = [
     metric("nps_last", "latest", column="nps"),
     metric("nps_avg", "mean", column="nps"),
     metric("share", "ratio", column="users_7/users"),
+    # a date column outside the contract: read like Source.days reads it (no date_order)
+    metric("seen_30", "count", date_column="seen", window_days=30),
+    metric("seen_since", "days_since", column="seen"),
 ]
 SURVEY_METRICS = [  # nps is a contract number column of Surveys: 0-10, TRUE/FALSE refused
     metric("s_nps", "latest", source="Surveys", column="nps"),
@@ -155,6 +158,7 @@ def events(n: int, seed: int = 0) -> pd.DataFrame:
             "n": pick(NUMBER_TEXTS),
             "plan": pick(PLANS),
             "nps": pick(NPS),
+            "seen": pick(DATE_TEXTS),
         }
     )
 

@@ -73,7 +73,7 @@ def demo(
     events: str | None,
 ) -> None:
     """Build a complete demo workbook with realistic synthetic data and refresh it."""
-    from xlhealth.demo_events import add_sources_sheet, events_folder, sources_table, write_logins
+    from xlhealth.demo_events import events_folder, sources_table, write_logins
     from xlhealth.demo_exports import as_exports, columns_table
 
     def shaped(frames: dict) -> dict:
@@ -104,10 +104,10 @@ def demo(
             path,
             lang,
             inputs=shaped(demo_data.generate(customers, lang, as_of=earlier, drift=1)),
-            config={"Columns": columns_table(lang)} if realistic_exports else None,
+            config=({"Columns": columns_table(lang)} if realistic_exports else {})
+            | ({"Sources": sources_table(path, events_folder(path), events)} if events else {}),
         )
         if events:
-            add_sources_sheet(path, sources_table(path, events_folder(path), events))
             _progress(f"Logins in {events_folder(path).name}/ ({events}), read through Sources")
         _progress(f"Refreshing as of {earlier} (last month's snapshot for History)")
         refresh(path, as_of=earlier, backup=False)

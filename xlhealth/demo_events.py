@@ -2,15 +2,14 @@
 
 ``xlhealth demo --events parquet`` (or ``csv``) writes the Logins rows the demo would
 paste into a folder beside the workbook — ``HealthScore-demo-events/logins-2026-10.parquet``,
-one file a month, as a product-analytics tool exports them — and adds a ``Sources`` sheet
-whose one row reads that folder into ``Logins`` (the path relative to the book, so the
+one file a month, as a product-analytics tool exports them — and gives the book's
+``Sources`` sheet one row that reads that folder into ``Logins`` (the path relative to the book, so the
 pair can move together). The Logins sheet stays empty; the scores are the same as with
 the rows pasted.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -76,22 +75,3 @@ def sources_table(book: Path, folder: Path, fmt: str) -> pd.DataFrame:
     row = {"sheet": "Logins", "path": path, "format": fmt, "encoding": "", "mode": "replace"}
     row |= {"connection": "", "query": ""}
     return pd.DataFrame([row])
-
-
-def add_sources_sheet(book: Path, table: pd.DataFrame) -> None:
-    """Write (or replace) the book's ``Sources`` sheet, atomically."""
-    from xlhealth.template import config_sheet
-    from xlhealth.xlsx.package import NewSheet, Package
-    from xlhealth.xlsx.sheetxml import SheetBuilder
-
-    out = book.with_name(f".{book.name}.xlhealth-new")
-    try:
-        with Package(book) as package:
-            b = SheetBuilder(package.styles, package.date1904)
-            config_sheet(b, "Sources", table)
-            package.set_sheet("Sources", NewSheet(b.xml()))
-            package.save(out)
-        os.replace(out, book)
-    finally:
-        if out.exists():
-            out.unlink()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,11 +313,6 @@ def external_values(
         )
     batch.stats = pd.DataFrame(rows, columns=SOURCES_COLUMNS)
     return batch
-
-
-@contextlib.contextmanager
-def no_sources() -> Iterator[Sources]:
-    yield Sources()
 
 
 def book_sources(

@@ -9,7 +9,6 @@ source (sheet, Sources row, file) instead of a sheet row.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -383,9 +382,6 @@ class Run:
             else:
                 part[f"t{i}"] = [None] * n
         part["xo"] = list(range(-n, 0))  # before every file row, in sheet order
-        self._sheet_rows = n
-        if self.metrics and any(m.aggregate == "value" for m in self.metrics):
-            self._sheet_source = src
         return self.engine.table("sheet", pd.DataFrame(part), kinds)
 
     # ------------------------------------------------------------------ the rows, prepared
@@ -476,7 +472,6 @@ class Run:
         text = f"SELECT {', '.join(cols)} FROM xr {' '.join(joins)}"
         if self.sheet_rel is not None:
             text += " UNION ALL " + self._sheet_select()
-        self.sheet_columns = cols
         return text
 
     def _sheet_select(self) -> str:
@@ -817,10 +812,6 @@ def _date(day: object) -> object:
     import datetime as dt
 
     return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
-
-
-def elapsed(start: float) -> float:
-    return round(time.perf_counter() - start, 2)
 
 
 __all__ = ["Outcome", "Run", "Schema", "SourceError", "recognise"]
