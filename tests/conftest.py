@@ -59,6 +59,35 @@ def band(
     }
 
 
+def churn_model() -> Model:
+    """The 5-metric banded model the tests put on tests/data/churn/saas_churn.csv."""
+    status = [("Active", 10), ("Free-Trial", 4), ("No", 0)]
+    return make_model(
+        [
+            usage_metric("product_accounting", "Adoption"),
+            usage_metric("product_payroll", "Adoption"),
+            usage_metric("csat_score", "Engagement"),
+            usage_metric("articles_viewed", "Engagement"),
+            usage_metric("minutes_customer_support", "Engagement"),
+        ],
+        [
+            band(m, None, None, p, value=v)
+            for m in ("product_accounting", "product_payroll")
+            for v, p in status
+        ]
+        + [
+            band("csat_score", None, 8, 0),
+            band("csat_score", 8, 10, 5),
+            band("csat_score", 10, None, 10),
+            band("articles_viewed", None, 3, 0),
+            band("articles_viewed", 3, 6, 5),
+            band("articles_viewed", 6, None, 10),
+            band("minutes_customer_support", None, 10, 0),
+            band("minutes_customer_support", 10, None, -5),
+        ],
+    )
+
+
 def customers(ids: list[str], **columns: list) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": ids, **columns})
 

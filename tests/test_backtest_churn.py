@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import band, make_model, usage_metric
+from tests.conftest import churn_model
 from xlhealth import run
 
 
@@ -22,31 +22,7 @@ def churn_result():
         pytest.fail(f"missing {path}")
     data = pd.read_csv(path)
     ids = [f"C{i:04d}" for i in range(len(data))]
-    status = [("Active", 10), ("Free-Trial", 4), ("No", 0)]
-    model = make_model(
-        [
-            usage_metric("product_accounting", "Adoption"),
-            usage_metric("product_payroll", "Adoption"),
-            usage_metric("csat_score", "Engagement"),
-            usage_metric("articles_viewed", "Engagement"),
-            usage_metric("minutes_customer_support", "Engagement"),
-        ],
-        [
-            band(m, None, None, p, value=v)
-            for m in ("product_accounting", "product_payroll")
-            for v, p in status
-        ]
-        + [
-            band("csat_score", None, 8, 0),
-            band("csat_score", 8, 10, 5),
-            band("csat_score", 10, None, 10),
-            band("articles_viewed", None, 3, 0),
-            band("articles_viewed", 3, 6, 5),
-            band("articles_viewed", 6, None, 10),
-            band("minutes_customer_support", None, 10, 0),
-            band("minutes_customer_support", 10, None, -5),
-        ],
-    )
+    model = churn_model()
     customers = pd.DataFrame(
         {
             "customer_id": ids,

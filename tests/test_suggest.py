@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA, band, make_model, usage_metric
+from tests.conftest import DATA, band, churn_model, make_model, usage_metric
 from tests.workbooks import cli, part_bytes
 from xlhealth import scoring
 from xlhealth import suggest_fit as fit
@@ -289,31 +289,7 @@ def test_cut_suggestions_carry_their_cross_validated_effect(known):
 
 def test_churn_table_gives_a_sensible_model(tmp_path):
     data = pd.read_csv(DATA / "churn" / "saas_churn.csv")
-    status = [("Active", 10), ("Free-Trial", 4), ("No", 0)]
-    model = make_model(
-        [
-            usage_metric("product_accounting", "Adoption"),
-            usage_metric("product_payroll", "Adoption"),
-            usage_metric("csat_score", "Engagement"),
-            usage_metric("articles_viewed", "Engagement"),
-            usage_metric("minutes_customer_support", "Engagement"),
-        ],
-        [
-            band(m, None, None, p, value=v)
-            for m in ("product_accounting", "product_payroll")
-            for v, p in status
-        ]
-        + [
-            band("csat_score", None, 8, 0),
-            band("csat_score", 8, 10, 5),
-            band("csat_score", 10, None, 10),
-            band("articles_viewed", None, 3, 0),
-            band("articles_viewed", 3, 6, 5),
-            band("articles_viewed", 6, None, 10),
-            band("minutes_customer_support", None, 10, 0),
-            band("minutes_customer_support", 10, None, -5),
-        ],
-    )
+    model = churn_model()
     values = data.drop(columns=["months_active", "churned"])
     points = scoring.band_points(model, values).points
     churned = data["churned"].to_numpy() == 1

@@ -229,9 +229,7 @@ def _row_mask(metric: Metric, src: Source, day: np.datetime64 | np.ndarray) -> n
     return mask
 
 
-def _compute(
-    metric: Metric, src: Source, n: int, day: np.datetime64 | np.ndarray
-) -> np.ndarray:
+def _compute(metric: Metric, src: Source, n: int, day: np.datetime64 | np.ndarray) -> np.ndarray:
     mask = _row_mask(metric, src, day)
     pos = src.codes[mask]
     agg = metric.aggregate

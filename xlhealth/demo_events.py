@@ -3,9 +3,9 @@
 ``xlhealth demo --events parquet`` (or ``csv``) writes the Logins rows the demo would
 paste into a folder beside the workbook — ``HealthScore-demo-events/logins-2026-10.parquet``,
 one file a month, as a product-analytics tool exports them — and gives the book's
-``Sources`` sheet one row that reads that folder into ``Logins`` (the path relative to the book, so the
-pair can move together). The Logins sheet stays empty; the scores are the same as with
-the rows pasted.
+``Sources`` sheet one row that reads that folder into ``Logins`` (the path relative to the
+book, so the pair can move together). The Logins sheet stays empty; the scores are the
+same as with the rows pasted.
 """
 
 from __future__ import annotations
