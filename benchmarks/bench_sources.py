@@ -9,6 +9,8 @@ in random order, so no row group can be skipped by date — are generated column
 with numpy/pyarrow in 1M-row chunks into a temporary folder (10M rows a file, 1M-row
 Parquet row groups, zstd), never as one big frame. The default model's Logins metrics
 are scored: distinct users in 30 and 7 days (the seat ratios), login days in 14 and 30.
+The customers carry no outcomes, so the honest back-test (which aggregates the events
+again as of each outcome date: ``bench_backtest.py``) does not run in either book.
 
 For each run, each step in a fresh process so its peak memory (max RSS) is its own:
 
@@ -40,6 +42,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -434,19 +437,24 @@ def main() -> None:
     runs = runs_from(args)
     tmp = Path(tempfile.mkdtemp(prefix="xlhealth-bench-sources-"))
     data = args.data or tmp / "events"
-    need = sum(n * BYTES_PER_ROW[f] for n, f in runs if not (data / f"{f}-{label(n)}").is_dir())
-    free = shutil.disk_usage(tmp).free
+    c = args.customers
+
+    def folder_of(n: int, fmt: str) -> Path:
+        return data / (f"{fmt}-{label(n)}" + ("" if c == 10_000 else f"-{c}c"))
+
+    need = sum(n * BYTES_PER_ROW[f] for n, f in runs if not folder_of(n, f).is_dir())
+    where = next(p for p in (data, *data.parents) if p.exists())
+    free = shutil.disk_usage(where).free
     if need * 1.2 > free:
         shutil.rmtree(tmp)
         raise SystemExit(
             f"not enough free disk for the event files: ~{need / 1e9:.1f} GB needed, "
-            f"{free / 1e9:.1f} GB free in {tmp.parent}; use --data on a bigger disk or "
+            f"{free / 1e9:.1f} GB free in {where}; use --data on a bigger disk or "
             "fewer --sizes"
         )
-    c = args.customers
     print(
-        f"{c:,} customers; event files in {data}; "
-        f"{'cores':s}: {len(__import__('os').sched_getaffinity(0))}",
+        f"{c:,} customers; event files in {data} ({need / 1e9:.1f} GB to generate, "
+        f"{free / 1e9:.0f} GB free); {len(os.sched_getaffinity(0))} cores",
         flush=True,
     )
     header = (
@@ -458,12 +466,15 @@ def main() -> None:
     table = []
     try:
         for n, fmt in runs:
-            folder = data / f"{fmt}-{label(n)}"
-            if folder.is_dir() and any(folder.glob(f"*.{fmt}")):
+            folder = folder_of(n, fmt)
+            if folder.is_dir():  # kept by an earlier run with --data
                 files = list(folder.glob(f"*.{fmt}"))
                 gen = {"data_mb": sum(f.stat().st_size for f in files) / 1e6}
             else:
-                gen = run_step("generate", folder, c, n, fmt)
+                partial = folder.with_name(folder.name + ".partial")
+                shutil.rmtree(partial, ignore_errors=True)
+                gen = run_step("generate", partial, c, n, fmt)
+                partial.rename(folder)
                 print(
                     f"  (generated {label(n)} {fmt} rows in {gen['generate_s']:.0f} s: "
                     f"{gen['files']} file(s), {gen['data_mb']:,.0f} MB)",
