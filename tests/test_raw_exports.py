@@ -202,3 +202,15 @@ def test_demo_with_realistic_exports_scores_like_the_contract_demo(tmp_path, lan
                        cell_values(exports, ["Checks"])["Checks"])  # fmt: skip
     assert "Support | customer_name | Organization | " in checks
     assert "Customers | arr | " in checks and "Columns" in checks
+
+
+@pytest.mark.parametrize("when", ["05/Nov/26 3:42 PM", "9/5/2026 2:02 PM", "2026年9月5日"])
+def test_a_first_row_dated_with_words_is_data_not_an_extra_header(when):
+    """Found by the sources hypothesis test: a one-row Jira paste was dropped as a header."""
+    from xlhealth.xlsx.reader import sheet_from_grid
+
+    grid = [["customer_id", "date", "kind"], ["C001", when, "call"], ["C002", "2026-11-01", "x"]]
+    problems: list = []
+    read = sheet_from_grid("Logins", grid, problems)
+    assert read.frame["customer_id"].tolist() == ["C001", "C002"]
+    assert not read.skipped

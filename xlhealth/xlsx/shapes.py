@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+import pandas as pd
+
+from xlhealth.dates import parse_dates
 from xlhealth.tables import normalise_header
 
 HEADER_SEARCH_ROWS = 30
@@ -138,5 +141,15 @@ _TYPED = re.compile(r"^[\s\d０-９.,:/\-+年月日時分秒TZ()（）%¥$]+$")
 
 
 def _looks_typed(text: str) -> bool:
-    """Text that reads as a number or a date (a data row), not as a header or a question."""
-    return bool(_TYPED.match(text)) and any(c.isdigit() for c in text)
+    """Text that reads as a number or a date (a data row), not as a header or a question.
+
+    Dates with words (Jira's ``05/Nov/26 3:42 PM``, ``9/5/2026 2:02 PM``) are asked of the
+    date parser itself, in either day order, so such a first data row is never taken for an
+    extra header row.
+    """
+    if not any(c.isdigit() for c in text):
+        return False
+    if _TYPED.match(text):
+        return True
+    one = pd.Series([text], dtype=object)
+    return any(parse_dates(one, day_first=d).values.notna().any() for d in (False, True))
