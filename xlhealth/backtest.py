@@ -106,7 +106,7 @@ def honest(
     snapshot_day = np.full(customers.n, np.datetime64("NaT", "D"))
     undated = known & ~dated
     if undated.any():
-        cutoff = day - dt.timedelta(days=lead - 1) if lead > 0 else day + dt.timedelta(days=1)
+        cutoff = day - dt.timedelta(days=lead - 1)  # snapshots dated <= day - lead
         previous = previous_snapshot(history, customers, cutoff)
         have = undated & previous["score"].notna().to_numpy()
         score[have] = previous["score"].to_numpy(dtype=float)[have]

@@ -17,16 +17,7 @@ from xlhealth.history import merge_history
 from xlhealth.model import GROUPS, Model
 from xlhealth.problems import Problem
 from xlhealth.xlsx import charts
-from xlhealth.xlsx.package import (
-    CT_CHART,
-    CT_DRAWING,
-    OWN_PREFIX,
-    REL_CHART,
-    REL_DRAWING,
-    NewSheet,
-    Rel,
-    rels_xml,
-)
+from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
 from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
@@ -504,31 +495,16 @@ class OutputWriter:
             y_range=(y_lo, y_hi),
         )
         b.drawing_rid = "rId1"
-        names = (
-            f"xl/drawings/{OWN_PREFIX}segments.xml",
-            f"xl/charts/{OWN_PREFIX}segments_tiers.xml",
-            f"xl/charts/{OWN_PREFIX}segments_scatter.xml",
-        )
-        drawing_rels = [
-            Rel("rId1", REL_CHART, f"../charts/{names[1].rsplit('/', 1)[1]}"),
-            Rel("rId2", REL_CHART, f"../charts/{names[2].rsplit('/', 1)[1]}"),
-        ]
-        parts = {
-            names[0]: (
-                charts.drawing(
-                    [
-                        (0, chart_row, 9, chart_row + bar_height),
-                        (0, matrix_top, 9, matrix_top + matrix_height),
-                    ]
-                ),
-                CT_DRAWING,
+        return chart_sheet(
+            b.xml(),
+            f"{OWN_PREFIX}segments.xml",
+            charts.drawing(
+                [
+                    (0, chart_row, 9, chart_row + bar_height),
+                    (0, matrix_top, 9, matrix_top + matrix_height),
+                ]
             ),
-            f"xl/drawings/_rels/{names[0].rsplit('/', 1)[1]}.rels": (rels_xml(drawing_rels), ""),
-            names[1]: (bar, CT_CHART),
-            names[2]: (sc, CT_CHART),
-        }
-        return NewSheet(
-            b.xml(), [Rel("rId1", REL_DRAWING, f"../drawings/{names[0].rsplit('/', 1)[1]}")], parts
+            [(f"{OWN_PREFIX}segments_tiers.xml", bar), (f"{OWN_PREFIX}segments_scatter.xml", sc)],
         )
 
     # ------------------------------------------------------------------ History

@@ -119,6 +119,8 @@ def read(
     until_days = until.values.to_numpy().astype("datetime64[D]")
     today = np.datetime64(as_of, "D")
     tier_names = _tier_names(model)
+    shown = round_half_up(scores, SCORE_DECIMALS)  # NaN stays NaN: tier 0 below
+    score_tiers = assign_tiers(shown, model.tiers).fillna(0).to_numpy(dtype=int)
 
     def problem(i: int, column: str, message: str, value: object = None) -> None:
         problems.append(
@@ -157,8 +159,7 @@ def read(
             problem(i, "score", f"give a score (0–100) or a tier — {IGNORED}")
             ok = False
         if ok and given_score:
-            shown = round_half_up(np.array([score]), SCORE_DECIMALS)
-            of_score = int(assign_tiers(shown, model.tiers).fillna(0).iloc[0]) or None
+            of_score = int(score_tiers[i]) or None
             if tier is not None and of_score != tier:
                 problem(i, "tier", f"does not match score {score:g}, which is tier {of_score} "
                         f"({tier_names[of_score][0] if of_score else '-'}); give one of them, "

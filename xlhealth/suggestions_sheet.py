@@ -15,23 +15,14 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.model import Model
+from xlhealth.outputs import SECTION
 from xlhealth.suggest import CutSuggestion, Suggestion
 from xlhealth.xlsx import charts
-from xlhealth.xlsx.package import (
-    CT_CHART,
-    CT_DRAWING,
-    OWN_PREFIX,
-    REL_CHART,
-    REL_DRAWING,
-    NewSheet,
-    Rel,
-    rels_xml,
-)
+from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
 from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 SHEET = "Suggestions"
-SECTION = CellStyle(bold=True, size=14, color="1F4E79")
 STRONG = CellStyle(bold=True, color="1F4E79")
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -329,7 +320,7 @@ def write_suggestions(
     if drawing is None:
         return NewSheet(b.xml())
     b.drawing_rid = "rId1"
-    return NewSheet(b.xml(), [Rel("rId1", REL_DRAWING, f"../drawings/{DRAWING_NAME}")], drawing)
+    return chart_sheet(b.xml(), DRAWING_NAME, *drawing)
 
 
 DRAWING_NAME = f"{OWN_PREFIX}suggestions.xml"
@@ -422,7 +413,9 @@ def _change(today: float, new: float, lang: str) -> str:
     return text("raise" if new > today else "lower", lang)
 
 
-def _folds_and_chart(s: Suggestion, lang: str, b: SheetBuilder, col) -> dict:
+def _folds_and_chart(
+    s: Suggestion, lang: str, b: SheetBuilder, col
+) -> tuple[bytes, list[tuple[str, bytes]]]:
     f = s.folds.copy()
     f["fold_name"] = [f"{r}-{k}" for r, k in zip(f["repeat"], f["fold"], strict=True)]
     columns = [
@@ -480,14 +473,7 @@ def _folds_and_chart(s: Suggestion, lang: str, b: SheetBuilder, col) -> dict:
     )
     height = max(18, last - top + 1)
     anchors = [(7, top - 1, 10, top - 1 + height)]  # columns H–J, beside the table
-    return {
-        f"xl/drawings/{DRAWING_NAME}": (charts.drawing(anchors), CT_DRAWING),
-        f"xl/drawings/_rels/{DRAWING_NAME}.rels": (
-            rels_xml([Rel("rId1", REL_CHART, f"../charts/{CHART_NAME}")]),
-            "",
-        ),
-        f"xl/charts/{CHART_NAME}": (chart, CT_CHART),
-    }
+    return charts.drawing(anchors), [(CHART_NAME, chart)]
 
 
 def _cut_points(s: Suggestion, model: Model, lang: str, b: SheetBuilder, col) -> None:

@@ -11,6 +11,7 @@ customers, ``to_days``, numbers with TRUE/FALSE as 1/0, normalised codes for fil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,24 +117,29 @@ def ids(customers: Customers, values: pd.Series) -> Links:
 
 
 def emails(customers: Customers, values: pd.Series, problems: list[Problem]) -> Links:
-    text = values.astype("string").str.strip()
-    present = (text.notna() & (text != "")).fillna(False).to_numpy(dtype=bool)
-    domains = email_domains(values).to_numpy(dtype=object)
-    pos = np.full(len(values), None, dtype=object)
-    if "email_domain" in customers.frame.columns:
-        mapped = pd.Series(domains, dtype=object).map(_domain_map(customers, problems))
-        known = mapped.notna().to_numpy()
-        pos[known] = customers.keys.get_indexer(mapped[known].to_numpy(dtype=object))
-    return Links(pos, present, domains)
+    keys = email_domains(values).to_numpy(dtype=object)
+    return _mapped(customers, values, keys, "email_domain", _domain_map, problems)
 
 
 def names(customers: Customers, values: pd.Series, problems: list[Problem]) -> Links:
+    keys = organisation_key(values).to_numpy(dtype=object)
+    return _mapped(customers, values, keys, "customer_name", _name_map, problems)
+
+
+def _mapped(
+    customers: Customers,
+    values: pd.Series,
+    keys: np.ndarray,
+    column: str,
+    key_map: Callable[[Customers, list[Problem]], dict[str, str]],
+    problems: list[Problem],
+) -> Links:
+    """Values matched through a Customers column (e-mail domain, organisation name)."""
     text = values.astype("string").str.strip()
     present = (text.notna() & (text != "")).fillna(False).to_numpy(dtype=bool)
-    keys = organisation_key(values).to_numpy(dtype=object)
     pos = np.full(len(values), None, dtype=object)
-    if "customer_name" in customers.frame.columns:
-        mapped = pd.Series(keys, dtype=object).map(_name_map(customers, problems))
+    if column in customers.frame.columns:
+        mapped = pd.Series(keys, dtype=object).map(key_map(customers, problems))
         known = mapped.notna().to_numpy()
         pos[known] = customers.keys.get_indexer(mapped[known].to_numpy(dtype=object))
     return Links(pos, present, keys)

@@ -92,6 +92,24 @@ def rels_xml(rels: Iterable[Rel]) -> bytes:
     ).encode()
 
 
+def chart_sheet(
+    xml: bytes, drawing: str, anchored: bytes, charts: list[tuple[str, bytes]]
+) -> NewSheet:
+    """A sheet with one drawing (``anchored``: chart k as rId{k+1}) holding ``charts``.
+
+    ``drawing`` and each chart name are part file names (under xl/drawings/, xl/charts/).
+    """
+    chart_rels = [
+        Rel(f"rId{k + 1}", REL_CHART, f"../charts/{name}") for k, (name, _) in enumerate(charts)
+    ]
+    parts = {
+        f"xl/drawings/{drawing}": (anchored, CT_DRAWING),
+        f"xl/drawings/_rels/{drawing}.rels": (rels_xml(chart_rels), ""),
+        **{f"xl/charts/{name}": (chart, CT_CHART) for name, chart in charts},
+    }
+    return NewSheet(xml, [Rel("rId1", REL_DRAWING, f"../drawings/{drawing}")], parts)
+
+
 class Package:
     """An opened workbook package. Read sheets' parts; stage replacements; save atomically."""
 
