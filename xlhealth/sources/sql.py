@@ -166,3 +166,14 @@ def chunk_columns(n: str, i: int) -> list[str]:
         f"{signed(g3)} AS g3_{i}",
         f"CASE WHEN {n} IS NOT NULL AND NOT {ok} THEN 1 ELSE 0 END AS o{i}",
     ]
+
+
+CLEAN_TEXT = "^[!-~]([ -~]*[!-~])?$"
+"""Printable ASCII with no space at either end: the in-sheet normalisation of such a value
+(:func:`xlhealth.ids.normalise_one`: NFKC and strip are the identity on it) is its lower
+case, unless it is 18 characters long (a Salesforce ID may lose its checksum)."""
+
+
+def clean_text(c: str) -> str:
+    """True where ``LOWER(c)`` is the value's normalised code: no Python needed for it."""
+    return f"({matches(c, CLEAN_TEXT)} AND LENGTH({c}) <> 18)"
