@@ -308,6 +308,7 @@ class Run(Rows, MetricSQL, Reports):
         the dates and numbers Python reads. Sets the mappings, ``stats`` and what the
         first computation reports."""
         ranges = {}  # date key -> (min expr, max expr) per group
+        known_days: dict[str, tuple[int | None, int | None]] = {}  # from file statistics
         inner = [f"c{self.raw[k]} AS l{j}" for j, k in enumerate(self.links)]
         inner += [f"{expr} AS k{j}" for j, (_, expr, _, _) in enumerate(self.keysets)]
         inner += [f"{ex} AS e{j}" for j, (*_, ex) in enumerate(self.keysets) if ex is not None]
@@ -319,7 +320,10 @@ class Run(Rows, MetricSQL, Reports):
             if fast is None:
                 continue
             kind = self._kind(key)
-            if kind in TYPED_DATES:  # the day of the first / last value (one per group)
+            stored = self.engine.stored_range(self.schema.columns[key][0], kind)
+            if stored is not None:
+                known_days[key] = stored
+            elif kind in TYPED_DATES:  # the day of the first / last value (one per group)
                 inner.append(f"c{self.raw[key]} AS r{i}")
                 low, high = (sql.date_parts(f"{agg}(r{i})", kind)[1] for agg in ("MIN", "MAX"))
                 ranges[key] = (low, high)
@@ -359,15 +363,23 @@ class Run(Rows, MetricSQL, Reports):
         })  # fmt: skip
         for j, key in enumerate(self.links):
             values = frame[f"l{j}"].dropna()
-            counts = frame.loc[values.index, "n"].groupby(values.map(_key), sort=False).sum()
-            first = values.groupby(values.map(_key), sort=False).first()
-            files = frame.loc[values.index, "xf"].groupby(values.map(_key), sort=False).min()
-            self._map(f"p_{key}", self._kind(key), list(first), list(counts),
-                      list(first), list(files))  # fmt: skip
+            part = pd.DataFrame({
+                "key": values.map(_key),
+                "value": values,
+                "n": frame.loc[values.index, "n"],
+                "xf": pd.to_numeric(frame.loc[values.index, "xf"], errors="coerce"),
+            })  # fmt: skip
+            if not part["key"].is_unique:  # several link columns: one row per combination
+                part = part.groupby("key", sort=False).agg(
+                    value=("value", "first"), n=("n", "sum"), xf=("xf", "min")
+                )
+            first = list(part["value"])
+            self._map(f"p_{key}", self._kind(key), first, list(part["n"]), first,
+                      [None if np.isnan(f) else int(f) for f in part["xf"]])  # fmt: skip
         self.links_frame = self._link_positions(frame)
         self.flag_totals = {flag: sum(int(v or 0) for v in got[flag][mine])
                             for flag, *_ in self.check_sql}  # fmt: skip
-        days = {}
+        days = dict(known_days)
         for key, i in ((k, self.dates[k]) for k in ranges):
             low = [int(v) for v in got[f"dmin{i}"][mine] if v is not None]
             high = [int(v) for v in got[f"dmax{i}"][mine] if v is not None]
@@ -596,15 +608,36 @@ class Run(Rows, MetricSQL, Reports):
         ]
         select = ["pos", "COUNT(*) AS rows_"]
         select += [f"SUM(u{i}) AS u{i}" for i in self.strings.values()]
+        counted: dict[str, list[int]] = {}  # distinct counts: value -> metrics counting it
         for j, m in enumerate(self.metrics):
-            select += self._aggregates(j, m)
+            value = self._counted(m)
+            if value is None:
+                select += self._aggregates(j, m)
+            else:
+                counted.setdefault(value, []).append(j)
         text = (
             f"WITH xr AS ({self._raw_select(scope, self.ordered)}), xp AS ({self.prep_sql}), "
             f"xb AS ({base}), "
             f"xc AS (SELECT xb.*{''.join(', ' + f for f in flags)} FROM xb), "
-            f"xk AS (SELECT xc.*{''.join(', ' + r for r in ranks)} FROM xc)"
+            f"xk AS {'MATERIALIZED ' if counted else ''}"
+            f"(SELECT xc.*{''.join(', ' + r for r in ranks)} FROM xc WHERE pos >= 0)"
         )
-        return self.engine.fetch(f"{text} SELECT {', '.join(select)} FROM xk GROUP BY pos"), text
+        # COUNT(DISTINCT CASE WHEN f THEN v END) as two GROUP BYs: (customer, value) with
+        # "any row counts", then per customer — the same number, and faster than a set of
+        # values per customer and metric
+        parts = [f"xg AS (SELECT {', '.join(select)} FROM xk GROUP BY pos)"]
+        final, joins = ["xg.*"], ""
+        for g, (value, js) in enumerate(counted.items()):
+            anyrow = ", ".join(f"MAX(f{j}) AS f{j}" for j in js)
+            parts.append(
+                f"xd{g} AS (SELECT pos, {', '.join(f'SUM(f{j}) AS m{j}' for j in js)} FROM "
+                f"(SELECT pos, {value} AS v, {anyrow} FROM xk WHERE {value} IS NOT NULL "
+                f"GROUP BY pos, {value}) AS q GROUP BY pos)"
+            )
+            final += [f"xd{g}.m{j}" for j in js]
+            joins += f" LEFT JOIN xd{g} ON xd{g}.pos = xg.pos"
+        query = f"{text}, {', '.join(parts)} SELECT {', '.join(final)} FROM xg{joins}"
+        return self.engine.fetch(query), text
 
 
 def _key(value: object) -> object:

@@ -52,6 +52,17 @@ class MetricSQL:
         col = date_column(m, self.schema)
         return f"d{self.dates[col]} DESC, xo DESC" if col else "xo DESC"
 
+    def _counted(self, m: Metric) -> str | None:
+        """The value a ``distinct`` / ``active_days`` metric counts distinct (else None)."""
+        if m.aggregate == "active_days":
+            return f"d{self.dates[date_column(m, self.schema)]}"
+        if m.aggregate == "distinct":
+            column = normalise_header(m.column)
+            return (
+                f"s{self.strings[column]}" if column in self.strings else (f"k{self.codes[column]}")
+            )
+        return None
+
     def _aggregates(self, j: int, m: Metric) -> list[str]:
         f = f"f{j} = 1"
         column = normalise_header(m.column) if m.column else ""
