@@ -52,28 +52,12 @@ row = st.fixed_dictionaries(
 )
 
 
-# A pasted sheet whose leading rows are text only (words in its date column) takes them for
-# extra header rows (Qualtrics writes three); a file source reads its header on line 1 and
-# has no such rule yet (a known gap, issue 12). Every generated table therefore starts
-# with one plain data row, so the two paths read the same rows.
-FIRST = {
-    "customer_id": "C002",
-    "date": "2026-10-01",
-    "kind": "call",
-    "role": "user",
-    "user_id": "u1",
-    "n": "2",
-    "plan": "gold",
-    "nps": "9",
-}
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(rows=st.lists(row, min_size=1, max_size=80), per_customer=st.booleans())
 def test_generated_events_csv_and_parquet(tmp_path_factory, rows, per_customer):
     tmp = tmp_path_factory.mktemp("gen")
-    frame = pd.DataFrame([FIRST, *rows], columns=list(ROW)).astype(object)
+    frame = pd.DataFrame(rows, columns=list(ROW)).astype(object)
     frame = frame.where(frame.notna(), None)
     cust = customers_frame()
     model = full_model()

@@ -235,3 +235,38 @@ def test_typed_dates_outside_the_range_are_counted_and_left_out_of_first_last(tm
     assert row["first"] == pd.to_datetime(frame["date"][3:]).dt.date.min()
     outside = [p for p in got.problems if "outside the dates" in p.message]
     assert len(outside) == 1 and "(and 2 more rows)" in outside[0].message
+
+
+# ----------------------------------------------------------------------------- extra headers
+
+
+def test_extra_header_rows_of_a_survey_export_are_skipped_as_in_the_sheet(tmp_path):
+    """Qualtrics writes the question texts and an ImportId row under the header: pasted,
+    the sheet skips them; read from files (one per month), each file's are skipped too."""
+    cust = customers_frame()
+    questions = {"customer_id": "Customer ID", "date": "Recorded Date", "nps": "How likely…",
+                 "kind": "Type"}  # fmt: skip
+    ids = {"customer_id": '{"ImportId":"QID1"}', "date": '{"ImportId":"recordedDate"}',
+           "nps": '{"ImportId":"QID2"}', "kind": '{"ImportId":"QID3"}'}  # fmt: skip
+    answers = [
+        {"customer_id": c, "date": f"2026-{m:02d}-{d:02d}", "nps": str(n), "kind": "call"}
+        for c, m, d, n in [("C001", 10, 3, 9), ("C002", 10, 9, 4), ("C001", 11, 2, 10),
+                           ("c003", 11, 15, 7), ("C999", 11, 16, 8)]
+    ]  # fmt: skip
+    frame = pd.DataFrame([questions, ids, *answers])
+    model = model_of([metric("s_nps", "latest", source="Surveys", column="nps"),
+                      metric("s_n", "count", source="Surveys")])  # fmt: skip
+    customers = prepare_customers(cust)
+    expected = aggregate(model, customers, {"Customers": cust,
+                                            "Surveys": pasted("Surveys", frame)}, AS_OF)  # fmt: skip
+    folder = tmp_path / "surveys"
+    write(pd.DataFrame([questions, ids, *answers[:2]]), folder / "october.csv", "csv")
+    write(pd.DataFrame([questions, ids, *answers[2:]]), folder / "november.csv", "csv")
+    with open_sources([SourceSpec("Surveys", 2, "surveys")], tmp_path, recogniser()) as ext:
+        got = aggregate(model, customers, {"Customers": cust}, AS_OF, external=ext)
+    assert_same(expected, got)
+    assert got.values["s_n"].sum() == 4  # five answers, one of an unknown customer
+    assert got.sources["rows"].iloc[0] == 5
+    skipped = [p.message for p in got.problems if "extra header row skipped" in p.message]
+    assert len(skipped) == 4 and any("november.csv" in m for m in skipped)
+    assert not any("not a date" in p.message for p in got.problems)

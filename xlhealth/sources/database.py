@@ -67,6 +67,7 @@ class Engine:
 
     dialect = "generic"
     relation: str = ""
+    skip: str = ""  # a condition rows must meet (leading extra header rows left out)
 
     def describe(self) -> list[tuple[str, str]]:
         raise NotImplementedError

@@ -64,8 +64,9 @@ class Rows:
                     "CAST(NULL AS BIGINT) AS xf")  # fmt: skip
         scan, after = self._scope_tests(scope)
         text = f"SELECT {', '.join(cols)} FROM {self.engine.relation}"
-        if scan:
-            text += f" WHERE {scan}"
+        tests = [t for t in (scan, self.engine.skip) if t]
+        if tests:
+            text += f" WHERE {' AND '.join(tests)}"
         if self.tags:
             tags = ", ".join(f"{expr} AS {name}" for name, expr in self.tags.items())
             text = f"SELECT xq.*, {tags} FROM ({text}) AS xq"
