@@ -257,8 +257,8 @@ def test_extra_header_rows_of_a_survey_export_are_skipped_as_in_the_sheet(tmp_pa
     model = model_of([metric("s_nps", "latest", source="Surveys", column="nps"),
                       metric("s_n", "count", source="Surveys")])  # fmt: skip
     customers = prepare_customers(cust)
-    expected = aggregate(model, customers, {"Customers": cust,
-                                            "Surveys": pasted("Surveys", frame)}, AS_OF)  # fmt: skip
+    tables = {"Customers": cust, "Surveys": pasted("Surveys", frame)}
+    expected = aggregate(model, customers, tables, AS_OF)
     folder = tmp_path / "surveys"
     write(pd.DataFrame([questions, ids, *answers[:2]]), folder / "october.csv", "csv")
     write(pd.DataFrame([questions, ids, *answers[2:]]), folder / "november.csv", "csv")

@@ -199,14 +199,19 @@ class ExternalSource:
         spec = SPECS.get(self.spec.sheet)
         contract = (*spec.numbers, *spec.dates) if spec is not None else ()
         typed = [names.index(columns[c][0]) for c in contract if c in columns]
-        quoted = ", ".join(quote(n) for n in names)
+        kinds = dict(self.described)
+        quoted = ", ".join(  # text as text; any other value only as "a value" (never header)
+            quote(n) if kinds[n] == "text" else f"CASE WHEN {quote(n)} IS NULL THEN NULL ELSE 0 END"
+            for n in names
+        )
         drop = []
         for i, path in enumerate(self.fileset.read):
             got = self.engine.fetch(
                 f"SELECT {quoted} FROM {self.engine.relation} WHERE file_index = {i} LIMIT 3"
             )
-            rows = [["" if got[f"{n}"][r] is None else got[f"{n}"][r] for n in names]
-                    for r in range(len(got[names[0]]) if names else 0)]  # fmt: skip
+            values = list(got.values())
+            rows = [["" if v[r] is None else v[r] for v in values]
+                    for r in range(len(values[0]) if values else 0)]  # fmt: skip
             for row in rows:
                 if not _extra_header(row, typed):
                     break
