@@ -38,6 +38,7 @@ from xlhealth.sources.report import (
     OTHER_ORDER,
     OUT_OF_RANGE,
     Reports,
+    hashable,
     range_text,
 )
 from xlhealth.sources.rows import Rows, Scope
@@ -364,7 +365,7 @@ class Run(Rows, MetricSQL, Reports):
         for j, key in enumerate(self.links):
             values = frame[f"l{j}"].dropna()
             part = pd.DataFrame({
-                "key": values.map(_key),
+                "key": values.map(hashable),
                 "value": values,
                 "n": frame.loc[values.index, "n"],
                 "xf": pd.to_numeric(frame.loc[values.index, "xf"], errors="coerce"),
@@ -423,9 +424,9 @@ class Run(Rows, MetricSQL, Reports):
         usable = self._usable_links()
         for j, key in enumerate(self.links):
             raws, found = self.link_info[key]
-            lookup = {_key(r): k for k, r in enumerate(raws)}
+            lookup = {hashable(r): k for k, r in enumerate(raws)}
             none = len(raws)  # a blank value: no mapping row
-            at = np.array([none if pd.isna(v) else lookup.get(_key(v), none)
+            at = np.array([none if pd.isna(v) else lookup.get(hashable(v), none)
                            for v in frame[f"l{j}"]], dtype=np.int64)  # fmt: skip
             found_pos = np.array([np.nan if p is None else float(p) for p in found.pos] + [np.nan])
             column_pos = found_pos[at]
@@ -638,15 +639,6 @@ class Run(Rows, MetricSQL, Reports):
             joins += f" LEFT JOIN xd{g} ON xd{g}.pos = xg.pos"
         query = f"{text}, {', '.join(parts)} SELECT {', '.join(final)} FROM xg{joins}"
         return self.engine.fetch(query), text
-
-
-def _key(value: object) -> object:
-    """A hashable stand-in of a value fetched from the engine (dict key)."""
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
 
 
 def _date(day: object) -> object:
