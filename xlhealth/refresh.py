@@ -145,6 +145,21 @@ def column_mapping(book: Workbook, model: Model) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["sheet", "field", "header", "kind", "detail"])
 
 
+def open_scored(
+    path: Path, as_of: dt.date | None, progress: Progress, base: Path | None
+) -> tuple[Workbook, Result, list[Problem]]:
+    """The first half of every command that rewrites a book (refresh, suggest): refuse a
+    book Excel holds open, read it, score it; RefreshError for a user to read."""
+    ensure_writable(path)
+    progress(f"Reading {path.name}")
+    try:
+        book = read_workbook(path)
+    except ReadError as error:
+        raise RefreshError(str(error)) from error
+    result, problems = score_workbook(book, as_of, progress, base)
+    return book, result, problems
+
+
 def check(
     path: str | Path, as_of: dt.date | None = None, progress: Progress = lambda _: None
 ) -> tuple[Result | None, list[Problem]]:
@@ -174,13 +189,7 @@ def refresh(
     (the Refresh button refreshes a copy of the saved book: its paths start beside the book).
     """
     path = Path(path)
-    ensure_writable(path)
-    progress(f"Reading {path.name}")
-    try:
-        book = read_workbook(path)
-    except ReadError as error:
-        raise RefreshError(str(error)) from error
-    result, problems = score_workbook(book, as_of, progress, base)
+    book, result, problems = open_scored(path, as_of, progress, base)
     progress("Writing Summary, Actions, Segments, History and Checks")
     earlier = book.sheets["History"].frame if "History" in book.sheets else None
     tmp = path.with_name(f".{path.name}.xlhealth-tmp")

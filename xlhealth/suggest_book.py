@@ -21,7 +21,7 @@ import pandas as pd
 
 from xlhealth.model import Model
 from xlhealth.problems import Problem
-from xlhealth.refresh import Progress, RefreshError, ensure_writable, score_workbook
+from xlhealth.refresh import Progress, RefreshError, open_scored
 from xlhealth.suggest import MIN_OUTCOMES, Suggestion, inputs_from_honest, suggest
 from xlhealth.suggestions_sheet import SHEET, Context, write_suggestions
 from xlhealth.xlsx.cells import CellError, set_numbers
@@ -92,13 +92,7 @@ def suggest_book(
     working copy (the Suggest weights button works on a copy of the saved book).
     """
     path = Path(path)
-    ensure_writable(path)
-    progress(f"Reading {path.name}")
-    try:
-        book = read_workbook(path)
-    except ReadError as error:
-        raise RefreshError(str(error)) from error
-    result, problems = score_workbook(book, as_of, progress, base=base)
+    book, result, problems = open_scored(path, as_of, progress, base)
     model = result.model
     needed = min_outcomes(model, book)
     honest = result.honest
