@@ -548,7 +548,7 @@ def sources_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) 
         "en": {
             "sheet": "The input sheet these rows feed (Logins, Support, …)",
             "path": "A file, a glob such as events/*.csv, or a folder — relative to this workbook",
-            "format": "Blank or auto: from the file name (.csv .tsv .parquet .jsonl)",
+            "format": "Blank or auto: from the file name (.csv .tsv .parquet .jsonl; .csv.gz …)",
             "encoding": "CSV/TSV only. Blank or auto: UTF-8 (with or without BOM), else cp932",
             "mode": "replace (default): the file's rows instead of the sheet's; append: both",
             "connection": "duckdb:///file.duckdb (beside this book) or postgresql://user@host:5432"
@@ -559,7 +559,8 @@ def sources_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) 
             "sheet": "行を入れる入力シート（Logins、Support など）",
             "path": "ファイル、events/*.csv のようなワイルドカード、またはフォルダー"
             "（このブックからの相対パス）",
-            "format": "空欄または auto：拡張子から判定（.csv .tsv .parquet .jsonl）",
+            "format": "空欄または auto：拡張子から判定（.csv .tsv .parquet .jsonl、"
+            ".csv.gz なども）",
             "encoding": "CSV/TSV のみ。空欄または auto：UTF-8（BOM 有無とも）、それ以外は cp932",
             "mode": "replace（既定）：シートの行の代わりにファイルの行。append：両方",
             "connection": "duckdb:///file.duckdb（このブックの隣）または postgresql://user@host:5432/db"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlhealth.sources.files import FileSet, SourceError
+from xlhealth.sources.files import SEPARATORS, FileSet, SourceError
 
 KINDS = ("text", "int", "float", "bool", "date", "timestamp", "timestamptz", "other")
 CANONICAL = {
@@ -131,15 +131,15 @@ class DuckDBEngine(Engine):
         files = "[" + ", ".join(_literal(str(p)) for p in fileset.read) + "]"
         fmt = fileset.format
         if fmt in ("csv", "tsv"):
-            delim = "\\t" if fmt == "tsv" else ","
+            delim = "\\t" if fileset.separator == "\t" else fileset.separator
             reader = (
                 f"read_csv({files}, header = true, skip = 0, all_varchar = true, "
                 f"delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, "
                 f"union_by_name = true, filename = '{FILE_COLUMN}')"
             )  # the header is line 1 (never guessed lower); short lines (footers) padded
             engine.hint = (
-                f"check that it is {fmt.upper()} with the header on line 1 and no line longer "
-                "than the header"
+                f"check that it is {fmt.upper()} ({SEPARATORS[fileset.separator]} between "
+                "values) with the header on line 1 and no line longer than the header"
             )
         elif fmt == "parquet":
             reader = f"read_parquet({files}, union_by_name = true, filename = '{FILE_COLUMN}')"

@@ -5,13 +5,20 @@ Shift_JIS as Japanese tools write CSV, UTF-16 as Excel's "Unicode text" — are 
 a temporary UTF-8 copy in chunks (never held in memory), and a byte that the encoding
 cannot decode is reported with its line number. ``auto`` takes a file as UTF-8 when every
 byte of it is valid UTF-8, else as cp932.
+
+Text files may be gzip-compressed (``events.csv.gz``, ``export.jsonl.gz``: what warehouses
+and Mixpanel hand out); they are read as they are, never unpacked to disk unless they need
+transcoding. A CSV's separator is taken from its header line: a comma, or the semicolon
+Excel writes in locales whose decimal mark is a comma, or a tab.
 """
 
 from __future__ import annotations
 
 import codecs
 import glob
+import gzip
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +30,9 @@ EXTENSIONS = {
     "jsonl": (".jsonl", ".ndjson", ".json"),
 }
 _GIVEN_ALSO = {"csv": (".txt",), "tsv": (".txt",), "parquet": (), "jsonl": ()}
+GZIP = ".gz"
+TEXT_FORMATS = ("csv", "tsv", "jsonl")
+SEPARATORS = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
 
 
 class SourceError(Exception):
@@ -49,6 +59,7 @@ class FileSet:
     format: str
     read: list[Path] = field(default_factory=list)  # UTF-8 files (transcoded copies)
     names: dict[str, str] = field(default_factory=dict)  # read path -> path as shown
+    separator: str = ","  # csv: from the header line (tsv: always a tab)
 
     def shown(self, read_path: str | None) -> str:
         if not read_path:
@@ -58,10 +69,21 @@ class FileSet:
 
 def format_of(path: Path) -> str | None:
     name = path.name.casefold()
+    packed = name.endswith(GZIP)
+    name = name.removesuffix(GZIP)
     for fmt, extensions in EXTENSIONS.items():
-        if name.endswith(extensions):
+        if name.endswith(extensions) and (fmt in TEXT_FORMATS or not packed):
             return fmt
     return None
+
+
+def is_gzip(path: Path) -> bool:
+    return path.name.casefold().endswith(GZIP)
+
+
+def open_bytes(path: Path):
+    """The file's bytes, unpacked on the fly when it is gzip-compressed."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
 def resolve(path_text: str, fmt: str, base: Path) -> FileSet:
@@ -86,7 +108,7 @@ def resolve(path_text: str, fmt: str, base: Path) -> FileSet:
             for p in path.iterdir()
             if p.is_file()
             and not p.name.startswith((".", "~$"))
-            and p.name.casefold().endswith(wanted)
+            and p.name.casefold().removesuffix(GZIP).endswith(wanted)
         )
         if not files:
             kinds = "csv, tsv, parquet or jsonl" if fmt == "auto" else fmt
@@ -114,48 +136,94 @@ def resolve(path_text: str, fmt: str, base: Path) -> FileSet:
 
 
 def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path) -> None:
-    """Fill ``fileset.read``: UTF-8 files as they are, others transcoded into ``tmp``."""
+    """Fill ``fileset.read``: UTF-8 files as they are, others transcoded into ``tmp``;
+    and, for CSV, the separator."""
     for i, path in enumerate(fileset.files):
         shown = _shown(path, base)
-        if fileset.format not in ("csv", "tsv"):
-            fileset.read.append(path)
-            fileset.names[str(path)] = shown
-            continue
-        chosen = encoding
-        if chosen == "auto":
-            chosen = _detect(path)
-        if chosen in ("utf-8", "utf-8-bom"):
-            line = utf8_error_line(path)
-            if line is None:
-                fileset.read.append(path)
-                fileset.names[str(path)] = shown
-                continue
-            if encoding != "auto":
-                raise SourceError(
-                    f"{shown}: line {line} is not UTF-8; if the file comes from a Japanese "
-                    "tool set encoding to cp932",
-                    column="encoding",
-                    value=encoding,
-                )
-            chosen = "cp932"
-        target = tmp / f"{i:05d}-{path.stem}.utf8{path.suffix}"
         try:
-            transcode(path, target, chosen)
-        except DecodeError as error:
-            line = error.line
-            if encoding == "auto":
-                raise SourceError(
-                    f"{shown}: neither UTF-8 (line {utf8_error_line(path)}) nor cp932 (line "
-                    f"{line}); save it as UTF-8 CSV",
-                    column="encoding",
-                ) from None
-            raise SourceError(
-                f"{shown}: line {line} is not {chosen}; check the encoding (utf-8 or cp932)",
-                column="encoding",
-                value=encoding,
-            ) from None
+            target = _prepare_one(fileset, path, i, shown, encoding, tmp)
+        except (OSError, EOFError, zlib.error) as error:
+            if not is_gzip(path):
+                raise
+            raise SourceError(f"{shown}: cannot unpack it ({error}); check that it is a whole "
+                              ".gz file") from None  # fmt: skip
         fileset.read.append(target)
         fileset.names[str(target)] = shown
+    if fileset.format == "tsv":
+        fileset.separator = "\t"
+    elif fileset.format == "csv":
+        fileset.separator = _one_separator(fileset)
+
+
+def _prepare_one(fileset: FileSet, path: Path, i: int, shown: str, encoding: str,
+                 tmp: Path) -> Path:  # fmt: skip
+    if fileset.format not in ("csv", "tsv"):
+        return path  # Parquet; JSON lines are UTF-8 by definition (DuckDB says where not)
+    chosen = encoding
+    if chosen == "auto":
+        chosen = _detect(path)
+    if chosen in ("utf-8", "utf-8-bom"):
+        line = utf8_error_line(path)
+        if line is None:
+            return path
+        if encoding != "auto":
+            raise SourceError(
+                f"{shown}: line {line} is not UTF-8; if the file comes from a Japanese "
+                "tool set encoding to cp932",
+                column="encoding",
+                value=encoding,
+            )
+        chosen = "cp932"
+    stem = path.name.removesuffix(path.name[-3:]) if is_gzip(path) else path.name
+    target = tmp / f"{i:05d}-{Path(stem).stem}.utf8{Path(stem).suffix}"
+    try:
+        transcode(path, target, chosen)
+    except DecodeError as error:
+        line = error.line
+        if encoding == "auto":
+            raise SourceError(
+                f"{shown}: neither UTF-8 (line {utf8_error_line(path)}) nor cp932 (line "
+                f"{line}); save it as UTF-8 CSV",
+                column="encoding",
+            ) from None
+        raise SourceError(
+            f"{shown}: line {line} is not {chosen}; check the encoding (utf-8 or cp932)",
+            column="encoding",
+            value=encoding,
+        ) from None
+    return target
+
+
+def _one_separator(fileset: FileSet) -> str:
+    """The separator of the files' header lines; every file must use the same one."""
+    found: dict[str, str] = {}
+    for read in fileset.read:
+        found.setdefault(separator_of(header_line(read)), fileset.shown(str(read)))
+    if len(found) > 1:
+        shown = ", ".join(f"{SEPARATORS[k]} ({name})" for k, name in found.items())
+        raise SourceError(f"the files use different separators: {shown}; export them alike")
+    return next(iter(found), ",")
+
+
+def header_line(path: Path, limit: int = 1 << 16) -> str:
+    """The first line of a UTF-8 file (at most ``limit`` bytes of it)."""
+    with open_bytes(path) as f:
+        head = f.readline(limit)
+    return head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def separator_of(header: str) -> str:
+    """The separator a header line uses: the most frequent of comma, semicolon and tab
+    outside quotes (a comma on a tie; a one-column header has none)."""
+    counts = dict.fromkeys(SEPARATORS, 0)
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda k: (counts[k], k == ","))
+    return best if counts[best] else ","
 
 
 def _shown(path: Path, base: Path) -> str:
@@ -166,7 +234,7 @@ def _shown(path: Path, base: Path) -> str:
 
 
 def _detect(path: Path) -> str:
-    with open(path, "rb") as f:
+    with open_bytes(path) as f:
         head = f.read(4)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8"
@@ -179,7 +247,7 @@ def utf8_error_line(path: Path) -> int | None:
     """The 1-based line of the first byte that is not UTF-8, or None when all of it is."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines = 0
-    with open(path, "rb") as f:
+    with open_bytes(path) as f:
         while True:
             chunk = f.read(CHUNK)
             final = not chunk
@@ -206,7 +274,7 @@ def transcode(source: Path, target: Path, encoding: str) -> None:
     """
     decoder = codecs.getincrementaldecoder(encoding)()
     lines = 0
-    with open(source, "rb") as f, open(target, "w", encoding="utf-8", newline="") as out:
+    with open_bytes(source) as f, open(target, "w", encoding="utf-8", newline="") as out:
         while True:
             chunk = f.read(CHUNK)
             final = not chunk

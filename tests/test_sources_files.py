@@ -1,0 +1,124 @@
+"""Sources: file shapes exports come in — gzip-compressed text, semicolon-separated CSV
+(Excel in locales whose decimal mark is a comma) — read exactly as their plain twins."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.sources_data import (
+    assert_same,
+    customers_frame,
+    events,
+    full_model,
+    in_sheet,
+    through_sources,
+    write,
+)
+from xlhealth.sources import SourceSpec
+from xlhealth.sources.files import SourceError, prepare_text, resolve, separator_of
+
+
+def _gzip(path, target=None):
+    target = target or path.with_name(path.name + ".gz")
+    with open(path, "rb") as f, gzip.open(target, "wb") as out:
+        shutil.copyfileobj(f, out)
+    path.unlink()
+    return target
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("customer_id,date,n", ","),
+        ("customer_id;date;n", ";"),
+        ("customer_id\tdate\tn", "\t"),
+        ('"Name, full";id;date', ";"),  # the comma is inside quotes
+        ('"a;b",c', ","),
+        ("customer_id", ","),  # one column: nothing to tell, a comma
+        ("a;b,c", ","),  # a tie: the comma
+    ],
+)
+def test_the_separator_is_the_header_lines(header, expected):
+    assert separator_of(header) == expected
+
+
+def test_semicolon_csv_reads_as_its_comma_twin(tmp_path):
+    """Values holding commas ("1,200", "Sep 5, 2026") stay whole: only ';' separates."""
+    frame = events(300, seed=5)
+    cust = customers_frame()
+    model = full_model()
+    expected = in_sheet(model, cust, {"Logins": frame})
+    frame.to_csv(tmp_path / "semi.csv", index=False, sep=";")
+    got = through_sources(model, cust, [SourceSpec("Logins", 2, "semi.csv")], tmp_path)
+    assert not [p for p in got.problems if p.sheet == "Sources"]
+    assert got.sources["rows"].iloc[0] == len(frame)
+    assert_same(expected, got)
+    sjis = frame.replace("¥1,200", "￥1,200")  # cp932 has only the full-width yen
+    sjis.to_csv(tmp_path / "semi-sjis.csv", index=False, sep=";", encoding="cp932")
+    got = through_sources(model, cust, [SourceSpec("Logins", 2, "semi-sjis.csv")], tmp_path)
+    assert_same(in_sheet(model, cust, {"Logins": sjis}), got)
+
+
+@pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-8"), ("csv", "cp932"),
+                                               ("tsv", "utf-8"), ("jsonl", "utf-8")])  # fmt: skip
+def test_gzip_files_read_as_their_plain_twins(tmp_path, fmt, encoding):
+    frame = events(300, seed=6)
+    cust = customers_frame()
+    model = full_model()
+    plain = tmp_path / "plain" / f"events.{fmt}"
+    if encoding == "cp932":
+        frame = frame.replace("¥1,200", "￥1,200")
+    write(frame, plain, fmt, encoding)
+    packed = tmp_path / "packed" / f"events.{fmt}"
+    write(frame, packed, fmt, encoding)
+    _gzip(packed)
+    expected = through_sources(model, cust, [SourceSpec("Logins", 2, "plain")], tmp_path)
+    got = through_sources(model, cust, [SourceSpec("Logins", 2, "packed")], tmp_path)
+    assert not [p for p in got.problems if p.sheet == "Sources"]
+    assert got.sources["rows"].iloc[0] == len(frame)
+    assert_same(expected, got)
+    if fmt != "jsonl":  # text in a cell: the same as pasting the file's text
+        assert_same(in_sheet(model, cust, {"Logins": frame}), got)
+
+
+def test_a_folder_mixing_plain_and_gzip_csv_is_one_source(tmp_path):
+    frame = events(200, seed=7)
+    write(frame.iloc[:120], tmp_path / "in" / "a.csv", "csv")
+    _gzip(write(frame.iloc[120:], tmp_path / "in" / "b.csv", "csv"))
+    fileset = resolve("in", "auto", tmp_path)
+    assert fileset.format == "csv" and [p.name for p in fileset.files] == ["a.csv", "b.csv.gz"]
+    cust = customers_frame()
+    got = through_sources(full_model(), cust, [SourceSpec("Logins", 2, "in")], tmp_path)
+    assert got.sources["rows"].iloc[0] == 200
+    assert_same(in_sheet(full_model(), cust, {"Logins": frame}), got)
+
+
+def test_gzip_parquet_is_not_a_format(tmp_path):
+    (tmp_path / "x.parquet.gz").write_bytes(b"")
+    with pytest.raises(SourceError, match=r"cannot tell the format of x\.parquet\.gz"):
+        resolve("x.parquet.gz", "auto", tmp_path)
+
+
+def test_a_truncated_gzip_file_is_one_line(tmp_path):
+    path = write(events(2000, seed=8), tmp_path / "e.csv", "csv")
+    packed = _gzip(path)
+    packed.write_bytes(packed.read_bytes()[:-200])
+    with pytest.raises(SourceError, match=r"^e\.csv\.gz: cannot unpack it .*whole \.gz file$"):
+        prepare_text(resolve("e.csv.gz", "auto", tmp_path), "auto", tmp_path, tmp_path)
+    specs = [SourceSpec("Logins", 2, "e.csv.gz")]
+    got = through_sources(full_model(), customers_frame(), specs, tmp_path)
+    [p] = [p for p in got.problems if p.sheet == "Sources"]
+    assert p.row == 2 and p.column == "path" and "cannot unpack" in p.message
+
+
+def test_files_with_different_separators_are_refused(tmp_path):
+    frame = pd.DataFrame({"customer_id": ["C001"], "date": ["2026-11-01"]})
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.to_csv(tmp_path / "b.csv", index=False, sep=";")
+    with pytest.raises(SourceError, match=r"different separators: a comma \(a\.csv\), a "
+                                          r"semicolon \(b\.csv\)"):  # fmt: skip
+        prepare_text(resolve("*.csv", "auto", tmp_path), "auto", tmp_path, tmp_path)
