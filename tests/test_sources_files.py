@@ -122,3 +122,47 @@ def test_files_with_different_separators_are_refused(tmp_path):
     with pytest.raises(SourceError, match=r"different separators: a comma \(a\.csv\), a "
                                           r"semicolon \(b\.csv\)"):  # fmt: skip
         prepare_text(resolve("*.csv", "auto", tmp_path), "auto", tmp_path, tmp_path)
+
+
+def _salesforce_report(frame: pd.DataFrame, records: int | None = None) -> bytes:
+    """``frame`` as Salesforce writes a report: every cell quoted, CRLF, then its footer."""
+    body = frame.to_csv(index=False, quoting=1, lineterminator="\r\n")
+    n = len(frame) if records is None else records
+    footer = (f'\r\n"Grand Totals ({n} records)"\r\n\r\n"Confidential Information - Do Not '
+              'Distribute"\r\n"Copyright (c) 2000-2026 salesforce.com, inc. All rights '
+              'reserved."\r\n')  # fmt: skip
+    return (body + footer).encode("utf-8")
+
+
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("n", [40, 4000])  # the footer inside / far beyond the first 64 KB
+def test_report_footers_are_skipped_and_said(tmp_path, n, packed):
+    frame = events(n, seed=9)
+    path = tmp_path / "report.csv"
+    path.write_bytes(_salesforce_report(frame))
+    if packed:
+        path = _gzip(path)
+    cust = customers_frame()
+    got = through_sources(full_model(), cust, [SourceSpec("Logins", 2, path.name)], tmp_path)
+    assert got.sources["rows"].iloc[0] == n
+    said = [p.message for p in got.problems if "report footer skipped" in p.message]
+    assert said == [
+        f"report footer skipped ({text}) — in Sources row 2 ({path.name})"
+        for text in (
+            f"Grand Totals ({n} records)",
+            "Confidential Information - Do Not Distri",
+            "Copyright (c) 2000-2026 salesforce.com,",
+        )
+    ]
+    assert_same(in_sheet(full_model(), cust, {"Logins": frame}), got)
+
+
+def test_a_last_data_row_that_reads_like_a_footer_is_kept(tmp_path):
+    """Without the blank line before it, "Total…" is data (a customer named so)."""
+    frame = pd.DataFrame({"customer_id": ["C001", "Total", "C002"], "date": ["2026-11-01"] * 3})
+    body = frame.to_csv(index=False) + "Total\n"  # a short last row, no blank line before
+    (tmp_path / "l.csv").write_text(body)
+    got = through_sources(full_model(), customers_frame(), [SourceSpec("Logins", 2, "l.csv")],
+                          tmp_path)  # fmt: skip
+    assert got.sources["rows"].iloc[0] == 4
+    assert not [p for p in got.problems if "footer" in p.message]

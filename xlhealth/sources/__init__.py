@@ -40,13 +40,11 @@ from xlhealth.model import Metric, Model
 from xlhealth.problems import Problem
 from xlhealth.sources.compute import Outcome, Run, Schema, recognise
 from xlhealth.sources.database import (
-    FILE_COLUMN,
     DuckDBEngine,
     Engine,
     PostgresEngine,
-    _literal,
-    quote,
 )
+from xlhealth.sources.export_rows import skip_condition
 from xlhealth.sources.files import FileSet, SourceError, prepare_text, resolve
 from xlhealth.sources.spec import (
     COLUMNS,
@@ -171,7 +169,7 @@ class ExternalSource:
                 sheet_columns = {normalise_header(c) for c in sheet_frame.columns if c != "_row"}
             schema = Schema(self.spec.sheet, columns, sheet_columns)
             if self.recogniser is not None and self.fileset is not None:
-                self._skip_extra_headers(columns, problems)
+                self._skip_export_rows(columns, problems)
             names = self.fileset.names if self.fileset is not None else {}
             run = Run(
                 self.spec, self.engine, schema, metrics, customers, sheet_frame,
@@ -183,51 +181,20 @@ class ExternalSource:
         self._runs[key] = run
         return run, True
 
-    def _skip_extra_headers(self, columns: dict[str, tuple[str, str]],
-                            problems: list[Problem]) -> None:  # fmt: skip
-        """Leading rows of a file that are more header, not data (Qualtrics' question
-        texts and ImportId row, SurveyMonkey's "Response" row): the rule a pasted sheet
-        follows (:func:`xlhealth.xlsx.shapes.trim_export`), file by file; those rows are
-        left out of every query and listed on Checks."""
+    def _skip_export_rows(self, columns: dict[str, tuple[str, str]],
+                          problems: list[Problem]) -> None:  # fmt: skip
+        """Extra header rows atop a file and report footers below it, skipped as a pasted
+        sheet skips them (:mod:`xlhealth.sources.export_rows`)."""
         from xlhealth.xlsx.reader import SPECS
-        from xlhealth.xlsx.shapes import _extra_header
 
         assert self.engine is not None and self.fileset is not None and self.described
         if self.engine.skip:
             return
-        names = [name for name, _ in self.described if name != FILE_COLUMN]
         spec = SPECS.get(self.spec.sheet)
         contract = (*spec.numbers, *spec.dates) if spec is not None else ()
-        typed = [names.index(columns[c][0]) for c in contract if c in columns]
-        kinds = dict(self.described)
-        quoted = ", ".join(  # text as text; any other value only as "a value" (never header)
-            quote(n) if kinds[n] == "text" else f"CASE WHEN {quote(n)} IS NULL THEN NULL ELSE 0 END"
-            for n in names
-        )
-        drop = []
-        for i, path in enumerate(self.fileset.read):
-            got = self.engine.fetch(
-                f"SELECT {quoted} FROM {self.engine.relation} WHERE file_index = {i} LIMIT 3"
-            )
-            values = list(got.values())
-            rows = [["" if v[r] is None else v[r] for v in values]
-                    for r in range(len(values[0]) if values else 0)]  # fmt: skip
-            for row in rows:
-                if not _extra_header(row, typed):
-                    break
-                tests = [f"file_index = {i}"] + [
-                    f"{quote(n)} IS NOT DISTINCT FROM {_literal(v) if v != '' else 'NULL'}"
-                    for n, v in zip(names, row, strict=True)
-                ]
-                drop.append(f"({' AND '.join(tests)})")
-                shown = next((str(v) for v in row if v != ""), "")[:40]
-                problems.append(Problem(
-                    self.spec.sheet,
-                    f"extra header row skipped ({shown}) — in {self.spec.where}, file "
-                    f"{self.fileset.shown(str(path))}",
-                ))  # fmt: skip
-        if drop:
-            self.engine.skip = f"NOT ({' OR '.join(drop)})"
+        typed = [columns[c][0] for c in contract if c in columns]
+        self.engine.skip = skip_condition(self.engine, self.fileset, self.described, typed,
+                                          self.spec.sheet, self.spec.where, problems)  # fmt: skip
 
     def close(self) -> None:
         if self.engine is not None:

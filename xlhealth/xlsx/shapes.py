@@ -101,17 +101,24 @@ def trim_export(
     j = end
     while j > i and _blank(grid[j - 1]):
         j -= 1
-    k = j  # footer lines, and the blank lines Salesforce puts between them
-    while k > i and (_footer(grid[k - 1]) or _blank(grid[k - 1])):
-        k -= 1
-    while k < j and not _blank(grid[k]):
-        k += 1  # the block must start with a blank row: data rows are never footers
+    k = footer_start(grid, i, j)
     if k < j:
         for r in range(k, j):
             if not _blank(grid[r]):
                 skipped.append(f"row {r + 1}: report footer ({_first_text(grid[r])[:40]})")
         j = k
     return i, j
+
+
+def footer_start(grid: list[list], start: int, end: int) -> int:
+    """Where the report footer of ``grid[start:end]`` begins (``end``: none). ``end`` is
+    past the last non-blank row."""
+    k = end  # footer lines, and the blank lines Salesforce puts between them
+    while k > start and (_footer(grid[k - 1]) or _blank(grid[k - 1])):
+        k -= 1
+    while k < end and not _blank(grid[k]):
+        k += 1  # the block must start with a blank row: data rows are never footers
+    return k
 
 
 def _blank(row: list) -> bool:
