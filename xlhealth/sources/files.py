@@ -143,8 +143,8 @@ def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path) -> None
         try:
             target = _prepare_one(fileset, path, i, shown, encoding, tmp)
         except (OSError, EOFError, zlib.error) as error:
-            if not is_gzip(path):
-                raise
+            if not is_gzip(path):  # unreadable: permissions, a file another program locks
+                raise SourceError(f"{shown}: cannot read it ({error})") from None
             raise SourceError(f"{shown}: cannot unpack it ({error}); check that it is a whole "
                               ".gz file") from None  # fmt: skip
         fileset.read.append(target)
