@@ -6,8 +6,8 @@ The rules are the pasted sheet's (:func:`xlhealth.xlsx.shapes.trim_export`), fil
   SurveyMonkey's "Response" row: the first ≤ 3 rows, read through the engine;
 * **report footers** at the bottom of a CSV/TSV — Salesforce's blank line, ``Grand Totals
   (N records)``, ``Confidential Information …``, the copyright line: the file's last lines,
-  read from its tail in Python (the engine has no cheap "last rows"; a ``.gz`` file is
-  unpacked on the fly to reach them).
+  kept when the file was streamed for its encoding (:class:`~xlhealth.sources.files.Ends`;
+  the engine has no cheap "last rows").
 
 Each such row becomes a condition on the file and its values that every query of the source
 adds (``Engine.skip``), and a line on Checks, so a row is never dropped silently.
@@ -21,11 +21,8 @@ from pathlib import Path
 
 from xlhealth.problems import Problem
 from xlhealth.sources.database import FILE_COLUMN, Engine, _literal, quote
-from xlhealth.sources.files import CHUNK, FileSet, is_gzip, open_bytes
+from xlhealth.sources.files import Ends, FileSet
 from xlhealth.xlsx.shapes import _blank, _extra_header, footer_start
-
-TAIL = 1 << 16
-"""Bytes read from a file's end to find its footer (a footer is a few short lines)."""
 
 
 def skip_condition(
@@ -72,7 +69,7 @@ def _footers(fileset: FileSet, described: set[str], sheet: str, where: str,
              problems: list[Problem]) -> list[str]:  # fmt: skip
     drop = []
     for i, path in enumerate(fileset.read):
-        header, rows = tail_rows(path, fileset.separator)
+        header, rows = last_rows(fileset.ends[str(path)], fileset.separator)
         if not header or not set(header) <= described or len(set(header)) < len(header):
             continue  # columns the engine named otherwise: nothing to match rows by
         end = len(rows)
@@ -87,27 +84,11 @@ def _footers(fileset: FileSet, described: set[str], sheet: str, where: str,
     return drop
 
 
-def tail_rows(path: Path, separator: str) -> tuple[list[str], list[list[str]]]:
-    """(header, the last rows) of a UTF-8 CSV file: the rows that start in its last
-    :data:`TAIL` bytes (all rows after the header when the file is shorter)."""
-    with open_bytes(path) as f:
-        head = f.readline(TAIL).decode("utf-8", errors="replace").removeprefix("\ufeff")
-        if is_gzip(path):
-            data, whole = f.read(TAIL), True
-            while chunk := f.read(CHUNK):
-                data, whole = (data + chunk)[-TAIL:], False
-        else:
-            start = f.tell()
-            size = path.stat().st_size
-            whole = size - start <= TAIL
-            f.seek(max(start, size - TAIL))
-            data = f.read()
-    if not whole:
-        data = data[data.find(b"\n") + 1 :] if b"\n" in data else b""
-    [header] = list(csv.reader([head], delimiter=separator)) or [[]]
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""),
-                           delimiter=separator))  # fmt: skip
-    return header, rows
+def last_rows(ends: Ends, separator: str) -> tuple[list[str], list[list[str]]]:
+    """(header, the last rows) of a CSV, from what :class:`Ends` kept of it."""
+    header = next(csv.reader([ends.header()], delimiter=separator), [])
+    text = io.StringIO(ends.last_lines(), newline="")
+    return header, list(csv.reader(text, delimiter=separator))
 
 
 def _same_row(file_index: int, names: list[str], row: list) -> str:

@@ -33,6 +33,8 @@ _GIVEN_ALSO = {"csv": (".txt",), "tsv": (".txt",), "parquet": (), "jsonl": ()}
 GZIP = ".gz"
 TEXT_FORMATS = ("csv", "tsv", "jsonl")
 SEPARATORS = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
+TAIL = 1 << 16
+"""Bytes kept from each end of a CSV: its header line and its footer (a few short lines)."""
 
 
 class SourceError(Exception):
@@ -60,11 +62,38 @@ class FileSet:
     read: list[Path] = field(default_factory=list)  # UTF-8 files (transcoded copies)
     names: dict[str, str] = field(default_factory=dict)  # read path -> path as shown
     separator: str = ","  # csv: from the header line (tsv: always a tab)
+    ends: dict[str, Ends] = field(default_factory=dict)  # read path -> its ends (CSV/TSV)
 
     def shown(self, read_path: str | None) -> str:
         if not read_path:
             return ""
         return self.names.get(str(read_path), Path(str(read_path)).name)
+
+
+@dataclass
+class Ends:
+    """The first and last :data:`TAIL` bytes of a CSV's UTF-8 text, kept while the file is
+    streamed once for its encoding: its header line and its footer, without reading it
+    again (a ``.gz`` would be unpacked again)."""
+
+    head: bytes = b""
+    tail: bytes = b""
+
+    def feed(self, data: bytes) -> None:
+        if len(self.head) < TAIL:
+            self.head += data[: TAIL - len(self.head)]
+        self.tail = (self.tail + data[-TAIL:])[-TAIL:]
+
+    def header(self) -> str:
+        """The first line."""
+        line = self.head.split(b"\n", 1)[0].rstrip(b"\r")
+        return line.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+    def last_lines(self) -> str:
+        """The lines that start in the last :data:`TAIL` bytes, never the header (all lines
+        after the header when the file is that short)."""
+        at = self.tail.find(b"\n")
+        return self.tail[at + 1 :].decode("utf-8", errors="replace") if at >= 0 else ""
 
 
 def format_of(path: Path) -> str | None:
@@ -141,7 +170,7 @@ def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path) -> None
     for i, path in enumerate(fileset.files):
         shown = _shown(path, base)
         try:
-            target = _prepare_one(fileset, path, i, shown, encoding, tmp)
+            target, ends = _prepare_one(fileset, path, i, shown, encoding, tmp)
         except (OSError, EOFError, zlib.error) as error:
             if not is_gzip(path):  # unreadable: permissions, a file another program locks
                 raise SourceError(f"{shown}: cannot read it ({error})") from None
@@ -149,6 +178,8 @@ def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path) -> None
                               ".gz file") from None  # fmt: skip
         fileset.read.append(target)
         fileset.names[str(target)] = shown
+        if ends is not None:
+            fileset.ends[str(target)] = ends
     if fileset.format == "tsv":
         fileset.separator = "\t"
     elif fileset.format == "csv":
@@ -156,16 +187,18 @@ def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path) -> None
 
 
 def _prepare_one(fileset: FileSet, path: Path, i: int, shown: str, encoding: str,
-                 tmp: Path) -> Path:  # fmt: skip
+                 tmp: Path) -> tuple[Path, Ends | None]:  # fmt: skip
+    """The UTF-8 file DuckDB reads for ``path``, and its ends (CSV/TSV)."""
     if fileset.format not in ("csv", "tsv"):
-        return path  # Parquet; JSON lines are UTF-8 by definition (DuckDB says where not)
+        return path, None  # Parquet; JSON lines are UTF-8 by definition (DuckDB says where not)
     chosen = encoding
     if chosen == "auto":
         chosen = _detect(path)
     if chosen in ("utf-8", "utf-8-bom"):
-        line = utf8_error_line(path)
+        ends = Ends()
+        line = utf8_error_line(path, ends)
         if line is None:
-            return path
+            return path, ends
         if encoding != "auto":
             raise SourceError(
                 f"{shown}: line {line} is not UTF-8; if the file comes from a Japanese "
@@ -176,8 +209,9 @@ def _prepare_one(fileset: FileSet, path: Path, i: int, shown: str, encoding: str
         chosen = "cp932"
     stem = path.name.removesuffix(path.name[-3:]) if is_gzip(path) else path.name
     target = tmp / f"{i:05d}-{Path(stem).stem}.utf8{Path(stem).suffix}"
+    ends = Ends()
     try:
-        transcode(path, target, chosen)
+        transcode(path, target, chosen, ends)
     except DecodeError as error:
         line = error.line
         if encoding == "auto":
@@ -191,25 +225,19 @@ def _prepare_one(fileset: FileSet, path: Path, i: int, shown: str, encoding: str
             column="encoding",
             value=encoding,
         ) from None
-    return target
+    return target, ends
 
 
 def _one_separator(fileset: FileSet) -> str:
     """The separator of the files' header lines; every file must use the same one."""
     found: dict[str, str] = {}
     for read in fileset.read:
-        found.setdefault(separator_of(header_line(read)), fileset.shown(str(read)))
+        header = fileset.ends[str(read)].header()
+        found.setdefault(separator_of(header), fileset.shown(str(read)))
     if len(found) > 1:
         shown = ", ".join(f"{SEPARATORS[k]} ({name})" for k, name in found.items())
         raise SourceError(f"the files use different separators: {shown}; export them alike")
     return next(iter(found), ",")
-
-
-def header_line(path: Path, limit: int = 1 << 16) -> str:
-    """The first line of a UTF-8 file (at most ``limit`` bytes of it)."""
-    with open_bytes(path) as f:
-        head = f.readline(limit)
-    return head.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def separator_of(header: str) -> str:
@@ -243,8 +271,9 @@ def _detect(path: Path) -> str:
     return "utf-8"
 
 
-def utf8_error_line(path: Path) -> int | None:
-    """The 1-based line of the first byte that is not UTF-8, or None when all of it is."""
+def utf8_error_line(path: Path, ends: Ends | None = None) -> int | None:
+    """The 1-based line of the first byte that is not UTF-8, or None when all of it is;
+    fills ``ends`` on the way."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines = 0
     with open_bytes(path) as f:
@@ -256,6 +285,8 @@ def utf8_error_line(path: Path) -> int | None:
                 decoder.decode(chunk, final)
             except UnicodeDecodeError as error:
                 return lines + _line_in(chunk, error.start, held) + 1
+            if ends is not None:
+                ends.feed(chunk)
             lines += chunk.count(b"\n")
             if final:
                 return None
@@ -267,8 +298,8 @@ def _line_in(chunk: bytes, start: int, pending: bytes) -> int:
     return chunk[:offset].count(b"\n")
 
 
-def transcode(source: Path, target: Path, encoding: str) -> None:
-    """Copy ``source`` to ``target`` as UTF-8, chunk by chunk.
+def transcode(source: Path, target: Path, encoding: str, ends: Ends | None = None) -> None:
+    """Copy ``source`` to ``target`` as UTF-8, chunk by chunk (kept in ``ends`` too).
 
     A byte that ``encoding`` cannot decode raises :class:`DecodeError` with its 1-based line.
     """
@@ -283,7 +314,10 @@ def transcode(source: Path, target: Path, encoding: str) -> None:
                 text = decoder.decode(chunk, final)
             except UnicodeDecodeError as error:
                 raise DecodeError(lines + _line_in(chunk, error.start, held) + 1) from None
-            out.write(text.removeprefix("\ufeff") if lines == 0 and not held else text)
+            text = text.removeprefix("\ufeff") if lines == 0 and not held else text
+            out.write(text)
+            if ends is not None:
+                ends.feed(text.encode("utf-8"))
             lines += chunk.count(b"\n")
             if final:
                 return
