@@ -24,11 +24,11 @@ sys.path.insert(0, str(HERE.parent))
 
 def measure(n: int) -> dict[str, float]:
     from benchmarks.synthetic import benchmark_tables
-    from xlhealth import engine, scoring
-    from xlhealth.aggregate import aggregate
-    from xlhealth.demo_data import AS_OF, event_count, generate
-    from xlhealth.matching import prepare_customers
-    from xlhealth.model import model_from_tables
+    from xlhealth.core import engine, scoring
+    from xlhealth.core.aggregate import aggregate
+    from xlhealth.core.model import model_from_tables
+    from xlhealth.demo.data import AS_OF, event_count, generate
+    from xlhealth.inputs.matching import prepare_customers
 
     model = model_from_tables(benchmark_tables())
     sheets = generate(n)

@@ -1,7 +1,7 @@
 """End-to-end refresh of generated workbooks at 1k, 10k and 100k customers, against the I/O floor.
 
-For each size a workbook is built (``xlhealth.template.new_workbook`` with
-``xlhealth.demo_data``: ~45 logins and ~10 other events per customer); then, each in a
+For each size a workbook is built (``xlhealth.sheets.template.new_workbook`` with
+``xlhealth.demo.data``: ~45 logins and ~10 other events per customer); then, each in a
 fresh process so peak memory belongs to it alone:
 
 * refresh  — ``xlhealth.refresh.refresh`` (read, score, write, atomic replace);
@@ -13,7 +13,7 @@ Where the events go: a book nobody could open in Excel is no benchmark. When the
 rows exceed a worksheet (1,048,576 rows: at 100k customers there are ~4.5M), the book
 holds the customers and the small sheets (Customers, Usage, Support, Surveys, Contacts,
 Onboarding, Maturity, Overrides: each under the limit) and the logins go to Parquet
-files beside it (one a month, ``xlhealth.demo_events``), read through a ``Sources``
+files beside it (one a month, ``xlhealth.demo.events``), read through a ``Sources``
 row — the way such a team would set it up. Smaller sizes keep every row in the book, as
 before, so their figures stay comparable; ``--events-in book|files`` forces one layout.
 (Until the Sources sheet existed the 100k book held all 2.9M events in its sheets.)
@@ -50,9 +50,9 @@ EXCEL_ROWS = 1_048_576  # rows of a worksheet, the header included
 
 
 def build(n: int, path: Path, events_in: str = "auto") -> dict:
-    from xlhealth import demo_data
-    from xlhealth.demo_events import events_folder, sources_table, write_logins
-    from xlhealth.template import new_workbook
+    from xlhealth.demo import data as demo_data
+    from xlhealth.demo.events import events_folder, sources_table, write_logins
+    from xlhealth.sheets.template import new_workbook
 
     t0 = time.perf_counter()
     sheets = demo_data.generate(n)
@@ -71,7 +71,7 @@ def build(n: int, path: Path, events_in: str = "auto") -> dict:
 
 
 def do_refresh(path: Path) -> dict:
-    from xlhealth import demo_data
+    from xlhealth.demo import data as demo_data
     from xlhealth.refresh import refresh
 
     t0 = time.perf_counter()
@@ -84,8 +84,8 @@ def floor(path: Path, out: Path) -> dict:
     import pyarrow.parquet as pq
     import python_calamine
 
-    from xlhealth import demo_data
-    from xlhealth.demo_events import events_folder
+    from xlhealth.demo import data as demo_data
+    from xlhealth.demo.events import events_folder
     from xlhealth.refresh import score_workbook
     from xlhealth.xlsx.reader import read_workbook
     from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder

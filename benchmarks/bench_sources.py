@@ -1,6 +1,6 @@
 """Refresh with login events in files (the ``Sources`` sheet) against DuckDB and pandas.
 
-A 10,000-customer book (``xlhealth.demo_data``: Customers, Usage, Support, Surveys,
+A 10,000-customer book (``xlhealth.demo.data``: Customers, Usage, Support, Surveys,
 Contacts, Onboarding, Maturity, Overrides in the book) whose ``Logins`` rows come
 from files through one ``Sources`` row (``sheet`` Logins, ``path`` a folder beside the
 book, ``format`` parquet or csv). The events — ``customer_id``, ``user_id``,
@@ -121,7 +121,7 @@ def write_events(
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from xlhealth import demo_data
+    from xlhealth.demo import data as demo_data
 
     as_of = as_of or demo_data.AS_OF
     rng = np.random.default_rng(seed)
@@ -198,7 +198,7 @@ def book_sheets(customers: int) -> dict:
     """The demo's sheets without Logins, and without outcomes: with outcomes the honest
     back-test aggregates every metric again as of each outcome date (its own benchmark,
     ``bench_backtest.py``), which the pasted book, whose Logins values are fixed, skips."""
-    from xlhealth import demo_data
+    from xlhealth.demo import data as demo_data
 
     sheets = demo_data.generate(customers)
     del sheets["Logins"]
@@ -208,8 +208,8 @@ def book_sheets(customers: int) -> dict:
 
 def build_book(path: Path, customers: int, folder: Path, fmt: str) -> dict:
     """The demo book of ``customers`` without its Logins rows, plus the Sources row."""
-    from xlhealth.demo_events import sources_table
-    from xlhealth.template import new_workbook
+    from xlhealth.demo.events import sources_table
+    from xlhealth.sheets.template import new_workbook
 
     t0 = time.perf_counter()
     sheets = book_sheets(customers)
@@ -221,8 +221,8 @@ def build_pasted(path: Path, customers: int, values_csv: Path) -> dict:
     """The same book with the per-customer Logins values pasted as columns of Usage."""
     import pandas as pd
 
-    from xlhealth.model import default_tables
-    from xlhealth.template import new_workbook
+    from xlhealth.core.model import default_tables
+    from xlhealth.sheets.template import new_workbook
 
     sheets = book_sheets(customers)
     values = pd.read_csv(values_csv).set_index("customer_id")
@@ -247,7 +247,7 @@ def build_pasted(path: Path, customers: int, values_csv: Path) -> dict:
 
 
 def step_refresh(path: Path, scores: Path) -> dict:
-    from xlhealth import demo_data
+    from xlhealth.demo import data as demo_data
     from xlhealth.refresh import refresh
 
     t0 = time.perf_counter()
@@ -261,7 +261,7 @@ def step_refresh(path: Path, scores: Path) -> dict:
 def step_floor(folder: Path, fmt: str, values_csv: Path) -> dict:
     import duckdb
 
-    from xlhealth import demo_data
+    from xlhealth.demo import data as demo_data
 
     as_of = demo_data.AS_OF
     sql = FLOOR_SQL.format(
@@ -283,7 +283,7 @@ def step_peer(folder: Path, fmt: str, values_csv: Path) -> dict:
     import numpy as np
     import pandas as pd
 
-    from xlhealth import demo_data
+    from xlhealth.demo import data as demo_data
 
     t0 = time.perf_counter()
     columns = ["customer_id", "user_id", "timestamp"]

@@ -2,7 +2,7 @@
 
 Two figures per size, each in a fresh subprocess (peak memory belongs to that size):
 
-* ``core``: :func:`xlhealth.suggest.suggest` on N customers *all with an outcome* ×
+* ``core``: :func:`xlhealth.suggest.evidence.suggest` on N customers *all with an outcome* ×
   20 numeric metrics (bands 0/5/10, a fifth of the values missing), churn drawn from a
   weighted score — the worst case, every customer in every fit;
 * ``book``: the whole pipeline on the demo generator's N customers with the 20-metric
@@ -37,8 +37,8 @@ def core_inputs(n: int, k: int = METRICS, seed: int = 0):
     import numpy as np
     import pandas as pd
 
-    from xlhealth import scoring
-    from xlhealth.model import default_tables, model_from_tables
+    from xlhealth.core import scoring
+    from xlhealth.core.model import default_tables, model_from_tables
 
     rng = np.random.default_rng(seed)
     names = [f"m{i:02d}" for i in range(k)]
@@ -75,7 +75,7 @@ def core_inputs(n: int, k: int = METRICS, seed: int = 0):
 
 
 def measure(n: int, book: bool) -> dict[str, float]:
-    from xlhealth.suggest import inputs_from_honest, suggest
+    from xlhealth.suggest.evidence import inputs_from_honest, suggest
 
     model, points, values, churned = core_inputs(n)
     t0 = time.perf_counter()
@@ -91,9 +91,9 @@ def measure(n: int, book: bool) -> dict[str, float]:
     }
     if book:
         from benchmarks.synthetic import benchmark_tables
-        from xlhealth import engine
-        from xlhealth.demo_data import AS_OF, generate
-        from xlhealth.model import model_from_tables
+        from xlhealth.core import engine
+        from xlhealth.core.model import model_from_tables
+        from xlhealth.demo.data import AS_OF, generate
 
         model = model_from_tables(benchmark_tables())
         sheets = generate(n)

@@ -17,9 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
-    from xlhealth import demo_data, udfs
-    from xlhealth.engine import run
-    from xlhealth.model import default_model, default_tables
+    from xlhealth.core.engine import run
+    from xlhealth.core.model import default_model, default_tables
+    from xlhealth.demo import data as demo_data
+    from xlhealth.excel import udfs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000, 10_000, 100_000])

@@ -1,14 +1,14 @@
 """The benchmark model: the default model plus 8 metrics, 20 scored in all.
 
 The extra metrics exercise every aggregate kind (count, mean, max, distinct,
-text value, min) on the demo generator's sheets (``xlhealth.demo_data``).
+text value, min) on the demo generator's sheets (``xlhealth.demo.data``).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from xlhealth.model import default_tables
+from xlhealth.core.model import default_tables
 
 EXTRA_METRICS = [
     ("tickets_30d", "Engagement", "Support", "", "", "count", 30),

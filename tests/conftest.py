@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
-from xlhealth.model import Model, default_tables, model_from_tables
+from xlhealth.core.model import Model, default_tables, model_from_tables
 
 # CI replays the same examples every run (a submission must not pass or fail by luck);
 # local runs explore new random examples, which is how parity gaps are found.

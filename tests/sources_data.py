@@ -3,7 +3,7 @@ and events, files in every format, and the two computations to compare.
 
 "In-sheet" means: the same rows put in a sheet grid and read by the workbook reader
 (``sheet_from_grid``: header recognition, the contract's date and number columns) and then
-aggregated by :func:`xlhealth.aggregate.aggregate`. "Source" means: the rows written to a
+aggregated by :func:`xlhealth.core.aggregate.aggregate`. "Source" means: the rows written to a
 file (or database) and aggregated through a ``Sources`` row. A CSV/TSV file holds text, so
 its in-sheet twin holds the same text; Parquet, JSON lines and databases hold typed values
 (numbers, booleans, timestamps), pasted as such.
@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import band, make_model
-from xlhealth.aggregate import Aggregated, aggregate
-from xlhealth.columns import Recogniser, builtin_aliases
-from xlhealth.matching import prepare_customers
-from xlhealth.model import Model
-from xlhealth.problems import Problem
-from xlhealth.sources import SourceSpec, open_sources
+from xlhealth.core.aggregate import Aggregated, aggregate
+from xlhealth.core.model import Model
+from xlhealth.core.problems import Problem
+from xlhealth.inputs.columns import Recogniser, builtin_aliases
+from xlhealth.inputs.matching import prepare_customers
+from xlhealth.inputs.sources import SourceSpec, open_sources
 from xlhealth.xlsx.reader import sheet_from_grid
 
 AS_OF = dt.date(2026, 11, 20)

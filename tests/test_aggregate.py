@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import AS_OF, customers
-from xlhealth.aggregate import aggregate
-from xlhealth.matching import prepare_customers
-from xlhealth.model import model_from_tables
+from xlhealth.core.aggregate import aggregate
+from xlhealth.core.model import model_from_tables
+from xlhealth.inputs.matching import prepare_customers
 
 NO_ALERTS = pd.DataFrame(columns=["trigger", "action", "priority"])
 EMPTY_RULES = pd.DataFrame(columns=["metric", "points"])

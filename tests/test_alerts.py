@@ -5,8 +5,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from xlhealth.alerts import display, evaluate, fill_template
-from xlhealth.model import default_tables, model_from_tables
+from xlhealth.core.alerts import display, evaluate, fill_template
+from xlhealth.core.model import default_tables, model_from_tables
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -16,11 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import AS_OF, band, make_model
-from xlhealth import demo_data, run
-from xlhealth.aggregate import aggregate
-from xlhealth.checks import auc
-from xlhealth.matching import prepare_customers
-from xlhealth.model import default_model
+from xlhealth import run
+from xlhealth.core.aggregate import aggregate
+from xlhealth.core.checks import auc
+from xlhealth.core.model import default_model
+from xlhealth.demo import data as demo_data
+from xlhealth.inputs.matching import prepare_customers
 
 LOGIN_METRICS = [
     {
@@ -145,7 +146,7 @@ def test_outcome_date_that_is_not_a_date_is_located():
 
 
 def test_backtest_lead_days_setting_is_validated():
-    from xlhealth.problems import ConfigError
+    from xlhealth.core.problems import ConfigError
 
     with pytest.raises(
         ConfigError, match=r"Settings, row 2, column value \(-3\): must be at least 0"

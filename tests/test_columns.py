@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xlhealth.columns import (
+from xlhealth.inputs.columns import (
     FIELDS,
     ColumnsRow,
     Recogniser,

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.workbooks import cell_values, cli, sheet_frame
-from xlhealth.demo_events import events_folder, sources_table, write_logins
+from xlhealth.demo.events import events_folder, sources_table, write_logins
 
 CUSTOMERS = "60"
 COLUMNS = ["score", "tier", "score_change", "engagement", "adoption", "reasons", "completeness"]

@@ -30,8 +30,8 @@ import pytest
 import python_calamine
 
 from tests.workbooks import cli, sheet_frame
-from xlhealth import excel
-from xlhealth.outputs import OUTPUT_SHEETS
+from xlhealth.excel import live as excel
+from xlhealth.sheets.outputs import OUTPUT_SHEETS
 from xlhealth.xlsx.package import Package, parse_rels
 
 
@@ -455,7 +455,7 @@ def test_live_refresh_shows_exactly_what_the_cli_refresh_writes(demo_path, tmp_p
 
 def test_the_refreshed_copy_opens_macro_free_in_manual_calculation(demo_path, tmp_path):
     xlsm = tmp_path / "Book.xlsm"
-    from xlhealth.build import build_workbook
+    from xlhealth.excel.build import build_workbook
 
     build_workbook(xlsm)
     shutil.copy(demo_path, tmp_path / "unused.xlsx")
@@ -665,7 +665,7 @@ def test_export_button_exports_the_saved_book_by_owner(demo_path):
 
 
 def test_import_button_imports_the_settings_folder_into_maturity(demo_path):
-    from xlhealth.model import default_model
+    from xlhealth.core.model import default_model
     from xlhealth.questionnaire import FIRST_FACTOR_ROW, SHEET, write_questionnaire
 
     folder = demo_path.parent / "questionnaires"  # the default questionnaire_folder

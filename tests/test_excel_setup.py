@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 
 from tests.workbooks import cli
-from xlhealth import excel_setup as es
-from xlhealth.build import build_workbook
-from xlhealth.excel_setup import excel_setup, read_book_conf
+from xlhealth.excel import setup as es
+from xlhealth.excel.build import build_workbook
+from xlhealth.excel.setup import excel_setup, read_book_conf
 
 REAL_NEEDS_PYTHONPATH = es.needs_pythonpath
 COMMITTED = Path(__file__).resolve().parents[1] / "workbook" / "HealthScore.xlsm"
@@ -90,7 +90,7 @@ def test_book_setup_writes_the_block_and_keeps_vba_ribbon_and_button(tmp_path, m
     excel_setup(book, "win32", str(python))
     block = read_book_conf(book)
     assert [(k, v) for k, v, _ in block] == [
-        ("UDF Modules", "xlhealth.udfs"),
+        ("UDF Modules", "xlhealth.excel.udfs"),
         ("Show Console", "False"),
         ("Interpreter_Win", str(python.with_name("pythonw.exe"))),
         ("PYTHONPATH", r"C:\src\xlhealth"),

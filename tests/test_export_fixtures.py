@@ -26,9 +26,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xlhealth.columns import Recogniser, builtin_aliases
-from xlhealth.problems import Problem
-from xlhealth.tables import normalise_header
+from xlhealth.core.problems import Problem
+from xlhealth.core.tables import normalise_header
+from xlhealth.inputs.columns import Recogniser, builtin_aliases
 from xlhealth.xlsx.reader import Sheet, sheet_from_grid
 
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
@@ -390,7 +390,7 @@ def test_nps_values_are_numbers_from_0_to_10(file):
 
 def test_an_export_with_no_customer_link_is_read_and_says_what_is_missing():
     """Amplitude writes user_id and event_time but nothing that names the customer."""
-    from xlhealth.matching import Source, prepare_customers
+    from xlhealth.inputs.matching import Source, prepare_customers
 
     sheet = read("amplitude-events.csv")
     assert sheet.header_row == 1 and len(sheet.frame) > 0

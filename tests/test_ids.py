@@ -4,14 +4,14 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlhealth.ids import (
+from xlhealth.inputs.ids import (
     email_domains,
     normalise_domain,
     normalise_ids,
     normalise_one,
     salesforce_15,
 )
-from xlhealth.matching import Source, prepare_customers
+from xlhealth.inputs.matching import Source, prepare_customers
 
 
 def test_trim_nfkc_and_casefold():

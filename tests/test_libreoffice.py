@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.workbooks import cli, libreoffice_roundtrip, sheet_frame
-from xlhealth.template import SHEET_ORDER
+from xlhealth.sheets.template import SHEET_ORDER
 
 pytestmark = pytest.mark.libreoffice
 

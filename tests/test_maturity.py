@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import customers
-from xlhealth.matching import prepare_customers
-from xlhealth.maturity import answers, cmi, quadrants
-from xlhealth.model import default_model, default_tables, model_from_tables
+from xlhealth.core.maturity import answers, cmi, quadrants
+from xlhealth.core.model import default_model, default_tables, model_from_tables
+from xlhealth.inputs.matching import prepare_customers
 
 
 def levels_for(model, rows: list[tuple], ids=("A", "B", "C")):

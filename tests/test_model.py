@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from xlhealth.model import (
+from xlhealth.core.model import (
     AGGREGATES,
     CHARACTERISTICS,
     GROUPS,
@@ -11,7 +11,7 @@ from xlhealth.model import (
     default_tables,
     model_from_tables,
 )
-from xlhealth.problems import ConfigError
+from xlhealth.core.problems import ConfigError
 
 
 def problems_of(**changes: pd.DataFrame) -> list:

@@ -1,4 +1,4 @@
-"""Overrides: a CSM's judgement with an expiry, beside the computed score (xlhealth.overrides)."""
+"""Overrides: a CSM's judgement with an expiry, beside the computed score (core.overrides)."""
 
 import datetime as dt
 from pathlib import Path
@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from tests.workbooks import cli, libreoffice_roundtrip, sheet_frame
-from xlhealth import default_model, demo_data, run
-from xlhealth.engine import SUMMARY_COLUMNS
-from xlhealth.model import default_tables, model_from_tables
-from xlhealth.overrides import Overrides, expired_rows, tier_choices, tier_of
-from xlhealth.template import new_workbook
+from xlhealth import default_model, run
+from xlhealth.core.engine import SUMMARY_COLUMNS
+from xlhealth.core.model import default_tables, model_from_tables
+from xlhealth.core.overrides import Overrides, expired_rows, tier_choices, tier_of
+from xlhealth.demo import data as demo_data
+from xlhealth.sheets.template import new_workbook
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -415,7 +416,7 @@ def test_new_book_has_an_overrides_sheet_with_a_tier_drop_down(tmp_path):
 
 
 def test_macro_workbook_has_the_overrides_sheet(tmp_path):
-    from xlhealth.build import build_workbook
+    from xlhealth.excel.build import build_workbook
 
     built = build_workbook(tmp_path / "HealthScore.xlsm")
     wb = openpyxl.load_workbook(built, keep_vba=True)

@@ -6,10 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import customers, make_model
-from xlhealth.matching import prepare_customers
-from xlhealth.maturity import answers, cmi
-from xlhealth.model import default_model
-from xlhealth.scoring import assign_tiers, band_points, group_scores, weighted_score
+from xlhealth.core.maturity import answers, cmi
+from xlhealth.core.model import default_model
+from xlhealth.core.scoring import assign_tiers, band_points, group_scores, weighted_score
+from xlhealth.inputs.matching import prepare_customers
 
 GROUPS = ["Deployment", "Engagement", "Adoption", "ROI"]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

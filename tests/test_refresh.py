@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from tests.workbooks import cell_values, cli, part_bytes, sheet_frame
-from xlhealth.model import CONFIG_SHEETS
-from xlhealth.outputs import OUTPUT_SHEETS
+from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.refresh import RefreshError, check, refresh
-from xlhealth.template import SHEET_ORDER
+from xlhealth.sheets.outputs import OUTPUT_SHEETS
+from xlhealth.sheets.template import SHEET_ORDER
 from xlhealth.xlsx.package import Package
 from xlhealth.xlsx.reader import INPUT_SHEETS
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import band, make_model, usage_metric
-from xlhealth.model import default_model
-from xlhealth.scoring import (
+from xlhealth.core.model import default_model
+from xlhealth.core.scoring import (
     HIT,
     MISSING,
     SKIPPED,

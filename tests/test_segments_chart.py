@@ -25,9 +25,9 @@ import pytest
 from openpyxl.utils import range_boundaries
 
 from tests.workbooks import cli, sheet_frame, soffice
-from xlhealth.model import Model
-from xlhealth.outputs import OutputWriter
+from xlhealth.core.model import Model
 from xlhealth.refresh import check
+from xlhealth.sheets.outputs import OutputWriter
 from xlhealth.xlsx.package import Package, parse_rels
 
 NS = {

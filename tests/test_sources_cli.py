@@ -13,9 +13,9 @@ import pytest
 
 from tests.sources_data import write
 from tests.workbooks import cell_values, cli, sheet_frame
-from xlhealth import demo_data
+from xlhealth.demo import data as demo_data
 from xlhealth.refresh import refresh
-from xlhealth.template import new_workbook
+from xlhealth.sheets.template import new_workbook
 
 AS_OF = dt.date(2026, 11, 20)
 SOURCES = ["sheet", "path", "format", "encoding", "mode", "connection", "query"]
@@ -97,7 +97,7 @@ def test_excel_refreshes_a_copy_with_paths_from_the_saved_book(books, tmp_path):
 def test_excel_module_passes_the_saved_books_folder():
     import inspect
 
-    from xlhealth import excel
+    from xlhealth.excel import live as excel
 
     assert "base=saved.parent" in inspect.getsource(excel.refresh)
 

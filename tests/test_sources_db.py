@@ -32,7 +32,7 @@ from tests.sources_data import (
     usage,
 )
 from tests.test_sources_parity import typed_events
-from xlhealth.sources import SourceSpec
+from xlhealth.inputs.sources import SourceSpec
 
 PORT = 54329
 

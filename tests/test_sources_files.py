@@ -18,8 +18,8 @@ from tests.sources_data import (
     through_sources,
     write,
 )
-from xlhealth.sources import SourceSpec
-from xlhealth.sources.files import SourceError, prepare_text, resolve, separator_of
+from xlhealth.inputs.sources import SourceSpec
+from xlhealth.inputs.sources.files import SourceError, prepare_text, resolve, separator_of
 
 
 def _gzip(path, target=None):

@@ -23,7 +23,7 @@ from tests.sources_data import (
     through_sources,
     write,
 )
-from xlhealth.sources import SourceSpec
+from xlhealth.inputs.sources import SourceSpec
 
 text_dates = st.one_of(
     st.sampled_from(DATE_TEXTS),

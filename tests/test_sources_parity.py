@@ -19,7 +19,7 @@ from tests.sources_data import (
     usage,
     write,
 )
-from xlhealth.sources import SourceSpec
+from xlhealth.inputs.sources import SourceSpec
 
 
 def specs_for(paths: dict[str, str], **extra) -> list[SourceSpec]:

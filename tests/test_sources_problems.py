@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 from tests.sources_data import customers_frame, full_model, recogniser, write
-from xlhealth.aggregate import aggregate
-from xlhealth.matching import prepare_customers
-from xlhealth.model import default_model
-from xlhealth.problems import Problem
-from xlhealth.sources import SourceSpec, open_sources, read_sources
-from xlhealth.sources.files import SourceError, prepare_text, resolve
-from xlhealth.sources.spec import has_password, mask_password
+from xlhealth.core.aggregate import aggregate
+from xlhealth.core.model import default_model
+from xlhealth.core.problems import Problem
+from xlhealth.inputs.matching import prepare_customers
+from xlhealth.inputs.sources import SourceSpec, open_sources, read_sources
+from xlhealth.inputs.sources.files import SourceError, prepare_text, resolve
+from xlhealth.inputs.sources.spec import has_password, mask_password
 
 COLUMNS = ["sheet", "path", "format", "encoding", "mode", "connection", "query"]
 

@@ -32,9 +32,9 @@ from tests.sources_data import (
     recogniser,
     write,
 )
-from xlhealth.aggregate import aggregate
-from xlhealth.matching import prepare_customers
-from xlhealth.sources import SourceSpec, open_sources
+from xlhealth.core.aggregate import aggregate
+from xlhealth.inputs.matching import prepare_customers
+from xlhealth.inputs.sources import SourceSpec, open_sources
 
 WINDOWED = [
     metric("count_30", "count", window_days=30),

@@ -1,6 +1,6 @@
-"""The forms computed in SQL read exactly as xlhealth.dates / xlhealth.values read them.
+"""The forms computed in SQL read exactly as inputs.dates / inputs.values read them.
 
-Each fast path of :mod:`xlhealth.sources.sql` is checked against the Python rule on
+Each fast path of :mod:`xlhealth.inputs.sources.sql` is checked against the Python rule on
 generated values, in DuckDB (PostgreSQL runs the same SQL text in test_sources_db.py):
 zero-padded ISO text is mapped by its first ten characters (the time and offset never move
 the day, and an impossible date stays impossible), 9-19 digit text and typed numbers of
@@ -19,10 +19,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlhealth.dates import parse_dates
-from xlhealth.exactsum import exact_sums
-from xlhealth.sources import sql
-from xlhealth.values import parse_numbers
+from xlhealth.core.exactsum import exact_sums
+from xlhealth.inputs.dates import parse_dates
+from xlhealth.inputs.sources import sql
+from xlhealth.inputs.values import parse_numbers
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -171,7 +171,7 @@ def test_exact_sums_are_the_correctly_rounded_sum_in_python_and_sql(pairs):
         "CAST(SUM(g2_0) AS BIGINT), CAST(SUM(g3_0) AS BIGINT), SUM(o0) "
         f"FROM (SELECT pos, n, {chunks} FROM v) GROUP BY pos"
     ).fetchall()
-    from xlhealth.exactsum import combine
+    from xlhealth.core.exactsum import combine
 
     for p, h, g1, g2, g3, o in rows:
         outliers = {}

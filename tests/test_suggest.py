@@ -19,12 +19,12 @@ import pytest
 
 from tests.conftest import DATA, band, churn_model, make_model, usage_metric
 from tests.workbooks import cli, part_bytes
-from xlhealth import scoring
-from xlhealth import suggest_fit as fit
-from xlhealth.model import default_tables
-from xlhealth.suggest import suggest
+from xlhealth.core import scoring
+from xlhealth.core.model import default_tables
+from xlhealth.sheets.suggestions import headline
+from xlhealth.suggest import fit as fit
+from xlhealth.suggest.evidence import suggest
 from xlhealth.suggest_book import suggest_book
-from xlhealth.suggestions_sheet import headline
 from xlhealth.xlsx.cells import CellError, set_numbers
 from xlhealth.xlsx.package import Package
 from xlhealth.xlsx.reader import read_workbook
@@ -354,7 +354,7 @@ def test_set_numbers_changes_only_the_given_cells():
 
 
 def _context():
-    from xlhealth.suggestions_sheet import Context
+    from xlhealth.sheets.suggestions import Context
 
     return Context("Book.xlsx", 90)
 
@@ -362,8 +362,8 @@ def _context():
 @pytest.fixture(scope="module")
 def book(tmp_path_factory) -> Path:
     """A demo workbook whose customers have outcomes with outcome_dates (min 15 each)."""
-    from xlhealth import demo_data
-    from xlhealth.template import new_workbook
+    from xlhealth.demo import data as demo_data
+    from xlhealth.sheets.template import new_workbook
 
     path = tmp_path_factory.mktemp("suggest") / "Book.xlsx"
     settings = default_tables()["Settings"]
@@ -434,8 +434,8 @@ def test_apply_writes_only_the_weight_cells_of_metrics(book, tmp_path):
 
 
 def test_apply_below_the_minimum_refuses_and_changes_nothing(tmp_path):
-    from xlhealth import demo_data
-    from xlhealth.template import new_workbook
+    from xlhealth.demo import data as demo_data
+    from xlhealth.sheets.template import new_workbook
 
     settings = default_tables()["Settings"]
     settings = pd.concat(
@@ -460,7 +460,7 @@ def test_apply_below_the_minimum_refuses_and_changes_nothing(tmp_path):
 
 
 def test_bad_minimum_setting_is_one_located_line(tmp_path):
-    from xlhealth.template import new_workbook
+    from xlhealth.sheets.template import new_workbook
 
     settings = default_tables()["Settings"]
     settings = pd.concat(
@@ -475,8 +475,8 @@ def test_bad_minimum_setting_is_one_located_line(tmp_path):
 
 
 def test_japanese_sheet(tmp_path):
-    from xlhealth import demo_data
-    from xlhealth.template import new_workbook
+    from xlhealth.demo import data as demo_data
+    from xlhealth.sheets.template import new_workbook
 
     settings = default_tables()["Settings"]
     settings.loc[settings["key"] == "language", "value"] = "ja"
@@ -505,7 +505,7 @@ def test_japanese_sheet(tmp_path):
 def test_suggest_button_writes_the_sheet_into_the_open_book(book, tmp_path):
     """The ribbon button (against the fake of the xlwings calls it makes, as Refresh's)."""
     from tests.test_excel_live import FakeBook
-    from xlhealth import excel
+    from xlhealth.excel import live as excel
 
     path = _copy(book, tmp_path)
     fake = FakeBook(path)
@@ -520,8 +520,8 @@ def test_suggest_button_writes_the_sheet_into_the_open_book(book, tmp_path):
 
 
 def test_only_the_customers_scored_before_their_outcome_are_used():
-    from xlhealth.backtest import Honest
-    from xlhealth.suggest import inputs_from_honest
+    from xlhealth.core.backtest import Honest
+    from xlhealth.suggest.evidence import inputs_from_honest
 
     model, points, values, churned = generated(n=10)
     frame = pd.DataFrame(

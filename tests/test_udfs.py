@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlhealth import demo_data, udfs
-from xlhealth.engine import run
-from xlhealth.model import default_model, default_tables
+from xlhealth.core.engine import run
+from xlhealth.core.model import default_model, default_tables
+from xlhealth.demo import data as demo_data
+from xlhealth.excel import udfs
 
 
 def grid(frame: pd.DataFrame) -> list[list]:

@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlhealth import dates as dates_module
-from xlhealth.dates import ParsedDates, parse_dates
-from xlhealth.values import domain_from_website, organisation_key, parse_numbers
+from xlhealth.inputs import dates as dates_module
+from xlhealth.inputs.dates import ParsedDates, parse_dates
+from xlhealth.inputs.values import domain_from_website, organisation_key, parse_numbers
 
 T = pd.Timestamp
 NAT = pd.NaT

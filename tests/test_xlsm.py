@@ -11,9 +11,9 @@ from oletools.olevba import VBA_Parser
 from pyopenvba import ExcelFile
 
 from tests.workbooks import cli, libreoffice_roundtrip, part_bytes
-from xlhealth import build, vba
-from xlhealth.build import NAMED_RANGES, build_workbook
-from xlhealth.udfs import REGISTRY
+from xlhealth.excel import build, vba
+from xlhealth.excel.build import NAMED_RANGES, build_workbook
+from xlhealth.excel.udfs import REGISTRY
 
 COMMITTED = Path(__file__).resolve().parents[1] / "workbook" / "HealthScore.xlsm"
 VOLATILE = {"docProps/core.xml", "xl/vbaProject.bin"}  # timestamps; VBA compared as source
@@ -103,7 +103,7 @@ def test_udf_module_is_exactly_what_xlwings_import_functions_writes(built):
     import io
     import types
 
-    from xlhealth.udfs import MODULE
+    from xlhealth.excel.udfs import MODULE
 
     fake = types.SimpleNamespace()
     for spec in REGISTRY:
@@ -247,7 +247,7 @@ def test_sheets_conf_and_calculator(built):
         wb.sheetnames
     )
     conf = {r[0]: r[1] for r in wb["xlwings.conf"].iter_rows(values_only=True)}
-    assert conf["UDF Modules"] == "xlhealth.udfs"
+    assert conf["UDF Modules"] == "xlhealth.excel.udfs"
     assert not {"Interpreter_Win", "Interpreter_Mac"} & set(conf)  # see test_excel_setup.py
     formulas = [
         c.value.text

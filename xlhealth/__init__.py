@@ -1,13 +1,13 @@
 """xlhealth: customer health scores, tiers and maturity for Customer Success teams.
 
-The pure core (``xlhealth.model``, ``aggregate``, ``scoring``, ``maturity``,
+The pure core (``xlhealth.core.model``, ``aggregate``, ``scoring``, ``maturity``,
 ``alerts``, ``checks`` and ``engine``) takes pandas tables and returns pandas
 tables; the workbook adapters and front ends sit around it.
 """
 
-from xlhealth.engine import Result, run
-from xlhealth.model import Model, default_model, default_tables, model_from_tables
-from xlhealth.problems import ConfigError, Problem
+from xlhealth.core.engine import Result, run
+from xlhealth.core.model import Model, default_model, default_tables, model_from_tables
+from xlhealth.core.problems import ConfigError, Problem
 
 __all__ = [
     "ConfigError",

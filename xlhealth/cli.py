@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from xlhealth import demo_data
-from xlhealth.problems import ConfigError, Problem
+from xlhealth.core.problems import ConfigError, Problem
+from xlhealth.demo import data as demo_data
 from xlhealth.refresh import RefreshError, Report, check, refresh
-from xlhealth.template import new_workbook, replace_inputs
+from xlhealth.sheets.template import new_workbook, replace_inputs
 
 
 def _progress(message: str) -> None:
@@ -73,8 +73,8 @@ def demo(
     events: str | None,
 ) -> None:
     """Build a complete demo workbook with realistic synthetic data and refresh it."""
-    from xlhealth.demo_events import events_folder, sources_table, write_logins
-    from xlhealth.demo_exports import as_exports, columns_table
+    from xlhealth.demo.events import events_folder, sources_table, write_logins
+    from xlhealth.demo.exports import as_exports, columns_table
 
     def shaped(frames: dict) -> dict:
         frames = as_exports(frames, lang) if realistic_exports else frames
@@ -358,7 +358,7 @@ def questionnaire_import(ctx: click.Context, book: Path, paths: tuple[Path, ...]
 @click.pass_context
 def build_workbook_cmd(ctx: click.Context, output: Path, lang: str) -> None:
     """Generate the macro-enabled workbook (VBA, ribbon, UDF wrappers) from templates/."""
-    from xlhealth.build import build_workbook
+    from xlhealth.excel.build import build_workbook
 
     with _user_errors(ctx):
         path = build_workbook(output, lang)
@@ -451,7 +451,7 @@ class _user_errors:
 @click.pass_context
 def excel_setup_cmd(ctx: click.Context, book: Path | None) -> None:
     """Tell xlwings in Excel to use this Python (user config, or BOOK's xlwings.conf sheet)."""
-    from xlhealth.excel_setup import SetupError, excel_setup
+    from xlhealth.excel.setup import SetupError, excel_setup
 
     with _user_errors(ctx):
         try:

@@ -26,11 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlhealth import checks, engine, template
-from xlhealth.model import CONFIG_SHEETS
-from xlhealth.outputs import OutputWriter, label
-from xlhealth.problems import Problem
+from xlhealth.core import checks, engine
+from xlhealth.core.model import CONFIG_SHEETS
+from xlhealth.core.problems import Problem
 from xlhealth.refresh import RefreshError, score_workbook
+from xlhealth.sheets import template
+from xlhealth.sheets.outputs import OutputWriter, label
 from xlhealth.xlsx.package import Package
 from xlhealth.xlsx.reader import INPUT_SHEETS, read_workbook
 from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, SheetBuilder

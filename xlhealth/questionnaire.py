@@ -31,11 +31,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from xlhealth.core.model import CHARACTERISTICS, Model, model_from_tables
 from xlhealth.export import safe_name
-from xlhealth.ids import normalise_one
-from xlhealth.model import CHARACTERISTICS, Model, model_from_tables
+from xlhealth.inputs.ids import normalise_one
 from xlhealth.refresh import RefreshError, ensure_writable
-from xlhealth.template import input_sheet
+from xlhealth.sheets.template import input_sheet
 from xlhealth.xlsx.package import NewSheet, Package
 from xlhealth.xlsx.reader import INPUT_SHEETS, read_workbook
 from xlhealth.xlsx.sheetxml import SheetBuilder
@@ -282,7 +282,7 @@ def write_questionnaire(
 
 def write_templates(folder: str | Path | None = None) -> list[Path]:
     """templates/MaturityQuestionnaire.xlsx (English) and …-ja.xlsx from the default model."""
-    from xlhealth.model import default_model, templates_dir
+    from xlhealth.core.model import default_model, templates_dir
 
     base = Path(folder) if folder else templates_dir()
     model = default_model()
@@ -294,11 +294,11 @@ def write_templates(folder: str | Path | None = None) -> list[Path]:
 
 def book_model(book_path: Path) -> tuple[Model, pd.DataFrame, pd.DataFrame | None]:
     """The BOOK's model, its Customers table and its Maturity answers."""
-    from xlhealth.model import CONFIG_SHEETS
+    from xlhealth.core.model import CONFIG_SHEETS
 
     book = read_workbook(book_path, (*INPUT_SHEETS, *CONFIG_SHEETS))
     tables = book.tables()
-    from xlhealth.problems import ConfigError
+    from xlhealth.core.problems import ConfigError
 
     try:
         model = model_from_tables({k: tables.get(k) for k in CONFIG_SHEETS})

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from xlhealth.columns import mapping_rows
-from xlhealth.engine import Result, run
-from xlhealth.model import CONFIG_SHEETS, Model, model_from_tables
-from xlhealth.outputs import OutputWriter
-from xlhealth.problems import ConfigError, Problem
-from xlhealth.sources import book_sources, read_sources, source_columns
-from xlhealth.tables import FIRST_DATE, LAST_DATE, normalise_header
+from xlhealth.core.engine import Result, run
+from xlhealth.core.model import CONFIG_SHEETS, Model, model_from_tables
+from xlhealth.core.problems import ConfigError, Problem
+from xlhealth.core.tables import FIRST_DATE, LAST_DATE, normalise_header
+from xlhealth.inputs.columns import mapping_rows
+from xlhealth.inputs.sources import book_sources, read_sources, source_columns
+from xlhealth.sheets.outputs import OutputWriter
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import INPUT_SHEETS, ReadError, Workbook, read_workbook
 

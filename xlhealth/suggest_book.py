@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlhealth.model import Model
-from xlhealth.problems import Problem
+from xlhealth.core.model import Model
+from xlhealth.core.problems import Problem
 from xlhealth.refresh import Progress, RefreshError, open_scored
-from xlhealth.suggest import MIN_OUTCOMES, Suggestion, inputs_from_honest, suggest
-from xlhealth.suggestions_sheet import SHEET, Context, write_suggestions
+from xlhealth.sheets.suggestions import SHEET, Context, write_suggestions
+from xlhealth.suggest.evidence import MIN_OUTCOMES, Suggestion, inputs_from_honest, suggest
 from xlhealth.xlsx.cells import CellError, set_numbers
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import ReadError, Workbook, read_workbook
@@ -113,7 +113,7 @@ def suggest_book(
     cells: dict[str, str] = {}
     if apply:
         if not s.fitted:
-            from xlhealth.suggestions_sheet import headline
+            from xlhealth.sheets.suggestions import headline
 
             raise RefreshError(headline(s, "en", context)[0] + " Nothing was written.")
         weights = s.weights()
@@ -214,7 +214,7 @@ def _verify(tmp: Path, weights: dict[str, float]) -> None:
 
 def summary_lines(report: SuggestReport) -> list[str]:
     """What the CLI prints: the verdict with its spread, and the weights today → suggested."""
-    from xlhealth.suggestions_sheet import headline
+    from xlhealth.sheets.suggestions import headline
 
     s = report.suggestion
     lines = [

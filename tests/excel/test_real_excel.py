@@ -51,7 +51,7 @@ def app():
 def book_path(tmp_path) -> Path:
     import openpyxl
 
-    from xlhealth import demo_data
+    from xlhealth.demo import data as demo_data
 
     path = tmp_path / "HealthScore.xlsm"
     shutil.copy(WORKBOOK, path)

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import python_calamine as calamine
 
-from xlhealth.columns import FIELDS, Mapped, Recogniser, builtin_aliases, columns_rows
-from xlhealth.dates import parse_dates
-from xlhealth.model import CONFIG_SHEETS
-from xlhealth.problems import Problem
-from xlhealth.tables import OUT_OF_RANGE, ROW_COLUMN, normalise_header
-from xlhealth.values import parse_numbers
+from xlhealth.core.model import CONFIG_SHEETS
+from xlhealth.core.problems import Problem
+from xlhealth.core.tables import OUT_OF_RANGE, ROW_COLUMN, normalise_header
+from xlhealth.inputs.columns import FIELDS, Mapped, Recogniser, builtin_aliases, columns_rows
+from xlhealth.inputs.dates import parse_dates
+from xlhealth.inputs.shapes import HEADER_SEARCH_ROWS, locate_table, trim_export
+from xlhealth.inputs.values import parse_numbers
 from xlhealth.xlsx.package import Package, PackageError
-from xlhealth.xlsx.shapes import HEADER_SEARCH_ROWS, locate_table, trim_export
 from xlhealth.xlsx.sheetxml import column_letter
 
 INPUT_SHEETS = (
@@ -68,7 +68,7 @@ SPECS: dict[str, Spec] = {
     "Contacts": Spec(("customer_id",), dates=("date",)),
     "Onboarding": Spec(("customer_id",), {"standard_days": (0, None)}, ("started", "completed")),
     "Maturity": Spec(("customer_id",), dates=("assessed_on",)),
-    "Overrides": Spec(("customer_id",)),  # score, tier and until are checked by xlhealth.overrides
+    "Overrides": Spec(("customer_id",)),  # score, tier, until: core.overrides
     "Metrics": Spec(("metric",)),
     "Rules": Spec(("metric",)),
     "Tiers": Spec(("tier",)),
@@ -490,7 +490,7 @@ def _numbers(
 def _dates(
     sheet: Sheet, column: str, date1904: bool, day_first: bool, problems: list[Problem]
 ) -> pd.Series:
-    """Dates from date cells, serials, epochs and the text forms exports write (xlhealth.dates).
+    """Dates from date cells, serials, epochs and the text forms exports write (inputs.dates).
 
     Parsed and range-checked (``FIRST_DATE`` to ``LAST_DATE``) before they become nanosecond
     timestamps, so 9999-12-31 or a full-width ``１２`` is a located warning, never an overflow.

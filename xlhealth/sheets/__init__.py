@@ -1,0 +1,3 @@
+"""What each output and template sheet looks like: Summary, Actions, Segments, History,
+Checks, Suggestions, Start and the config sheets. Writes through :mod:`xlhealth.xlsx`.
+"""

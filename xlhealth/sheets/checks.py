@@ -1,0 +1,500 @@
+"""The Checks sheet: what a user must know before trusting the numbers.
+
+Split from ``outputs`` by concern: each section is a function of the writer and the
+sheet builder, in the order the sheet shows them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from xlhealth.core.problems import Problem, problems_frame
+from xlhealth.inputs.columns import origin_text
+from xlhealth.sheets.outputs import LABELS, SECTION, TEXT, OutputWriter, text
+from xlhealth.xlsx.package import NewSheet
+from xlhealth.xlsx.sheetxml import Block, SheetBuilder
+from xlhealth.xlsx.styles import CellStyle
+
+CHECKS_TEXT: dict[str, tuple[str, str]] = {
+    "checks_title": ("Checks — read before trusting the numbers", "チェック — 数値を使う前に確認"),
+    "status": ("Refresh status", "更新状況"),
+    "as_of": ("Scores as of", "基準日"),
+    "refreshed": ("Refreshed at", "更新日時"),
+    "customers": ("Customers scored", "スコア算出顧客数"),
+    "problems": ("Data problems", "データの問題"),
+    "model": ("Model version", "モデルバージョン"),
+    "change_vs": ("Change compared with", "前回比の比較対象"),
+    "mapping_title": (
+        "Pasted columns: which header fed which field",
+        "貼り付けた列：どの見出しをどの項目として読んだか",
+    ),
+    "mapping_note": (
+        "Fields are found by contract name, then the Columns sheet, then the headers of common "
+        "exports. A wrong guess? Add a row to Columns (sheet, field, header).",
+        "項目は規定の列名、Columnsシート、主要ツールのエクスポート見出しの順に探します。"
+        "違っていれば Columns に行（sheet, field, header）を追加してください。",
+    ),
+    "change_first": (
+        "(no earlier snapshot: first refresh)",
+        "（以前のスナップショットなし: 初回）",
+    ),
+    "history_rule": (
+        "History keeps one snapshot per as-of date; a refresh for a date already in History "
+        "replaces that date's snapshot, other dates are never rewritten. Change = score now "
+        "− score in the latest earlier snapshot (blank when there is none).",
+        "履歴は基準日ごとに1つのスナップショットを保存します。履歴にある日付で再更新すると"
+        "その日付のスナップショットだけを置き換え、他の日付は書き換えません。"
+        "前回比 = 現在のスコア − それより前の最新スナップショットのスコア（なければ空欄）。",
+    ),
+    "problems_title": (
+        "Data problems (sheet, cell, what to do)",
+        "データの問題（シート・セル・対処）",
+    ),
+    "no_problems": ("No data problems found.", "データの問題は見つかりませんでした。"),
+    "coverage_title": ("Metric coverage", "指標のカバー率"),
+    "coverage_note": (
+        "A metric few customers have says little; below {min:.0%} is flagged.",
+        "一部の顧客しか持たない指標はあまり意味を持ちません。{min:.0%}未満に印を付けます。",
+    ),
+    "low": ("LOW", "低い"),
+    "exemplar_title": (
+        "Exemplar check: do good customers score above bad ones?",
+        "模範顧客チェック：優良例は不良例より高いか？",
+    ),
+    "exemplar_none": (
+        "No exemplars yet: mark a few customers good or bad on Customers.",
+        "模範顧客が未設定です。Customersシートのexemplar列にgood/badを入力してください。",
+    ),
+    "exemplar_result": (
+        "{ok} of {pairs} good/bad pairs in the right order.",
+        "{pairs}組中{ok}組が正しい順序です。",
+    ),
+    "exemplar_wrong": (
+        "These pairs are out of order (the good one does not score higher):",
+        "次の組は順序が逆です（優良例のスコアが高くない）：",
+    ),
+    "backtest_title": ("Back-test against outcomes", "実績（解約・更新）による検証"),
+    "backtest_none": (
+        "No outcomes yet: fill outcome (renewed/churned) on Customers.",
+        "実績がありません。Customersシートのoutcome列にrenewed/churnedを入力してください。",
+    ),
+    "backtest_honest": (
+        "Honest: {n} customers scored {lead} days before their outcome; {churned} churned "
+        "({rate:.0%}). AUC {auc:.2f} (1.0 = every renewal ranked above every churn; 0.5 = a "
+        "coin toss). Lowest tier churns {lift:.1f}× the average. Columns C–E.",
+        "公正な検証：実績の{lead}日前の時点でスコアを算出した{n}社、うち解約{churned}社"
+        "（{rate:.0%}）。AUC {auc:.2f}（1.0＝全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
+        "最下位ティアの解約率は平均の{lift:.1f}倍。C〜E列。",
+    ),
+    "backtest_basis": (
+        "Scored as of outcome_date − {lead} days: {outcome_date}; from a History snapshot at "
+        "least {lead} days old (no outcome_date): {history}; today's score (no outcome_date, "
+        "no snapshot): {today}.",
+        "outcome_date − {lead}日時点で算出：{outcome_date}社、outcome_dateがなく{lead}日以上前の"
+        "Historyスナップショットを使用：{history}社、どちらもなく今日のスコアを使用：{today}社。",
+    ),
+    "backtest_today": (
+        "Scored today (optimistic — today's score already sees the churn, e.g. no logins "
+        "since the customer left): AUC {auc:.2f}, lowest tier {lift:.1f}× the average. "
+        "Columns F–H. Trust the honest figure.",
+        "今日のスコアでの検証（楽観的：解約後にログインがないなど、結果そのものを見ている）："
+        "AUC {auc:.2f}、最下位ティアは平均の{lift:.1f}倍。F〜H列。"
+        "公正な検証の値を信頼してください。",
+    ),
+    "backtest_fallback_today": (
+        "Warning: {n} customers have neither an outcome_date nor an old enough History "
+        "snapshot, so their honest figure uses today's score and is optimistic — fill "
+        "outcome_date on Customers.",
+        "注意：{n}社はoutcome_dateも十分古いHistoryスナップショットもないため、今日のスコアで"
+        "代用しており楽観的です。Customersシートのoutcome_dateを入力してください。",
+    ),
+}
+TEXT.update(CHECKS_TEXT)
+LABELS.update(
+    {
+        "customers_honest": ("Customers (honest)", "顧客数（公正）"),
+        "churned_honest": ("Churned (honest)", "解約数（公正）"),
+        "churn_rate_honest": ("Churn rate (honest)", "解約率（公正）"),
+        "customers_today": ("Customers (today)", "顧客数（今日）"),
+        "churned_today": ("Churned (today)", "解約数（今日）"),
+        "churn_rate_today": ("Churn rate (today)", "解約率（今日）"),
+    }
+)
+
+
+def _previous_as_of(w: OutputWriter) -> object:
+    """The date of the snapshot Change compares with (the latest before as_of)."""
+    dates = pd.to_datetime(w.r.summary["previous_as_of"], errors="coerce").dropna()
+    return dates.max().date() if len(dates) else text("change_first", w.lang)
+
+
+def _column_mapping(w: OutputWriter, b: SheetBuilder) -> None:
+    """Which pasted header fed which field, per input sheet, and what was left unused."""
+    mapping = w.r.columns
+    if mapping is None or mapping.empty:
+        return
+    frame = mapping.copy()
+    frame["origin"] = [
+        origin_text(k, d, w.lang) for k, d in zip(frame["kind"], frame["detail"], strict=True)
+    ]
+    b.block(
+        Block(
+            frame[["sheet", "field", "header", "origin"]].reset_index(drop=True),
+            [
+                w.col("sheet", width=26),
+                w.col("field", width=14),
+                w.col("header", width=22),
+                w.col("origin", width=40),
+            ],
+            title=text("mapping_title", w.lang),
+            notes=(text("mapping_note", w.lang),),
+            show_keys=False,
+        )
+    )
+
+
+def write_checks(w: OutputWriter, problems: list[Problem]) -> NewSheet:
+    """Status, data problems, pasted columns, coverage, exemplars and the back-tests."""
+    lang = w.lang
+    b = w.builder()
+    b.text_line(text("checks_title", lang), CellStyle(bold=True, size=16, color="1F4E79"))
+    b.next_row += 1
+    b.pairs(
+        [
+            (text("as_of", lang), w.r.as_of),
+            (text("refreshed", lang), w.refreshed_at.strftime("%Y-%m-%d %H:%M")),
+            (text("customers", lang), len(w.r.summary)),
+            (text("problems", lang), len(problems)),
+            (text("model", lang), w.model.settings.model_version or "-"),
+            (text("change_vs", lang), _previous_as_of(w)),
+        ]
+    )
+    b.text_line(text("history_rule", lang))
+    b.next_row += 1
+    frame = problems_frame(problems)
+    frame["cell"] = [p.cell or "" for p in problems] if problems else []
+    columns = [
+        w.col("sheet", width=26),
+        w.col("cell", width=8),
+        w.col("row", "int", "0", 6),
+        w.col("column", width=16),
+        w.col("customer_id", width=13),
+        w.col("value", width=18),
+        w.col("message", width=80, wrap=True),
+    ]
+    if problems:
+        b.block(Block(frame, columns, title=text("problems_title", lang), show_keys=False))
+    else:
+        b.text_line(text("problems_title", lang), SECTION)
+        b.text_line(text("no_problems", lang))
+        b.next_row += 1
+    for section in SECTIONS:
+        section(w, b)
+    b.tab_color = "BF8F00"
+    b.landscape = True
+    return NewSheet(b.xml())
+
+
+def _coverage(w: OutputWriter, b: SheetBuilder) -> None:
+    lang = w.lang
+    cov = w.r.coverage[w.r.coverage["scored"]].copy()
+    cov["flag"] = np.where(cov["flag"], text("low", lang), "OK")
+    cov_cols = [
+        w.col("metric", width=26),
+        w.col("group", width=16),
+        w.col("source", width=18),
+        w.col("customers_with_value", "int", "#,##0", 12),
+        w.col("coverage", "number", "0%", 10),
+        w.col("flag", width=8),
+        w.col("note", width=40),
+    ]
+    layout = b.block(
+        Block(
+            cov.reset_index(drop=True),
+            cov_cols,
+            title=text("coverage_title", lang),
+            notes=(text("coverage_note", lang, min=w.model.settings.coverage_min),),
+            show_keys=False,
+        )
+    )
+    if len(cov):
+        dxf = w.styles.dxf(fill="F8CBAD", bold=True, color="9C0006")
+        b.add_conditional(
+            layout.range_of("flag"),
+            f'<cfRule type="cellIs" dxfId="{dxf}" priority="{{priority}}" '
+            f'operator="equal"><formula>"{text("low", lang)}"</formula>'
+            "</cfRule>",
+        )
+
+
+def _exemplars(w: OutputWriter, b: SheetBuilder) -> None:
+    lang = w.lang
+    ex = w.r.exemplars
+    if ex.pairs == 0 or len(ex.out_of_order) == 0:
+        b.text_line(text("exemplar_title", lang), SECTION)
+        b.text_line(
+            text("exemplar_none", lang)
+            if ex.pairs == 0
+            else text("exemplar_result", lang, ok=ex.in_order, pairs=ex.pairs)
+        )
+        b.next_row += 1
+    else:
+        notes = [text("exemplar_result", lang, ok=ex.in_order, pairs=ex.pairs)]
+        if len(ex.out_of_order):
+            notes.append(text("exemplar_wrong", lang))
+        b.block(
+            Block(
+                ex.out_of_order,
+                [
+                    w.col("good_id", width=13),
+                    w.col("good_score", "number", "0.0", 16),
+                    w.col("bad_id", width=13),
+                    w.col("bad_score", "number", "0.0", 16),
+                ],
+                title=text("exemplar_title", lang),
+                notes=notes,
+                show_keys=False,
+            )
+        )
+
+
+def _backtest(w: OutputWriter, b: SheetBuilder) -> None:
+    """Churn per tier: honest (scored before each outcome) beside scored today (optimistic)."""
+    lang = w.lang
+    bt, fair, honest = w.r.backtest, w.r.honest_backtest, w.r.honest
+    if bt is None or fair is None or honest is None:
+        b.text_line(text("backtest_title", lang), SECTION)
+        b.text_line(text("backtest_none", lang))
+        return
+    counts = honest.counts()
+    notes = [
+        text(
+            "backtest_honest",
+            lang,
+            n=fair.customers,
+            lead=honest.lead_days,
+            churned=fair.churned,
+            rate=fair.churn_rate,
+            auc=fair.auc,
+            lift=fair.lift,
+        ),
+        text("backtest_basis", lang, **counts, lead=honest.lead_days),
+        text("backtest_today", lang, auc=bt.auc, lift=bt.lift),
+    ]
+    if counts["today"]:
+        notes.append(text("backtest_fallback_today", lang, n=counts["today"]))
+    honest_cols = {c: f"{c}_honest" for c in ("customers", "churned", "churn_rate")}
+    tiers = (
+        fair.by_tier.rename(columns=honest_cols)
+        .merge(
+            bt.by_tier.rename(
+                columns={
+                    "customers": "customers_today",
+                    "churned": "churned_today",
+                    "churn_rate": "churn_rate_today",
+                }
+            ),
+            on="tier",
+            how="outer",
+        )
+        .sort_values("tier")
+    )
+    names = {t.tier: t.text(lang) for t in w.model.tiers}
+    tiers["tier_label"] = tiers["tier"].map(names)
+    b.block(
+        Block(
+            tiers.reset_index(drop=True),
+            [
+                w.col("tier", "int", "0", 13),
+                w.col("tier_label", width=16),
+                w.col("customers_honest", "int", "#,##0", 14),
+                w.col("churned_honest", "int", "#,##0", 12),
+                w.col("churn_rate_honest", "number", "0%", 14),
+                w.col("customers_today", "int", "#,##0", 14),
+                w.col("churned_today", "int", "#,##0", 12),
+                w.col("churn_rate_today", "number", "0%", 14),
+            ],
+            title=text("backtest_title", lang),
+            notes=tuple(notes),
+            show_keys=False,
+        )
+    )
+
+
+OVERRIDES_TEXT: dict[str, tuple[str, str]] = {
+    "overrides_title": (
+        "Overrides: a CSM's judgement with an expiry",
+        "上書き：CSMの判断（期限つき）",
+    ),
+    "overrides_none": (
+        "No overrides. To show your judgement beside a computed score, add a row to the "
+        "Overrides sheet (customer_id, score or tier, reason, by, until).",
+        "上書きはありません。算出スコアの横に判断を示すには、Overridesシートに行を追加します"
+        "（customer_id, score または tier, reason, by, until）。",
+    ),
+    "overrides_active": (
+        "{n} active as of {as_of}: shown on Summary beside the computed score (column "
+        "Override) and used as the tier of the Action list, marked (override). Score, tier, "
+        "History, Segments and the back-tests use the computed scores only.",
+        "基準日 {as_of} 時点で有効な上書き {n}件：Summaryの算出スコアの横（上書き列）に表示し、"
+        "アクションリストのティアに使います（「上書き」と表示）。スコア・ティア・履歴・"
+        "セグメント・実績検証は算出スコアのみを使います。",
+    ),
+    "overrides_expired": (
+        "{n} expired (until has passed), so ignored: delete the row on Overrides, or set a "
+        "new until if the judgement still holds.",
+        "期限切れ {n}件（until を過ぎたため無視）：Overridesの行を削除するか、"
+        "判断が今も正しければ until を更新してください。",
+    ),
+    "overrides_no_expired": ("No expired overrides.", "期限切れの上書きはありません。"),
+}
+CHECKS_TEXT.update(OVERRIDES_TEXT)
+TEXT.update(OVERRIDES_TEXT)
+
+
+def _overrides(w: OutputWriter, b: SheetBuilder) -> None:
+    """How many overrides are active, and the expired ones (ignored) to delete or renew."""
+    from xlhealth.core.overrides import expired_rows
+
+    lang = w.lang
+    chosen = w.r.overrides
+    active = int(w.r.summary["override"].notna().sum()) if "override" in w.r.summary else 0
+    expired = expired_rows(chosen, w.r.summary, w.model) if chosen is not None else pd.DataFrame()
+    if not active and expired.empty:
+        b.text_line(text("overrides_title", lang), SECTION)
+        b.text_line(text("overrides_none", lang))
+        b.next_row += 1
+        return
+    notes = [text("overrides_active", lang, n=active, as_of=w.r.as_of)]
+    if expired.empty:
+        b.text_line(text("overrides_title", lang), SECTION)
+        for note in (*notes, text("overrides_no_expired", lang)):
+            b.text_line(note)
+        b.next_row += 1
+        return
+    notes.append(text("overrides_expired", lang, n=len(expired)))
+    b.block(
+        Block(
+            expired.reset_index(drop=True),
+            [
+                w.col("customer_id", width=13),
+                w.col("customer_name", width=26),
+                w.col("override", width=16),
+                w.col("reason", width=44),
+                w.col("by", width=14),
+                w.col("until", "date", "yyyy-mm-dd", 11),
+                w.col("row", "int", "0", 6),
+            ],
+            title=text("overrides_title", lang),
+            notes=tuple(notes),
+            show_keys=False,
+        )
+    )
+
+
+# Checks sections after the data problems, in the order the sheet shows them.
+SECTIONS = (_column_mapping, _coverage, _exemplars, _backtest, _overrides)
+
+
+SOURCES_TEXT: dict[str, tuple[str, str]] = {
+    "sources_title": (
+        "Sources: rows read from files and databases (the Sources sheet)",
+        "ソース：ファイル・データベースから読んだ行（Sourcesシート）",
+    ),
+    "sources_note": (
+        "Each source's metrics are computed where its rows are and equal the same rows pasted "
+        "into the sheet. A failed source names its Sources row; its metrics are skipped.",
+        "各ソースの指標はデータのある場所で集計され、同じ行をシートに貼り付けた場合と一致します。"
+        "失敗したソースは Sources の行を示し、その指標はスキップされます。",
+    ),
+    "source_ok": ("OK", "正常"),
+    "source_failed": (
+        "FAILED — Sources row {row}: {message}",
+        "失敗 — Sources {row}行目：{message}",
+    ),
+    "source_unused": ("no metric reads {sheet}", "{sheet} を使う指標なし"),
+}
+CHECKS_TEXT.update(SOURCES_TEXT)
+TEXT.update(SOURCES_TEXT)
+LABELS.update(
+    {
+        "source_row": ("Sources row", "Sources行"),
+        "source_what": ("Reads", "読み込み元"),
+        "source_files": ("Files", "ファイル数"),
+        "source_rows": ("Rows read", "読んだ行数"),
+        "source_first": ("First date", "最初の日付"),
+        "source_last": ("Last date", "最後の日付"),
+        "source_customers": ("Customers matched", "一致した顧客"),
+        "source_without": ("Customers without rows", "行のない顧客"),
+        "source_unmatched": ("Unmatched rows", "一致しない行"),
+        "source_seconds": ("Seconds", "秒"),
+        "source_status": ("Status", "状態"),
+    }
+)
+
+
+def _sources(w: OutputWriter, b: SheetBuilder) -> None:
+    """Each Sources row: what it read, how many rows and customers, how long, and if it failed."""
+    stats = w.r.sources if hasattr(w.r, "sources") else None
+    if stats is None or stats.empty:
+        return
+    lang = w.lang
+
+    def status(row: pd.Series) -> str:
+        value = str(row["status"])
+        if value == "ok":
+            return text("source_ok", lang)
+        if value.startswith("failed: "):
+            return text("source_failed", lang, row=row["row"], message=value[len("failed: ") :])
+        return text("source_unused", lang, sheet=row["sheet"])
+
+    frame = pd.DataFrame(  # long texts in the sheet's wide columns (D, G), counts after them
+        {
+            "sheet": stats["sheet"],
+            "source_row": stats["row"],
+            "source_rows": stats["rows"],
+            "source_what": stats["what"],
+            "source_first": pd.to_datetime(stats["first"]),
+            "source_last": pd.to_datetime(stats["last"]),
+            "source_status": [status(r) for _, r in stats.iterrows()],
+            "source_customers": stats["customers"],
+            "source_without": stats["customers_without"],
+            "source_unmatched": stats["unmatched"],
+            "source_files": stats["files"],
+            "source_seconds": stats["seconds"],
+        }
+    ).reset_index(drop=True)
+    layout = b.block(
+        Block(
+            frame,
+            [
+                w.col("sheet", width=12),
+                w.col("source_row", "int", "0", 9),
+                w.col("source_rows", "int", "#,##0", 12),
+                w.col("source_what", width=34, wrap=True),
+                w.col("source_first", "date", "yyyy-mm-dd", 11),
+                w.col("source_last", "date", "yyyy-mm-dd", 11),
+                w.col("source_status", width=40, wrap=True),
+                w.col("source_customers", "int", "#,##0", 12),
+                w.col("source_without", "int", "#,##0", 14),
+                w.col("source_unmatched", "int", "#,##0", 12),
+                w.col("source_files", "int", "#,##0", 7),
+                w.col("source_seconds", "number", "0.0", 8),
+            ],
+            title=text("sources_title", lang),
+            notes=(text("sources_note", lang),),
+            show_keys=False,
+        )
+    )
+    failed = text("source_failed", lang, row="", message="").split("—")[0].strip()
+    dxf = w.styles.dxf(fill="F8CBAD", bold=True, color="9C0006")
+    b.add_conditional(
+        layout.range_of("source_status"),
+        f'<cfRule type="beginsWith" dxfId="{dxf}" priority="{{priority}}" operator="beginsWith" '
+        f'text="{failed}"><formula>LEFT({layout.range_of("source_status").split(":")[0]},'
+        f'{len(failed)})="{failed}"</formula></cfRule>',
+    )
+
+
+SECTIONS = (*SECTIONS, _sources)

@@ -1,0 +1,539 @@
+"""The output sheets (Summary, Actions, Segments, History, Checks) as worksheet parts.
+
+Pure presentation: a scoring Result in, formatted sheets out, labels in the
+model's language. Tier colours come from the Tiers sheet; the score gets a
+colour scale; the change column shows arrows; actions are tinted by priority.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from xlhealth.core.engine import Result
+from xlhealth.core.history import merge_history
+from xlhealth.core.model import GROUPS, Model
+from xlhealth.core.problems import Problem
+from xlhealth.xlsx import charts
+from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
+from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
+from xlhealth.xlsx.styles import CellStyle, StyleBook
+
+OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "Checks")
+
+LABELS: dict[str, tuple[str, str]] = {
+    "customer_id": ("Customer ID", "顧客ID"),
+    "customer_name": ("Customer", "顧客名"),
+    "segment": ("Segment", "セグメント"),
+    "owner": ("Owner", "担当者"),
+    "score": ("Health score", "ヘルススコア"),
+    "tier": ("Tier", "ティア"),
+    "tier_label": ("Tier name", "ティア名"),
+    "override": ("Override (CSM)", "上書き（CSM判断）"),
+    "override_reason": ("Override: why, by whom, until", "上書きの理由・設定者・期限"),
+    "reason": ("Reason", "理由"),
+    "by": ("By", "設定者"),
+    "until": ("Until", "期限"),
+    "score_change": ("Change", "前回比"),
+    "deployment": ("Deployment", "導入"),
+    "engagement": ("Engagement", "エンゲージメント"),
+    "adoption": ("Adoption", "活用"),
+    "roi": ("ROI", "ROI"),
+    "cmi": ("Maturity index (CMI)", "成熟度指数 (CMI)"),
+    "maturity_level": ("Maturity level", "成熟度レベル"),
+    "quadrant": ("Quadrant", "象限"),
+    "decision": ("Decision", "方針"),
+    "reasons": ("Why (biggest point losses)", "理由（失点の大きい順）"),
+    "completeness": ("Data completeness", "データ充足率"),
+    "matrix_actions": ("Suggested actions", "推奨アクション"),
+    "arr": ("ARR", "ARR"),
+    "renewal_date": ("Renewal", "更新日"),
+    "priority": ("Priority", "優先度"),
+    "trigger": ("Trigger", "トリガー"),
+    "action": ("Action", "アクション"),
+    "due": ("Due", "期限"),
+    "as_of": ("As of", "基準日"),
+    "customers": ("Customers", "顧客数"),
+    "scored": ("Scored", "スコア算出"),
+    "mean_score": ("Mean score", "平均スコア"),
+    "median_score": ("Median score", "中央値"),
+    "mean_change": ("Mean change", "平均変化"),
+    "sheet": ("Sheet", "シート"),
+    "cell": ("Cell", "セル"),
+    "row": ("Row", "行"),
+    "column": ("Column", "列"),
+    "value": ("Value", "値"),
+    "message": ("What to do", "対処"),
+    "metric": ("Metric", "指標"),
+    "group": ("Group", "グループ"),
+    "source": ("Source sheet", "元シート"),
+    "customers_with_value": ("Customers with a value", "値のある顧客数"),
+    "coverage": ("Coverage", "カバー率"),
+    "flag": ("Check", "判定"),
+    "note": ("Note", "備考"),
+    "good_id": ("Good exemplar", "優良例"),
+    "good_score": ("Its score", "スコア"),
+    "bad_id": ("Bad exemplar", "不良例"),
+    "bad_score": ("Its score", "スコア"),
+    "churned": ("Churned", "解約数"),
+    "churn_rate": ("Churn rate", "解約率"),
+    "chart_item": ("Chart element", "チャートの要素"),
+    "field": ("Field", "項目"),
+    "header": ("Header in the sheet", "シートの見出し"),
+    "origin": ("Recognised as", "認識の根拠"),
+}
+TEXT = {
+    "tier_mix": ("Tier mix by segment", "セグメント別ティア構成"),
+    "share": ("Share of customers", "顧客の割合"),
+    "scatter": ("Health × maturity", "ヘルス × 成熟度"),
+    "matrix_title": ("Health × maturity: {n} customers", "ヘルス × 成熟度：{n} 社"),
+    "cmi_axis": ("Customer Maturity Index (CMI)", "顧客成熟度指数 (CMI)"),
+    "score_axis": ("Health score", "ヘルススコア"),
+    "off_chart": (
+        "Not on the chart: {n} customer{s} without a maturity assessment (CMI)",
+        "チャート外: 成熟度未評価 {n} 社",
+    ),
+    "off_chart_score": ("; {n} without a health score", "、スコア未算出 {n} 社"),
+    "matrix_cells": (
+        "Health × maturity chart: threshold lines (Settings) and quadrant names (Matrix)",
+        "ヘルス × 成熟度チャート：しきい値の線（Settings）と象限名（Matrix）",
+    ),
+    "line_maturity": ("Line: maturity_high_min = {v:g}", "線: maturity_high_min = {v:g}"),
+    "line_health": ("Line: health_high_min = {v:g}", "線: health_high_min = {v:g}"),
+    "quadrants": ("Quadrants", "象限"),
+    "matrix_points": (
+        "Health × maturity: the {n} customers on the chart, by tier",
+        "ヘルス × 成熟度：チャート上の顧客 {n} 社（ティア順）",
+    ),
+    "off_chart_title": (
+        "Not on the chart: {n} customers without a CMI or a score",
+        "チャート外：CMIまたはスコアのない顧客 {n} 社",
+    ),
+    "segments_title": ("Segments — benchmarks by segment", "セグメント — セグメント別ベンチマーク"),
+    "summary_note": (
+        "One row per customer. Tier colours follow the Tiers sheet; "
+        "'Why' lists the bands that cost the most points.",
+        "顧客ごとに1行。ティアの色はTiersシートに従います。「理由」は失点の大きい項目です。",
+    ),
+}
+SCORE_SCALE = (
+    '<cfRule type="colorScale" priority="{priority}"><colorScale>'
+    '<cfvo type="num" val="0"/><cfvo type="num" val="50"/><cfvo type="num" val="100"/>'
+    '<color rgb="FFF8696B"/><color rgb="FFFFEB84"/><color rgb="FF63BE7B"/>'
+    "</colorScale></cfRule>"
+)
+PRIORITY_FILLS = {1: "F8CBAD", 2: "FCE4D6", 3: "FFF2CC"}
+SECTION = CellStyle(bold=True, size=14, color="1F4E79")
+CHANGE_FORMAT = '"▲ "0.0;"▼ "0.0;"– "0.0'
+
+
+def change_colors(b: SheetBuilder, styles: StyleBook, sqref: str) -> None:
+    """Green up-arrows, red down-arrows (conditional font colour, works in every viewer)."""
+    for op, color in (("greaterThan", "2E7D32"), ("lessThan", "C00000")):
+        dxf = styles.dxf(color=color, bold=True)
+        b.add_conditional(
+            sqref,
+            f'<cfRule type="cellIs" dxfId="{dxf}" priority="{{priority}}" '
+            f'operator="{op}"><formula>0</formula></cfRule>',
+        )
+
+
+def label(key: str, language: str) -> str:
+    en, ja = LABELS.get(key, (key, key))
+    return ja if language == "ja" else en
+
+
+def text(key: str, language: str, **values: object) -> str:
+    en, ja = TEXT[key]
+    return (ja if language == "ja" else en).format(**values)
+
+
+def _contrast(color: str) -> str:
+    r, g, b = (int(color[i : i + 2], 16) for i in (0, 2, 4))
+    return "000000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "FFFFFF"
+
+
+class OutputWriter:
+    """Builds every output sheet of one refresh for one workbook's styles."""
+
+    def __init__(
+        self,
+        result: Result,
+        styles: StyleBook,
+        date1904: bool = False,
+        refreshed_at: dt.datetime | None = None,
+    ):
+        self.r = result
+        self.model: Model = result.model
+        self.lang = self.model.settings.language
+        self.styles = styles
+        self.date1904 = date1904
+        self.refreshed_at = refreshed_at or dt.datetime.now().replace(microsecond=0)
+
+    def builder(self) -> SheetBuilder:
+        return SheetBuilder(self.styles, self.date1904)
+
+    def col(
+        self, key: str, kind: str = "text", fmt: str = "General", width: float = 12, **style: object
+    ) -> Column:
+        return Column(key, label(key, self.lang), kind, CellStyle(num_fmt=fmt, **style), width)
+
+    def tier_styles(self, base: CellStyle) -> dict[int, int]:
+        out = {}
+        for t in self.model.tiers:
+            color = (t.color or "#DDDDDD").lstrip("#").upper()
+            out[t.tier] = self.styles.xf(
+                CellStyle(
+                    num_fmt=base.num_fmt,
+                    fill=color,
+                    color=_contrast(color),
+                    bold=True,
+                    halign="center",
+                )
+            )
+        return out
+
+    def _tier_column(self, key: str, kind: str, width: float, tiers_of) -> Column:
+        base = CellStyle(halign="center")
+        by_tier = self.tier_styles(base)
+        plain = self.styles.xf(base)
+
+        def styles(values: pd.Series) -> np.ndarray:
+            tiers = pd.Series(tiers_of(values)).astype("Float64")
+            return (
+                tiers.map({float(k): v for k, v in by_tier.items()})
+                .fillna(plain)
+                .to_numpy(dtype=np.int64)
+            )
+
+        return Column(key, label(key, self.lang), kind, base, width, styles)
+
+    # ------------------------------------------------------------------ Summary
+
+    def summary_columns(self) -> list[Column]:
+        tier_of_row = self.r.summary["tier"].reset_index(drop=True)
+        override_tier = self.r.summary.get("override_tier", pd.Series(dtype="Int64"))
+        override_tier = override_tier.reset_index(drop=True)
+        return [
+            self.col("customer_id", width=13),
+            self.col("customer_name", width=26),
+            self.col("segment", width=13),
+            self.col("owner", width=14),
+            self.col("score", "number", "0.0", 9, bold=True, halign="center"),
+            self._tier_column("tier", "int", 6, lambda v: v),
+            self._tier_column("tier_label", "text", 11, lambda v: tier_of_row),
+            # a CSM's override beside the computed score, in its tier's colour (overrides.py)
+            self._tier_column("override", "text", 15, lambda v: override_tier.reindex(v.index)),
+            self.col("override_reason", width=40, italic=True, color="595959"),
+            self.col("score_change", "number", CHANGE_FORMAT, 9, halign="center"),
+            *(self.col(g.lower(), "number", "0", 13, halign="center") for g in GROUPS),
+            self.col("cmi", "number", "0.00", 10, halign="center"),
+            self.col("maturity_level", "int", "0", 9, halign="center"),
+            self.col("quadrant", width=18),
+            self.col("decision", width=30),
+            self.col("reasons", width=70),
+            self.col("completeness", "number", "0%", 11, halign="center"),
+            self.col("matrix_actions", width=60),
+            self.col("arr", "number", "#,##0", 11),
+            self.col("renewal_date", "date", "yyyy-mm-dd", 11),
+        ]
+
+    def summary(self) -> NewSheet:
+        b = self.builder()
+        layout = b.block(Block(self.r.summary.reset_index(drop=True), self.summary_columns()))
+        b.freeze = f"C{layout.first_row}"
+        b.autofilter = f"A{layout.header_row}:{layout.letters['renewal_date']}{layout.last_row}"
+        b.add_conditional(layout.range_of("score"), SCORE_SCALE)
+        change_colors(b, self.styles, layout.range_of("score_change"))
+        b.tab_color = "1F4E79"
+        return NewSheet(b.xml())
+
+    # ------------------------------------------------------------------ Actions
+
+    def actions(self) -> NewSheet:
+        a = self.r.actions.reset_index(drop=True)
+        b = self.builder()
+        columns = [
+            self.col("priority", "int", "0", 8, halign="center", bold=True),
+            self.col("customer_id", width=13),
+            self.col("customer_name", width=26),
+            self.col("owner", width=14),
+            self.col("trigger", width=50),
+            self.col("action", width=50),
+            self.col("due", "date", "yyyy-mm-dd", 11, halign="center"),
+            self.col("score", "number", "0.0", 8, halign="center"),
+            self._tier_column("tier", "int", 6, lambda v: v),
+        ]
+        layout = b.block(Block(a, columns))
+        b.freeze = f"C{layout.first_row}"
+        last = layout.letters["tier"]
+        b.autofilter = f"A{layout.header_row}:{last}{layout.last_row}"
+        if len(a):  # tint the row by priority; the tier cell keeps its tier colour
+            rows = f"A{layout.first_row}:{layout.letters['score']}{layout.last_row}"
+            for priority, fill in PRIORITY_FILLS.items():
+                dxf = self.styles.dxf(fill=fill, bold=priority == 1)
+                b.add_conditional(
+                    rows,
+                    f'<cfRule type="expression" dxfId="{dxf}" '
+                    f'priority="{{priority}}"><formula>$A{layout.first_row}='
+                    f"{priority}</formula></cfRule>",
+                )
+        b.tab_color = "C00000"
+        return NewSheet(b.xml())
+
+    # ------------------------------------------------------------------ Segments
+
+    def segments(self) -> NewSheet:
+        seg = self.r.segments.reset_index(drop=True)
+        b = self.builder()
+        tiers = sorted(self.model.tiers, key=lambda t: -t.tier)
+        columns = [
+            self.col("segment", width=20, bold=True),
+            self.col("customers", "int", "#,##0", 10),
+            self.col("scored", "int", "#,##0", 9),
+            self.col("mean_score", "number", "0.0", 10),
+            self.col("median_score", "number", "0.0", 10),
+            *(
+                Column(
+                    f"tier_{t.tier}",
+                    f"{t.tier} {t.text(self.lang)}",
+                    "int",
+                    CellStyle(num_fmt="#,##0", halign="center"),
+                    10,
+                )
+                for t in tiers
+            ),
+            *(self.col(g.lower(), "number", "0.0", 13) for g in GROUPS),
+            self.col("mean_change", "number", CHANGE_FORMAT, 10),
+            self.col("cmi", "number", "0.00", 9),
+        ]
+        layout = b.block(Block(seg, columns, title=text("segments_title", self.lang)))
+        b.add_conditional(layout.range_of("mean_score"), SCORE_SCALE)
+        change_colors(b, self.styles, layout.range_of("mean_change"))
+        b.freeze = f"B{layout.first_row}"
+        b.tab_color = "548235"
+
+        # Charts below the table: tier mix per segment, and health × maturity per customer.
+        chart_row = layout.last_row + 2
+        cat_ref = (
+            f"'Segments'!${layout.letters['segment']}${layout.first_row}:"
+            f"${layout.letters['segment']}${layout.last_row}"
+        )
+        series = []
+        for t in tiers:
+            letter = layout.letters[f"tier_{t.tier}"]
+            series.append(
+                charts.Series(
+                    name_ref=f"'Segments'!${letter}${layout.header_row - 1}",
+                    name=f"{t.tier} {t.text(self.lang)}",
+                    values_ref=f"'Segments'!${letter}${layout.first_row}:${letter}${layout.last_row}",
+                    values=seg[f"tier_{t.tier}"].astype(float).tolist(),
+                    color=(t.color or "#999999").lstrip("#").upper(),
+                )
+            )
+        bar = charts.stacked_bar(
+            text("tier_mix", self.lang),
+            cat_ref,
+            seg["segment"].astype(str).tolist(),
+            series,
+            text("share", self.lang),
+        )
+        bar_height = max(14, 2 * len(seg) + 6)
+
+        # Health × maturity drawn as the maturity article's 2×2 matrix, below the tier mix.
+        # Every cell a chart reads is on this sheet (points, lines and corner helpers below
+        # the charts), so the sheet can be copied whole (the in-Excel refresh does).
+        lang = self.lang
+        health_min = float(self.model.settings.health_high_min)
+        maturity_min = float(self.model.settings.maturity_high_min)
+        people = self.r.summary.reset_index(drop=True)
+        score = pd.to_numeric(people["score"], errors="coerce")
+        cmi = pd.to_numeric(people["cmi"], errors="coerce")
+        tier_no = pd.to_numeric(people["tier"], errors="coerce")
+        on_chart = (score.notna() & cmi.notna()).to_numpy()
+        no_cmi, no_score = int(cmi.isna().sum()), int(score.isna().sum())
+
+        # Who is not on the chart, in words beside (just above) it.
+        b.next_row = chart_row + bar_height + 2
+        off = text("off_chart", lang, n=f"{no_cmi:,}", s="" if no_cmi == 1 else "s")
+        if no_score:
+            off += text("off_chart_score", lang, n=f"{no_score:,}")
+        matrix_top = b.text_line(off, CellStyle(bold=True, color="595959"))  # 0-based: next row
+        matrix_height = 26
+        b.next_row = matrix_top + matrix_height + 2
+
+        # Threshold lines (Settings) and the corner helpers carrying the quadrant names.
+        def quadrant(health: str, maturity: str) -> str:
+            cell = self.model.matrix.get((health, maturity))
+            return cell.text("quadrant", lang) if cell else f"{health} × {maturity}"
+
+        x_lo, x_hi, y_lo, y_hi = 1.0, 5.0, 0.0, 100.0
+        corners = [  # (x, y, label side, quadrant, quadrant exists)
+            (1.04, 96.0, "r", quadrant("high", "low"), maturity_min > x_lo and health_min < y_hi),
+            (4.96, 96.0, "l", quadrant("high", "high"), maturity_min < x_hi and health_min < y_hi),
+            (1.04, 4.0, "r", quadrant("low", "low"), maturity_min > x_lo and health_min > y_lo),
+            (4.96, 4.0, "l", quadrant("low", "high"), maturity_min < x_hi and health_min > y_lo),
+        ]
+        corners = [c for c in corners if c[4]]
+        line_m = text("line_maturity", lang, v=maturity_min)
+        line_h = text("line_health", lang, v=health_min)
+        helper = pd.DataFrame(
+            {
+                "cmi": [maturity_min, maturity_min, x_lo, x_hi, *(c[0] for c in corners)],
+                "score": [y_lo, y_hi, health_min, health_min, *(c[1] for c in corners)],
+                "chart_item": [line_m, line_m, line_h, line_h, *(c[3] for c in corners)],
+            }
+        )
+        hl = b.block(
+            Block(
+                helper,
+                [
+                    self.col("cmi", "number", "0.00", 20),
+                    self.col("score", "number", "0.0", 10),
+                    self.col("chart_item", width=9),
+                ],
+                title=text("matrix_cells", lang),
+                show_keys=False,
+            )
+        )
+
+        # The points, grouped by tier (best first) so each tier is one block of rows.
+        plotted = people.loc[on_chart].assign(_tier=tier_no[on_chart], _score=score[on_chart])
+        plotted = plotted.sort_values(["_tier", "_score"], ascending=False, kind="stable")
+        plotted = plotted.reset_index(drop=True)
+        point_columns = [
+            self.col("customer_id", width=20),
+            self.col("customer_name", width=26),
+            self.col("cmi", "number", "0.00", 9),
+            self.col("score", "number", "0.0", 10),
+            self._tier_column("tier", "int", 10, lambda v: v),
+            self.col("tier_label", width=11),
+        ]
+        pts = b.block(
+            Block(
+                plotted.drop(columns=["_tier", "_score"]),
+                point_columns,
+                title=text("matrix_points", lang, n=f"{len(plotted):,}"),
+                show_keys=False,
+            )
+        )
+        off_rows = people.loc[~on_chart].reset_index(drop=True)
+        if len(off_rows):
+            b.block(
+                Block(
+                    off_rows,
+                    point_columns,
+                    title=text("off_chart_title", lang, n=f"{len(off_rows):,}"),
+                    show_keys=False,
+                )
+            )
+
+        def ref(key: str, layout_, first: int, last: int) -> str:
+            col = layout_.letters[key]
+            return f"'Segments'!${col}${first}:${col}${last}"
+
+        small = len(plotted) <= 5000  # cached points for previewers; Excel reads the cells
+        tier_series = []
+        for t in tiers:
+            at = np.flatnonzero(plotted["_tier"].to_numpy(dtype=float) == t.tier)
+            if len(at):
+                first, last = pts.first_row + int(at[0]), pts.first_row + int(at[-1])
+            else:  # no customer of this tier on the chart: a blank cell keeps the legend
+                first = last = pts.last_row + 1
+            rows = plotted.iloc[at] if small else plotted.iloc[:0]
+            letter = layout.letters[f"tier_{t.tier}"]
+            tier_series.append(
+                charts.XY(
+                    name=f"{t.tier} {t.text(lang)}",
+                    name_ref=f"'Segments'!${letter}${layout.header_row - 1}",
+                    x_ref=ref("cmi", pts, first, last),
+                    xs=rows["cmi"].astype(float).tolist(),
+                    y_ref=ref("score", pts, first, last),
+                    ys=rows["_score"].astype(float).tolist(),
+                    color=(t.color or "#999999").lstrip("#").upper(),
+                )
+            )
+        r0 = hl.first_row
+        lines = [
+            charts.XY(
+                line_m,
+                ref("cmi", hl, r0, r0 + 1),
+                helper["cmi"][0:2].tolist(),
+                ref("score", hl, r0, r0 + 1),
+                helper["score"][0:2].tolist(),
+                color="808080",
+            ),
+            charts.XY(
+                line_h,
+                ref("cmi", hl, r0 + 2, r0 + 3),
+                helper["cmi"][2:4].tolist(),
+                ref("score", hl, r0 + 2, r0 + 3),
+                helper["score"][2:4].tolist(),
+                color="808080",
+            ),
+        ]
+        last_corner = max(r0 + 3 + len(corners), r0 + 4)
+        corner_series = charts.XY(
+            text("quadrants", lang),
+            ref("cmi", hl, r0 + 4, last_corner),
+            helper["cmi"][4:].tolist(),
+            ref("score", hl, r0 + 4, last_corner),
+            helper["score"][4:].tolist(),
+        )
+        sc = charts.matrix(
+            text("matrix_title", lang, n=f"{len(plotted):,}"),
+            tier_series,
+            lines,
+            corner_series,
+            [charts.Corner(c[3], c[2]) for c in corners],
+            text("cmi_axis", lang),
+            text("score_axis", lang),
+            lang=lang,
+            x_range=(x_lo, x_hi),
+            y_range=(y_lo, y_hi),
+        )
+        b.drawing_rid = "rId1"
+        return chart_sheet(
+            b.xml(),
+            f"{OWN_PREFIX}segments.xml",
+            charts.drawing(
+                [
+                    (0, chart_row, 9, chart_row + bar_height),
+                    (0, matrix_top, 9, matrix_top + matrix_height),
+                ]
+            ),
+            [(f"{OWN_PREFIX}segments_tiers.xml", bar), (f"{OWN_PREFIX}segments_scatter.xml", sc)],
+        )
+
+    # ------------------------------------------------------------------ History
+
+    def history(self, earlier: pd.DataFrame | None) -> tuple[NewSheet, pd.DataFrame]:
+        """Earlier snapshots kept as they are, this refresh's rows appended.
+
+        One snapshot per as_of date: re-running a date replaces only that date's rows.
+        """
+        frame = merge_history(earlier, self.r.history_rows, self.r.as_of)
+        b = self.builder()
+        columns = [
+            self.col("as_of", "date", "yyyy-mm-dd", 11),
+            self.col("customer_id", width=14),
+            self.col("score", "number", "0.0", 9),
+            self.col("tier", "int", "0", 6),
+            self.col("cmi", "number", "0.00", 8),
+        ]
+        layout = b.block(Block(frame, columns))
+        b.freeze = f"A{layout.first_row}"
+        b.autofilter = f"A{layout.header_row}:E{max(layout.last_row, layout.header_row)}"
+        b.tab_color = "7F7F7F"
+        b.landscape = False
+        return NewSheet(b.xml()), frame
+
+    # ------------------------------------------------------------------ Checks
+
+    def checks(self, problems: list[Problem]) -> NewSheet:
+        """The Checks sheet (built in ``checks_sheet``: it is long and grows by section)."""
+        from xlhealth.sheets.checks import write_checks
+
+        return write_checks(self, problems)

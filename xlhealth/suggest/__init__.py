@@ -1,0 +1,1 @@
+"""Evidence and fitted weights from the honest back-test (pure: pandas in, pandas out)."""
