@@ -34,7 +34,7 @@ def best_of(repeat: int, fn) -> tuple[float, object]:
 def measure(n: int, repeat: int) -> dict[str, float]:
     from benchmarks.synthetic import benchmark_tables
     from xlhealth.core import engine
-    from xlhealth.core.model import model_from_tables
+    from xlhealth.core.config import model_from_tables
     from xlhealth.demo.data import AS_OF, event_count, generate
 
     model = model_from_tables(benchmark_tables())

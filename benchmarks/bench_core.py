@@ -26,7 +26,7 @@ def measure(n: int) -> dict[str, float]:
     from benchmarks.synthetic import benchmark_tables
     from xlhealth.core import engine, scoring
     from xlhealth.core.aggregate import aggregate
-    from xlhealth.core.model import model_from_tables
+    from xlhealth.core.config import model_from_tables
     from xlhealth.demo.data import AS_OF, event_count, generate
     from xlhealth.inputs.matching import prepare_customers
 

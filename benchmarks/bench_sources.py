@@ -221,7 +221,7 @@ def build_pasted(path: Path, customers: int, values_csv: Path) -> dict:
     """The same book with the per-customer Logins values pasted as columns of Usage."""
     import pandas as pd
 
-    from xlhealth.core.model import default_tables
+    from xlhealth.core.config import default_tables
     from xlhealth.sheets.template import new_workbook
 
     sheets = book_sheets(customers)

@@ -38,7 +38,7 @@ def core_inputs(n: int, k: int = METRICS, seed: int = 0):
     import pandas as pd
 
     from xlhealth.core import scoring
-    from xlhealth.core.model import default_tables, model_from_tables
+    from xlhealth.core.config import default_tables, model_from_tables
 
     rng = np.random.default_rng(seed)
     names = [f"m{i:02d}" for i in range(k)]
@@ -92,7 +92,7 @@ def measure(n: int, book: bool) -> dict[str, float]:
     if book:
         from benchmarks.synthetic import benchmark_tables
         from xlhealth.core import engine
-        from xlhealth.core.model import model_from_tables
+        from xlhealth.core.config import model_from_tables
         from xlhealth.demo.data import AS_OF, generate
 
         model = model_from_tables(benchmark_tables())

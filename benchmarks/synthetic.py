@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xlhealth.core.model import default_tables
+from xlhealth.core.config import default_tables
 
 EXTRA_METRICS = [
     ("tickets_30d", "Engagement", "Support", "", "", "count", 30),

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import AS_OF, customers
 from xlhealth.core.aggregate import aggregate
-from xlhealth.core.model import model_from_tables
+from xlhealth.core.config import model_from_tables
 from xlhealth.inputs.matching import prepare_customers
 
 NO_ALERTS = pd.DataFrame(columns=["trigger", "action", "priority"])

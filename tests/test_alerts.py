@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.alerts import display, evaluate, fill_template
-from xlhealth.core.model import default_tables, model_from_tables
+from xlhealth.core.config import default_tables, model_from_tables
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -19,7 +19,7 @@ from tests.conftest import AS_OF, band, make_model
 from xlhealth import run
 from xlhealth.core.aggregate import aggregate
 from xlhealth.core.checks import auc
-from xlhealth.core.model import default_model
+from xlhealth.core.config import default_model
 from xlhealth.demo import data as demo_data
 from xlhealth.inputs.matching import prepare_customers
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.checks import auc, backtest, coverage, exemplars
-from xlhealth.core.model import default_model
+from xlhealth.core.config import default_model
 
 
 def test_auc_counts_ties_as_half():

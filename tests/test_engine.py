@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from xlhealth import ConfigError, default_model, run
+from xlhealth.core.config import default_tables, model_from_tables
 from xlhealth.core.engine import SUMMARY_COLUMNS
 from xlhealth.core.history import HISTORY_COLUMNS
-from xlhealth.core.model import default_tables, model_from_tables
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import customers
+from xlhealth.core.config import default_model, default_tables, model_from_tables
 from xlhealth.core.maturity import answers, cmi, quadrants
-from xlhealth.core.model import default_model, default_tables, model_from_tables
 from xlhealth.inputs.matching import prepare_customers
 
 

@@ -3,14 +3,8 @@
 import pandas as pd
 import pytest
 
-from xlhealth.core.model import (
-    AGGREGATES,
-    CHARACTERISTICS,
-    GROUPS,
-    default_model,
-    default_tables,
-    model_from_tables,
-)
+from xlhealth.core.config import default_model, default_tables, model_from_tables
+from xlhealth.core.model import AGGREGATES, CHARACTERISTICS, GROUPS
 from xlhealth.core.problems import ConfigError
 
 

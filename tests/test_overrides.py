@@ -10,8 +10,8 @@ import pytest
 
 from tests.workbooks import cli, libreoffice_roundtrip, sheet_frame
 from xlhealth import default_model, run
+from xlhealth.core.config import default_tables, model_from_tables
 from xlhealth.core.engine import SUMMARY_COLUMNS
-from xlhealth.core.model import default_tables, model_from_tables
 from xlhealth.core.overrides import Overrides, expired_rows, tier_choices, tier_of
 from xlhealth.demo import data as demo_data
 from xlhealth.sheets.template import new_workbook

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import customers, make_model
+from xlhealth.core.config import default_model
 from xlhealth.core.maturity import answers, cmi
-from xlhealth.core.model import default_model
 from xlhealth.core.scoring import assign_tiers, band_points, group_scores, weighted_score
 from xlhealth.inputs.matching import prepare_customers
 

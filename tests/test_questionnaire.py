@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from tests.workbooks import cli, libreoffice_roundtrip, part_bytes, sheet_frame
+from xlhealth.core.config import default_model
 from xlhealth.core.maturity import cmi
-from xlhealth.core.model import default_model
 from xlhealth.questionnaire import (
     FIRST_FACTOR_ROW,
     SHEET,

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import band, make_model, usage_metric
-from xlhealth.core.model import default_model
+from xlhealth.core.config import default_model
 from xlhealth.core.scoring import (
     HIT,
     MISSING,

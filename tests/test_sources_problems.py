@@ -12,7 +12,7 @@ import pytest
 
 from tests.sources_data import customers_frame, full_model, recogniser, write
 from xlhealth.core.aggregate import aggregate
-from xlhealth.core.model import default_model
+from xlhealth.core.config import default_model
 from xlhealth.core.problems import Problem
 from xlhealth.inputs.matching import prepare_customers
 from xlhealth.inputs.sources import SourceSpec, open_sources, read_sources

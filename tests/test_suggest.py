@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import DATA, band, churn_model, make_model, usage_metric
 from tests.workbooks import cli, part_bytes
 from xlhealth.core import scoring
-from xlhealth.core.model import default_tables
+from xlhealth.core.config import default_tables
 from xlhealth.sheets.suggestions import headline
 from xlhealth.suggest import fit as fit
 from xlhealth.suggest.evidence import suggest

@@ -5,8 +5,9 @@ The pure core (``xlhealth.core.model``, ``aggregate``, ``scoring``, ``maturity``
 tables; the workbook adapters and front ends sit around it.
 """
 
+from xlhealth.core.config import default_model, default_tables, model_from_tables
 from xlhealth.core.engine import Result, run
-from xlhealth.core.model import Model, default_model, default_tables, model_from_tables
+from xlhealth.core.model import Model
 from xlhealth.core.problems import ConfigError, Problem
 
 __all__ = [

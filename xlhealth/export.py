@@ -31,7 +31,8 @@ from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.problems import Problem
 from xlhealth.refresh import RefreshError, score_workbook
 from xlhealth.sheets import template
-from xlhealth.sheets.outputs import OutputWriter, label
+from xlhealth.sheets.outputs import OutputWriter
+from xlhealth.sheets.writer import label
 from xlhealth.xlsx.package import Package
 from xlhealth.xlsx.reader import INPUT_SHEETS, read_workbook
 from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, SheetBuilder

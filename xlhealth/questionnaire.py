@@ -31,7 +31,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xlhealth.core.model import CHARACTERISTICS, Model, model_from_tables
+from xlhealth.core.config import model_from_tables
+from xlhealth.core.model import CHARACTERISTICS, Model
 from xlhealth.export import safe_name
 from xlhealth.inputs.ids import normalise_one
 from xlhealth.refresh import RefreshError, ensure_writable
@@ -282,7 +283,8 @@ def write_questionnaire(
 
 def write_templates(folder: str | Path | None = None) -> list[Path]:
     """templates/MaturityQuestionnaire.xlsx (English) and …-ja.xlsx from the default model."""
-    from xlhealth.core.model import default_model, templates_dir
+    from xlhealth.core.config import default_model
+    from xlhealth.core.model import templates_dir
 
     base = Path(folder) if folder else templates_dir()
     model = default_model()

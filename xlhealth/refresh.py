@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from xlhealth.core.config import model_from_tables
 from xlhealth.core.engine import Result, run
-from xlhealth.core.model import CONFIG_SHEETS, Model, model_from_tables
+from xlhealth.core.model import CONFIG_SHEETS, Model
 from xlhealth.core.problems import ConfigError, Problem
 from xlhealth.core.tables import FIRST_DATE, LAST_DATE, normalise_header
 from xlhealth.inputs.columns import mapping_rows

@@ -3,7 +3,7 @@
 Each parser reads a table shaped like its sheet (``Metrics``, ``Rules``, ``Tiers``,
 ``MaturityModel``, ``Matrix``, ``Alerts``, ``Settings``) and appends every mistake to
 ``problems``, naming sheet, row and column, instead of stopping at the first one;
-:func:`xlhealth.core.model.model_from_tables` puts the parts together.
+:func:`xlhealth.core.config.model_from_tables` puts the parts together.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from xlhealth.core.model import default_model
+from xlhealth.core.config import default_model
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlhealth.core.model import default_tables
+from xlhealth.core.config import default_tables
 from xlhealth.excel import vba
 from xlhealth.sheets.template import new_workbook
 from xlhealth.xlsx.package import NewSheet, Package, Rel

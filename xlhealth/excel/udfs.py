@@ -24,7 +24,8 @@ import pandas as pd
 import xlwings as xw
 
 from xlhealth.core import maturity, scoring
-from xlhealth.core.model import GROUPS, Model, default_tables, model_from_tables
+from xlhealth.core.config import default_tables, model_from_tables
+from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.problems import ConfigError, is_blank
 
 MODULE = "xlhealth.excel.udfs"

@@ -11,7 +11,7 @@ import pandas as pd
 
 from xlhealth.core.problems import Problem, problems_frame
 from xlhealth.inputs.columns import origin_text
-from xlhealth.sheets.outputs import LABELS, SECTION, TEXT, OutputWriter, text
+from xlhealth.sheets.writer import LABELS, SECTION, TEXT, SheetWriter, text
 from xlhealth.xlsx.package import NewSheet
 from xlhealth.xlsx.sheetxml import Block, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle
@@ -123,13 +123,13 @@ LABELS.update(
 )
 
 
-def _previous_as_of(w: OutputWriter) -> object:
+def _previous_as_of(w: SheetWriter) -> object:
     """The date of the snapshot Change compares with (the latest before as_of)."""
     dates = pd.to_datetime(w.r.summary["previous_as_of"], errors="coerce").dropna()
     return dates.max().date() if len(dates) else text("change_first", w.lang)
 
 
-def _column_mapping(w: OutputWriter, b: SheetBuilder) -> None:
+def _column_mapping(w: SheetWriter, b: SheetBuilder) -> None:
     """Which pasted header fed which field, per input sheet, and what was left unused."""
     mapping = w.r.columns
     if mapping is None or mapping.empty:
@@ -154,7 +154,7 @@ def _column_mapping(w: OutputWriter, b: SheetBuilder) -> None:
     )
 
 
-def write_checks(w: OutputWriter, problems: list[Problem]) -> NewSheet:
+def write_checks(w: SheetWriter, problems: list[Problem]) -> NewSheet:
     """Status, data problems, pasted columns, coverage, exemplars and the back-tests."""
     lang = w.lang
     b = w.builder()
@@ -196,7 +196,7 @@ def write_checks(w: OutputWriter, problems: list[Problem]) -> NewSheet:
     return NewSheet(b.xml())
 
 
-def _coverage(w: OutputWriter, b: SheetBuilder) -> None:
+def _coverage(w: SheetWriter, b: SheetBuilder) -> None:
     lang = w.lang
     cov = w.r.coverage[w.r.coverage["scored"]].copy()
     cov["flag"] = np.where(cov["flag"], text("low", lang), "OK")
@@ -228,7 +228,7 @@ def _coverage(w: OutputWriter, b: SheetBuilder) -> None:
         )
 
 
-def _exemplars(w: OutputWriter, b: SheetBuilder) -> None:
+def _exemplars(w: SheetWriter, b: SheetBuilder) -> None:
     lang = w.lang
     ex = w.r.exemplars
     if ex.pairs == 0 or len(ex.out_of_order) == 0:
@@ -259,7 +259,7 @@ def _exemplars(w: OutputWriter, b: SheetBuilder) -> None:
         )
 
 
-def _backtest(w: OutputWriter, b: SheetBuilder) -> None:
+def _backtest(w: SheetWriter, b: SheetBuilder) -> None:
     """Churn per tier: honest (scored before each outcome) beside scored today (optimistic)."""
     lang = w.lang
     bt, fair, honest = w.r.backtest, w.r.honest_backtest, w.r.honest
@@ -353,7 +353,7 @@ CHECKS_TEXT.update(OVERRIDES_TEXT)
 TEXT.update(OVERRIDES_TEXT)
 
 
-def _overrides(w: OutputWriter, b: SheetBuilder) -> None:
+def _overrides(w: SheetWriter, b: SheetBuilder) -> None:
     """How many overrides are active, and the expired ones (ignored) to delete or renew."""
     from xlhealth.core.overrides import expired_rows
 
@@ -434,7 +434,7 @@ LABELS.update(
 )
 
 
-def _sources(w: OutputWriter, b: SheetBuilder) -> None:
+def _sources(w: SheetWriter, b: SheetBuilder) -> None:
     """Each Sources row: what it read, how many rows and customers, how long, and if it failed."""
     stats = w.r.sources if hasattr(w.r, "sources") else None
     if stats is None or stats.empty:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.model import Model
-from xlhealth.sheets.outputs import SECTION
+from xlhealth.sheets.writer import SECTION
 from xlhealth.suggest.evidence import CutSuggestion, Suggestion
 from xlhealth.xlsx import charts
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet

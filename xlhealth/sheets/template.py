@@ -16,7 +16,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from xlhealth.core.model import CONFIG_SHEETS, default_model, default_tables
+from xlhealth.core.config import default_model, default_tables
+from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.overrides import tier_choices
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
 from xlhealth.xlsx.package import NewSheet, Package

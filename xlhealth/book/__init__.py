@@ -1,0 +1,1 @@
+"""Whole-workbook operations the front ends share (placeholder)."""
