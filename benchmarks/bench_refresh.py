@@ -84,10 +84,10 @@ def floor(path: Path, out: Path) -> dict:
     import pyarrow.parquet as pq
     import python_calamine
 
+    from xlhealth.book.read import read_workbook
     from xlhealth.demo import data as demo_data
     from xlhealth.demo.events import events_folder
     from xlhealth.refresh import score_workbook
-    from xlhealth.xlsx.reader import read_workbook
     from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
     from xlhealth.xlsx.styles import StyleBook
 

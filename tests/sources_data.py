@@ -25,9 +25,9 @@ from xlhealth.core.aggregate import Aggregated, aggregate
 from xlhealth.core.model import Model
 from xlhealth.core.problems import Problem
 from xlhealth.inputs.columns import Recogniser, builtin_aliases
+from xlhealth.inputs.grid import sheet_from_grid
 from xlhealth.inputs.matching import prepare_customers
 from xlhealth.inputs.sources import SourceSpec, open_sources
-from xlhealth.xlsx.reader import sheet_from_grid
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -12,7 +12,7 @@ from xlhealth.inputs.columns import (
     columns_rows,
     prepare_aliases,
 )
-from xlhealth.xlsx.reader import sheet_from_grid
+from xlhealth.inputs.grid import sheet_from_grid
 
 ALIASES = prepare_aliases(
     pd.DataFrame(

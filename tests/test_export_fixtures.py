@@ -29,7 +29,7 @@ import pytest
 from xlhealth.core.problems import Problem
 from xlhealth.core.tables import normalise_header
 from xlhealth.inputs.columns import Recogniser, builtin_aliases
-from xlhealth.xlsx.reader import Sheet, sheet_from_grid
+from xlhealth.inputs.grid import Sheet, sheet_from_grid
 
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
 

@@ -52,8 +52,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tests.workbooks import cell_values
 from xlhealth.cli import main
 from xlhealth.core.model import CONFIG_SHEETS
+from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.sheets.template import SHEET_ORDER
-from xlhealth.xlsx.reader import INPUT_SHEETS
 
 SEEDS = range(int(os.environ.get("XLHEALTH_FUZZ_SEEDS", "64")))
 DEMO_CUSTOMERS = "40"

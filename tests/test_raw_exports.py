@@ -207,7 +207,7 @@ def test_demo_with_realistic_exports_scores_like_the_contract_demo(tmp_path, lan
 @pytest.mark.parametrize("when", ["05/Nov/26 3:42 PM", "9/5/2026 2:02 PM", "2026年9月5日"])
 def test_a_first_row_dated_with_words_is_data_not_an_extra_header(when):
     """Found by the sources hypothesis test: a one-row Jira paste was dropped as a header."""
-    from xlhealth.xlsx.reader import sheet_from_grid
+    from xlhealth.inputs.grid import sheet_from_grid
 
     grid = [["customer_id", "date", "kind"], ["C001", when, "call"], ["C002", "2026-11-01", "x"]]
     problems: list = []

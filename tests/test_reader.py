@@ -10,7 +10,8 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.table import Table
 
 from tests.conftest import DATA
-from xlhealth.xlsx.reader import ReadError, read_workbook
+from xlhealth.book.read import read_workbook
+from xlhealth.xlsx.reader import ReadError
 
 MESSY = DATA / "messy"
 

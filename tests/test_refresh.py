@@ -13,11 +13,11 @@ import pytest
 
 from tests.workbooks import cell_values, cli, part_bytes, sheet_frame
 from xlhealth.core.model import CONFIG_SHEETS
+from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.refresh import RefreshError, check, refresh
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
 from xlhealth.sheets.template import SHEET_ORDER
 from xlhealth.xlsx.package import Package
-from xlhealth.xlsx.reader import INPUT_SHEETS
 
 UNTOUCHED = [*INPUT_SHEETS, *CONFIG_SHEETS, "Start"]
 

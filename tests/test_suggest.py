@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import DATA, band, churn_model, make_model, usage_metric
 from tests.workbooks import cli, part_bytes
+from xlhealth.book.read import read_workbook
 from xlhealth.core import scoring
 from xlhealth.core.config import default_tables
 from xlhealth.sheets.suggestions import headline
@@ -27,7 +28,6 @@ from xlhealth.suggest.evidence import suggest
 from xlhealth.suggest_book import suggest_book
 from xlhealth.xlsx.cells import CellError, set_numbers
 from xlhealth.xlsx.package import Package
-from xlhealth.xlsx.reader import read_workbook
 
 TRUE_WEIGHTS = (4.0, 2.0, 1.0, 0.3)
 

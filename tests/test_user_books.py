@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from tests.workbooks import cell_values, cli, sheet_frame
+from xlhealth.book.read import read_workbook
 from xlhealth.core.config import default_tables, model_from_tables
 from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.problems import ConfigError
-from xlhealth.xlsx.reader import read_workbook
 
 METRICS = pd.DataFrame(
     [

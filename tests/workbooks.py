@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from xlhealth.book.read import read_workbook
 from xlhealth.cli import main
-from xlhealth.xlsx.reader import read_workbook
 
 
 def cli(*args: str) -> tuple[int, str]:

@@ -26,15 +26,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlhealth.book.read import read_workbook
 from xlhealth.core import checks, engine
 from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.problems import Problem
+from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.refresh import RefreshError, score_workbook
 from xlhealth.sheets import template
 from xlhealth.sheets.outputs import OutputWriter
 from xlhealth.sheets.writer import label
 from xlhealth.xlsx.package import Package
-from xlhealth.xlsx.reader import INPUT_SHEETS, read_workbook
 from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xlhealth.book.read import Workbook, read_workbook
 from xlhealth.core.config import model_from_tables
 from xlhealth.core.engine import Result, run
 from xlhealth.core.model import CONFIG_SHEETS, Model
@@ -25,9 +26,10 @@ from xlhealth.core.problems import ConfigError, Problem
 from xlhealth.core.tables import FIRST_DATE, LAST_DATE, normalise_header
 from xlhealth.inputs.columns import mapping_rows
 from xlhealth.inputs.sources import book_sources, read_sources, source_columns
+from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.sheets.outputs import OutputWriter
 from xlhealth.xlsx.package import Package, PackageError
-from xlhealth.xlsx.reader import INPUT_SHEETS, ReadError, Workbook, read_workbook
+from xlhealth.xlsx.reader import ReadError
 
 Progress = Callable[[str], None]
 

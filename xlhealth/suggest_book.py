@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlhealth.book.read import Workbook, read_workbook
 from xlhealth.core.model import Model
 from xlhealth.core.problems import Problem
 from xlhealth.refresh import Progress, RefreshError, open_scored
@@ -26,7 +27,7 @@ from xlhealth.sheets.suggestions import SHEET, Context, write_suggestions
 from xlhealth.suggest.evidence import MIN_OUTCOMES, Suggestion, inputs_from_honest, suggest
 from xlhealth.xlsx.cells import CellError, set_numbers
 from xlhealth.xlsx.package import Package, PackageError
-from xlhealth.xlsx.reader import ReadError, Workbook, read_workbook
+from xlhealth.xlsx.reader import ReadError
 
 SETTING = "suggest_min_outcomes"
 

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.config import default_tables
+from xlhealth.core.tables import column_letter
 from xlhealth.excel import vba
 from xlhealth.sheets.template import new_workbook
 from xlhealth.xlsx.package import NewSheet, Package, Rel
-from xlhealth.xlsx.sheetxml import NOTE, TITLE, SheetBuilder, column_letter
+from xlhealth.xlsx.sheetxml import NOTE, TITLE, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle
 
 NAMED_RANGES = {

@@ -403,7 +403,7 @@ def import_questionnaires(book: Any = None) -> None:
 
 
 def questionnaire_folder(saved: Path) -> Path:
-    from xlhealth.xlsx.reader import read_workbook
+    from xlhealth.book.read import read_workbook
 
     book = read_workbook(saved, ("Settings",))
     folder = "questionnaires"

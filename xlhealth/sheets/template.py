@@ -19,18 +19,11 @@ import pandas as pd
 from xlhealth.core.config import default_model, default_tables
 from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.overrides import tier_choices
+from xlhealth.core.tables import column_letter
+from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
 from xlhealth.xlsx.package import NewSheet, Package
-from xlhealth.xlsx.reader import INPUT_SHEETS
-from xlhealth.xlsx.sheetxml import (
-    NOTE,
-    TITLE,
-    Block,
-    Column,
-    SheetBuilder,
-    column_letter,
-    validation,
-)
+from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, SheetBuilder, validation
 from xlhealth.xlsx.styles import CellStyle
 
 SHEET_ORDER = ("Start", *OUTPUT_SHEETS, *INPUT_SHEETS, *CONFIG_SHEETS, "Columns", "Sources")

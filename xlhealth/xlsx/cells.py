@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from xlhealth.xlsx.sheetxml import column_letter
+from xlhealth.core.tables import column_letter
 
 
 class CellError(Exception):

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pandas as pd
 
+from xlhealth.core.tables import column_letter
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -29,16 +30,6 @@ HEADER = CellStyle(
 KEYS = CellStyle(italic=True, color="7F7F7F", size=8, fill="DDE6F0")
 TITLE = CellStyle(bold=True, size=14, color="1F4E79")
 NOTE = CellStyle(italic=True, color="595959")
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 ESCAPES = str.maketrans(

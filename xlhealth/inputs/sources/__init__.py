@@ -185,7 +185,7 @@ class ExternalSource:
                           problems: list[Problem]) -> None:  # fmt: skip
         """Extra header rows atop a file and report footers below it, skipped as a pasted
         sheet skips them (:mod:`xlhealth.inputs.sources.export_rows`)."""
-        from xlhealth.xlsx.reader import SPECS
+        from xlhealth.inputs.specs import SPECS
 
         assert self.engine is not None and self.fileset is not None and self.described
         if self.engine.skip:

@@ -21,8 +21,8 @@ from xlhealth.core.problems import Problem
 from xlhealth.inputs.dates import parse_dates
 from xlhealth.inputs.ids import email_domains, normalised_codes
 from xlhealth.inputs.matching import Customers, _domain_map, _name_map
+from xlhealth.inputs.specs import SPECS
 from xlhealth.inputs.values import organisation_key, parse_numbers
-from xlhealth.xlsx.reader import SPECS
 
 NAT = np.datetime64("NaT", "D")
 
