@@ -85,9 +85,9 @@ def floor(path: Path, out: Path) -> dict:
     import python_calamine
 
     from xlhealth.book.read import read_workbook
+    from xlhealth.book.score import score_workbook
     from xlhealth.demo import data as demo_data
     from xlhealth.demo.events import events_folder
-    from xlhealth.refresh import score_workbook
     from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
     from xlhealth.xlsx.styles import StyleBook
 

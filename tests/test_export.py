@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from tests.workbooks import cli, libreoffice_roundtrip, sheet_frame
-from xlhealth.export import export, safe_name
+from xlhealth.book.files import safe_name
+from xlhealth.export import export
 from xlhealth.refresh import RefreshError, refresh
 
 

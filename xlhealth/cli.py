@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from xlhealth.core.problems import ConfigError, Problem
+from xlhealth.core.problems import ConfigError, Problem, RefreshError
 from xlhealth.demo import data as demo_data
-from xlhealth.refresh import RefreshError, Report, check, refresh
+from xlhealth.refresh import Report, check, refresh
 from xlhealth.sheets.template import new_workbook, replace_inputs
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
-import re
-import unicodedata
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -26,12 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlhealth.book.files import safe_name
 from xlhealth.book.read import read_workbook
+from xlhealth.book.score import score_workbook
 from xlhealth.core import checks, engine
 from xlhealth.core.model import CONFIG_SHEETS
-from xlhealth.core.problems import Problem
+from xlhealth.core.problems import Problem, RefreshError
 from xlhealth.inputs.specs import INPUT_SHEETS
-from xlhealth.refresh import RefreshError, score_workbook
 from xlhealth.sheets import template
 from xlhealth.sheets.outputs import OutputWriter
 from xlhealth.sheets.writer import label
@@ -104,13 +103,6 @@ class Exported:
     path: Path
     customers: int
     draft: Path | None = None
-
-
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file name every OS accepts: no <>:"/\\|?* or control characters; Japanese kept."""
-    text = unicodedata.normalize("NFC", str(text))
-    text = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", text).strip(" .")
-    return (text or "_")[:limit]
 
 
 def last_refresh(result_history: pd.DataFrame | None) -> dt.date | None:

@@ -31,13 +31,13 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from xlhealth.book.files import ensure_writable, safe_name
 from xlhealth.book.read import read_workbook
 from xlhealth.core.config import model_from_tables
 from xlhealth.core.model import CHARACTERISTICS, Model
-from xlhealth.export import safe_name
+from xlhealth.core.problems import RefreshError
 from xlhealth.inputs.ids import normalise_one
 from xlhealth.inputs.specs import INPUT_SHEETS
-from xlhealth.refresh import RefreshError, ensure_writable
 from xlhealth.sheets.template import input_sheet
 from xlhealth.xlsx.package import NewSheet, Package
 from xlhealth.xlsx.sheetxml import SheetBuilder

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.book.read import Workbook, read_workbook
+from xlhealth.book.score import Progress, open_scored
 from xlhealth.core.model import Model
-from xlhealth.core.problems import Problem
-from xlhealth.refresh import Progress, RefreshError, open_scored
+from xlhealth.core.problems import Problem, RefreshError
 from xlhealth.sheets.suggestions import SHEET, Context, write_suggestions
 from xlhealth.suggest.evidence import MIN_OUTCOMES, Suggestion, inputs_from_honest, suggest
 from xlhealth.xlsx.cells import CellError, set_numbers

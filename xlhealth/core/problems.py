@@ -101,3 +101,13 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
         ],
         columns=columns,
     )
+
+
+class RefreshError(Exception):
+    """The refresh cannot go ahead; ``problems`` say what to fix (one line each)."""
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("", problems, blocking=True)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from xlhealth.refresh import RefreshError
+from xlhealth.core.problems import RefreshError
 from xlhealth.refresh import refresh as refresh_file
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
 
