@@ -32,8 +32,8 @@ def best_of(repeat: int, fn) -> tuple[float, object]:
 
 
 def measure(n: int, repeat: int) -> dict[str, float]:
+    import xlhealth as engine  # run: the core engine reading rows as inputs does
     from benchmarks.synthetic import benchmark_tables
-    from xlhealth.core import engine
     from xlhealth.core.config import model_from_tables
     from xlhealth.demo.data import AS_OF, event_count, generate
 

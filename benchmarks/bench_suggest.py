@@ -90,8 +90,8 @@ def measure(n: int, book: bool) -> dict[str, float]:
         "cut_points": len(s.cut_points),
     }
     if book:
+        import xlhealth as engine  # run: the core engine reading rows as inputs does
         from benchmarks.synthetic import benchmark_tables
-        from xlhealth.core import engine
         from xlhealth.core.config import model_from_tables
         from xlhealth.demo.data import AS_OF, generate
 

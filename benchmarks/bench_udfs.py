@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
+    from xlhealth import run
     from xlhealth.core.config import default_model, default_tables
-    from xlhealth.core.engine import run
     from xlhealth.demo import data as demo_data
     from xlhealth.excel import udfs
 

@@ -4,13 +4,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlhealth.inputs.ids import (
-    email_domains,
-    normalise_domain,
-    normalise_ids,
-    normalise_one,
-    salesforce_15,
-)
+from xlhealth.core.text import normalise_ids, normalise_one, salesforce_15
+from xlhealth.inputs.ids import email_domains, normalise_domain
 from xlhealth.inputs.matching import Source, prepare_customers
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xlhealth import run
 from xlhealth.core.config import default_model, default_tables
-from xlhealth.core.engine import run
 from xlhealth.demo import data as demo_data
 from xlhealth.excel import udfs
 

@@ -36,7 +36,7 @@ from xlhealth.book.read import read_workbook
 from xlhealth.core.config import model_from_tables
 from xlhealth.core.model import CHARACTERISTICS, Model
 from xlhealth.core.problems import RefreshError
-from xlhealth.inputs.ids import normalise_one
+from xlhealth.core.text import normalise_one
 from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.sheets.template import input_sheet
 from xlhealth.xlsx.package import NewSheet, Package

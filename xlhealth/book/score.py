@@ -19,6 +19,7 @@ from xlhealth.core.model import CONFIG_SHEETS, Model
 from xlhealth.core.problems import ConfigError, Problem, RefreshError
 from xlhealth.core.tables import FIRST_DATE, LAST_DATE, normalise_header
 from xlhealth.inputs.columns import mapping_rows
+from xlhealth.inputs.matching import prepare_customers
 from xlhealth.inputs.sources import book_sources, read_sources, source_columns
 from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.xlsx.reader import ReadError
@@ -63,7 +64,7 @@ def score_workbook(
             if external:
                 progress(f"Reading {len(external)} source(s) from the Sources sheet")
             result = run(model, inputs, history=tables.get("History"), as_of=as_of,
-                         external=external)  # fmt: skip
+                         external=external, prepare=prepare_customers)  # fmt: skip
             result.columns = column_mapping(book, model)
             result.columns = source_columns(result.columns, external, model)
     except ConfigError as error:

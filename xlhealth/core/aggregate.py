@@ -13,9 +13,7 @@ Checks. A missing export is not evidence that customers stopped logging in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,12 +21,9 @@ import pandas as pd
 from xlhealth.core.exactsum import exact_sums
 from xlhealth.core.model import SOURCE_DATE_COLUMNS, Metric, Model, metric_order
 from xlhealth.core.problems import Problem
+from xlhealth.core.rows import Customers, ExternalValues, SheetRows
 from xlhealth.core.tables import normalise_header
-from xlhealth.inputs.ids import normalise_ids
-from xlhealth.inputs.matching import Customers, Source
-
-if TYPE_CHECKING:
-    from xlhealth.inputs.sources import ExternalSource
+from xlhealth.core.text import normalise_ids
 
 DAY = np.timedelta64(1, "D")
 
@@ -73,17 +68,17 @@ def aggregate(
     customers: Customers,
     sheets: dict[str, pd.DataFrame],
     as_of: dt.date | np.ndarray,
-    sources: dict[str, Source] | None = None,
-    external: Mapping[str, ExternalSource] | None = None,
+    sources: dict[str, SheetRows] | None = None,
+    external: ExternalValues | None = None,
 ) -> Aggregated:
     """Compute every metric of ``model`` for every customer as of ``as_of``.
 
     ``as_of`` is one date, or an array of ``datetime64[D]`` with one date per customer
     (NaT: no rows count for that customer). ``sources``: sheets already resolved to
     customers (IDs, dates, numbers) by an earlier run over the same inputs, reused so the
-    back-test does not parse them again; filled in when given empty. ``external``: sheet
-    name -> a Sources row; those sheets' metrics are computed where their rows are
-    (:mod:`xlhealth.inputs.sources`), exactly as if the rows were pasted.
+    back-test does not parse them again; filled in when given empty. ``external``: the sheets
+    whose rows live in files or databases (handed in by the caller: ``inputs.sources``);
+    their metrics are computed where the rows are, exactly as if the rows were pasted.
     """
     problems: list[Problem] = []
     by_name = {k.casefold(): (k, v) for k, v in sheets.items() if v is not None}
@@ -94,22 +89,20 @@ def aggregate(
     day = as_days(as_of, customers.n)
     batch = None
     if external:
-        from xlhealth.inputs.sources import external_values
-
         pasted = {real: df for real, df in by_name.values()}
-        batch = external_values(model, customers, external, pasted, day, problems)
+        batch = external.per_customer(model, customers, pasted, day, problems)
 
-    def source(name: str) -> Source | None:
+    def source(name: str) -> SheetRows | None:
         key = name.casefold()
         if key == "customers":
             if "customers" not in sources:
-                sources["customers"] = Source("Customers", customers.frame, customers, problems)
+                sources["customers"] = customers.sheet("Customers", customers.frame, problems)
             return sources["customers"]
         if key not in by_name:
             return None
         if key not in sources:
             real, df = by_name[key]
-            sources[key] = Source(real, df, customers, problems)
+            sources[key] = customers.sheet(real, df, problems)
         return sources[key]
 
     for metric in metric_order(model.metrics):
@@ -133,7 +126,7 @@ def aggregate(
         if src is None:
             unavailable[metric.name] = f"sheet {metric.source} is absent"
             continue
-        missing = _missing_columns(metric, src)
+        missing = missing_columns(metric, src)
         if missing:
             unavailable[metric.name] = (
                 f"sheet {src.name} has no column {', '.join(repr(c) for c in missing)}"
@@ -160,7 +153,7 @@ def aggregate(
     return Aggregated(frame, unavailable, problems, batch.stats if batch is not None else None)
 
 
-def date_column(metric: Metric, src: Source) -> str | None:
+def date_column(metric: Metric, src: SheetRows) -> str | None:
     """The column that dates the events of ``src`` for ``metric``."""
     if metric.date_column:
         return normalise_header(metric.date_column)
@@ -194,7 +187,7 @@ def _config_cell(metric: Metric, missing: list[str]) -> tuple[str, str | None]:
     return "source", metric.source or None
 
 
-def _missing_columns(metric: Metric, src: Source) -> list[str]:
+def missing_columns(metric: Metric, src: SheetRows) -> list[str]:
     missing = [c for c in _needed_columns(metric) if not src.has(c)]
     needs_date = metric.window_days is not None or metric.aggregate in (
         "days_since",
@@ -209,7 +202,7 @@ def _missing_columns(metric: Metric, src: Source) -> list[str]:
     return missing
 
 
-def _row_mask(metric: Metric, src: Source, day: np.datetime64 | np.ndarray) -> np.ndarray:
+def _row_mask(metric: Metric, src: SheetRows, day: np.datetime64 | np.ndarray) -> np.ndarray:
     """Rows of known customers that pass the filter and the window as of ``day``."""
     mask = src.codes >= 0
     day = row_days(day, src.codes)
@@ -229,7 +222,7 @@ def _row_mask(metric: Metric, src: Source, day: np.datetime64 | np.ndarray) -> n
     return mask
 
 
-def _compute(metric: Metric, src: Source, n: int, day: np.datetime64 | np.ndarray) -> np.ndarray:
+def _compute(metric: Metric, src: SheetRows, n: int, day: np.datetime64 | np.ndarray) -> np.ndarray:
     mask = _row_mask(metric, src, day)
     pos = src.codes[mask]
     agg = metric.aggregate
@@ -290,7 +283,7 @@ def _compute(metric: Metric, src: Source, n: int, day: np.datetime64 | np.ndarra
 
 def _pick(
     metric: Metric,
-    src: Source,
+    src: SheetRows,
     mask: np.ndarray,
     pos: np.ndarray,
     n: int,

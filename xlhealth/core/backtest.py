@@ -22,8 +22,8 @@ from xlhealth.core import scoring
 from xlhealth.core.history import previous_snapshot
 from xlhealth.core.model import Model
 from xlhealth.core.problems import Problem
+from xlhealth.core.rows import Customers
 from xlhealth.core.tables import ROW_COLUMN
-from xlhealth.inputs.matching import Customers, to_days
 
 if TYPE_CHECKING:
     from xlhealth.core.aggregate import Aggregated
@@ -136,7 +136,7 @@ def _outcome_dates(customers: Customers, problems: list[Problem]) -> np.ndarray:
     if "outcome_date" not in f.columns:
         return np.full(customers.n, np.datetime64("NaT", "D"))
     raw = f["outcome_date"]
-    days = to_days(raw)
+    days = customers.days(raw)
     text = raw.astype("string").str.strip()
     bad = np.isnat(days) & (text.notna() & (text != "")).fillna(False).to_numpy()
     if bad.any():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,10 +20,7 @@ from xlhealth.core.history import HISTORY_COLUMNS, previous_snapshot
 from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.overrides import Overrides
 from xlhealth.core.problems import ConfigError, Problem
-from xlhealth.inputs.matching import Customers, prepare_customers, to_days
-
-if TYPE_CHECKING:
-    from xlhealth.inputs.sources import ExternalSource
+from xlhealth.core.rows import Customers, ExternalValues, PrepareCustomers
 
 SUMMARY_COLUMNS = [
     "customer_id",
@@ -82,11 +78,16 @@ def run(
     sheets: Mapping[str, pd.DataFrame | None],
     history: pd.DataFrame | None = None,
     as_of: dt.date | None = None,
-    external: Mapping[str, ExternalSource] | None = None,
+    external: ExternalValues | None = None,
+    *,
+    prepare: PrepareCustomers,
 ) -> Result:
     """Score every customer of ``sheets['Customers']`` as of ``as_of``.
 
-    ``external``: sheets whose rows live in files or a database (xlhealth.inputs.sources).
+    ``prepare`` reads the Customers sheet into :class:`~xlhealth.core.rows.Customers` (how
+    IDs, dates and numbers are read: ``inputs.matching.prepare_customers``; ``xlhealth.run``
+    passes it). ``external``: sheets whose rows live in files or a database
+    (``inputs.sources.open_sources``).
 
     Raises ConfigError when nothing can be scored (no Customers sheet or no
     customer_id column); row-level data problems are returned, not raised.
@@ -104,7 +105,7 @@ def run(
                 )
             ]
         )
-    customers = prepare_customers(customers_df)
+    customers = prepare(customers_df)
     blocking = [p for p in customers.problems if p.blocking]
     if blocking:
         raise ConfigError(blocking)
@@ -223,7 +224,7 @@ def _customer_columns(customers: Customers) -> pd.DataFrame:
         "outcome",
     ):
         out[column] = f[column].to_numpy() if column in f.columns else None
-    out["renewal_date"] = pd.Series(to_days(pd.Series(out["renewal_date"]))).to_numpy()
+    out["renewal_date"] = pd.Series(customers.days(pd.Series(out["renewal_date"]))).to_numpy()
     out["_key"] = f["_key"].to_numpy()
     return out
 

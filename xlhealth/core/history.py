@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from xlhealth.inputs.matching import Customers, to_days
+from xlhealth.core.rows import Customers
 
 HISTORY_COLUMNS = ["as_of", "customer_id", "score", "tier", "cmi"]
 
@@ -27,7 +27,7 @@ def previous_snapshot(
     h = pd.DataFrame(
         {
             "key": customers.ids(history["customer_id"]).to_numpy(dtype=object),
-            "as_of": to_days(history["as_of"])
+            "as_of": customers.days(history["as_of"])
             if "as_of" in history.columns
             else np.datetime64("NaT"),
             "score": pd.to_numeric(history.get("score"), errors="coerce"),

@@ -13,8 +13,8 @@ import pandas as pd
 
 from xlhealth.core.model import CHARACTERISTICS, Model
 from xlhealth.core.problems import Problem
+from xlhealth.core.rows import Customers, SheetRows
 from xlhealth.core.scoring import round_half_up
-from xlhealth.inputs.matching import Customers, Source
 
 CMI_DECIMALS = 2
 LEVEL_COLUMNS = {c: c.lower() for c in CHARACTERISTICS}
@@ -35,7 +35,7 @@ def answers(
     )
     if maturity is None or maturity.empty:
         return empty, problems
-    src = Source("Maturity", maturity, customers, problems)
+    src = customers.sheet("Maturity", maturity, problems)
     for column in ("factor", "level"):
         if not src.has(column):
             problems.append(
@@ -83,7 +83,9 @@ def answers(
     return table.reset_index(drop=True), problems
 
 
-def _report(problems: list[Problem], src: Source, bad: np.ndarray, column: str, what: str) -> None:
+def _report(
+    problems: list[Problem], src: SheetRows, bad: np.ndarray, column: str, what: str
+) -> None:
     for i in np.flatnonzero(bad)[:50]:
         problems.append(
             Problem(

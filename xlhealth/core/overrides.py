@@ -37,11 +37,9 @@ import pandas as pd
 
 from xlhealth.core.model import Model
 from xlhealth.core.problems import Problem, is_blank
+from xlhealth.core.rows import Customers
 from xlhealth.core.scoring import SCORE_DECIMALS, assign_tiers, round_half_up
 from xlhealth.core.tables import OUT_OF_RANGE
-from xlhealth.inputs.dates import parse_dates
-from xlhealth.inputs.matching import Customers, Source
-from xlhealth.inputs.values import parse_numbers
 
 SHEET = "Overrides"
 MARK = "✎"
@@ -94,7 +92,7 @@ def read(
     if frame is None or frame.empty:
         return Overrides.empty()
     problems: list[Problem] = []
-    src = Source(SHEET, frame, customers, problems)  # IDs, unknown and blank ones reported
+    src = customers.sheet(SHEET, frame, problems)  # IDs, unknown and blank ones reported
     f = src.frame
     if not (src.has("score") or src.has("tier")) or not src.has("until"):
         missing = "until" if src.has("score") or src.has("tier") else "score or tier"
@@ -113,9 +111,9 @@ def read(
     blank = pd.Series([None] * n, index=f.index, dtype=object)
     raw_score = f["score"] if src.has("score") else blank
     raw_tier = f["tier"] if src.has("tier") else blank
-    scores = parse_numbers(raw_score).to_numpy(dtype=float)
+    scores = customers.numbers(raw_score).to_numpy(dtype=float)
     day_first = model.settings.date_order.upper() == "DMY"
-    until = parse_dates(f["until"], day_first=day_first)
+    until = customers.dates(f["until"], day_first=day_first)
     until_days = until.values.to_numpy().astype("datetime64[D]")
     today = np.datetime64(as_of, "D")
     tier_names = _tier_names(model)

@@ -23,7 +23,7 @@ import pandas as pd
 from xlhealth.core.aggregate import normalised_text
 from xlhealth.core.model import GROUPS, Band, Metric, Model, Tier
 from xlhealth.core.problems import Problem, show_value
-from xlhealth.inputs.ids import normalise_one
+from xlhealth.core.text import normalise_one
 
 SCORE_DECIMALS = 1
 

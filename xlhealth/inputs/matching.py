@@ -16,14 +16,9 @@ import pandas as pd
 
 from xlhealth.core.problems import Problem
 from xlhealth.core.tables import ROW_COLUMN, normalise_header, sheet_rows
-from xlhealth.inputs.dates import parse_dates
-from xlhealth.inputs.ids import (
-    case_variants,
-    email_domains,
-    normalise_ids,
-    normalise_one,
-    normalised_codes,
-)
+from xlhealth.core.text import normalise_ids, normalise_one, normalised_codes
+from xlhealth.inputs.dates import ParsedDates, parse_dates
+from xlhealth.inputs.ids import case_variants, email_domains
 from xlhealth.inputs.values import domain_from_website, organisation_key, parse_numbers
 
 
@@ -56,6 +51,21 @@ class Customers:
 
     names: dict[str, str] | None = field(default=None, repr=False)
     """Organisation name -> key, built once for every sheet that matches by name."""
+
+    # The reading the core asks for (xlhealth.core.rows.Customers): it never imports this layer.
+
+    def sheet(self, name: str, frame: pd.DataFrame, problems: list[Problem]) -> Source:
+        """``frame``'s rows resolved to these customers (unknown IDs reported once each)."""
+        return Source(name, frame, self, problems)
+
+    def days(self, values: pd.Series) -> np.ndarray:
+        return to_days(values)
+
+    def dates(self, values: pd.Series, day_first: bool = False) -> ParsedDates:
+        return parse_dates(values, day_first=day_first)
+
+    def numbers(self, values: pd.Series) -> pd.Series:
+        return parse_numbers(values)
 
 
 def prepare_customers(df: pd.DataFrame) -> Customers:

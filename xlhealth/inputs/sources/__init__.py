@@ -28,7 +28,6 @@ import contextlib
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ import pandas as pd
 
 from xlhealth.core.model import Metric, Model
 from xlhealth.core.problems import Problem
+from xlhealth.core.rows import Batch
 from xlhealth.core.tables import normalise_header
 from xlhealth.inputs.columns import Recogniser
 from xlhealth.inputs.matching import Customers
@@ -220,6 +220,17 @@ class Sources(dict):
         for source in self.values():
             source.close()
 
+    def per_customer(
+        self,
+        model: Model,
+        customers: Customers,
+        sheets: Mapping[str, pd.DataFrame],
+        day: np.datetime64 | np.ndarray,
+        problems: list[Problem],
+    ) -> Batch:
+        """What the core asks for (:class:`xlhealth.core.rows.ExternalValues`)."""
+        return external_values(model, customers, self, sheets, day, problems)
+
 
 def open_sources(
     sources: pd.DataFrame | list[SourceSpec] | None,
@@ -239,15 +250,6 @@ def open_sources(
     else:
         specs = list(sources)
     return Sources({s.sheet: ExternalSource(s, Path(base), recogniser, day_first) for s in specs})
-
-
-@dataclass
-class Batch:
-    """Metric values computed by the sources, the metrics they could not compute, Checks rows."""
-
-    values: dict[str, np.ndarray] = field(default_factory=dict)
-    unavailable: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
-    stats: pd.DataFrame | None = None
 
 
 def external_values(

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xlhealth.core.aggregate import _missing_columns, date_column
+from xlhealth.core.aggregate import date_column, missing_columns
 from xlhealth.core.model import SOURCE_DATE_COLUMNS, Metric
 from xlhealth.core.problems import Problem
 from xlhealth.core.tables import normalise_header
+from xlhealth.core.text import normalise_one
 from xlhealth.inputs.columns import Recogniser
-from xlhealth.inputs.ids import normalise_one
 from xlhealth.inputs.matching import Customers
 from xlhealth.inputs.sources import normalise as nz
 from xlhealth.inputs.sources import sql
@@ -141,7 +141,7 @@ class Run(Rows, MetricSQL, Reports):
         self.unavailable: dict[str, tuple[str, list[str]]] = {}
         self.metrics: list[Metric] = []
         for m in metrics:
-            missing = _missing_columns(m, schema)
+            missing = missing_columns(m, schema)
             if missing:
                 shown = ", ".join(repr(c) for c in missing)
                 self.unavailable[m.name] = (f"sheet {self.sheet} has no column {shown} "

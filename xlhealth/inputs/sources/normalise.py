@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.problems import Problem
+from xlhealth.core.text import normalised_codes
 from xlhealth.inputs.dates import parse_dates
-from xlhealth.inputs.ids import email_domains, normalised_codes
+from xlhealth.inputs.ids import email_domains
 from xlhealth.inputs.matching import Customers, _domain_map, _name_map
 from xlhealth.inputs.specs import SPECS
 from xlhealth.inputs.values import organisation_key, parse_numbers
@@ -159,6 +160,6 @@ class Codes:
         return mine[codes]
 
     def wanted(self, values: tuple[str, ...]) -> list[int]:
-        from xlhealth.inputs.ids import normalise_one
+        from xlhealth.core.text import normalise_one
 
         return sorted({self.index[w] for v in values if (w := normalise_one(v)) in self.index})

@@ -18,7 +18,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from xlhealth.inputs.ids import normalise_ids
+from xlhealth.core.text import normalise_ids
 from xlhealth.inputs.matching import Source
 from xlhealth.inputs.sources import normalise as nz
 from xlhealth.inputs.sources import sql
