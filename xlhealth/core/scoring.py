@@ -73,16 +73,16 @@ def band_points(
             states[m.name] = np.full(n, SKIPPED, dtype=np.int8)
             labels[m.name] = np.full(n, "", dtype=object)
             continue
-        band_index, present = _band_index(m, values[m.name])
-        outside = present & (band_index < 0)
+        idx, present = band_index(m, values[m.name])
+        outside = present & (idx < 0)
         if outside.any():
             problems.append(_outside_problem(m, values[m.name], outside, index))
-        hit = band_index >= 0
+        hit = idx >= 0
         band_pts = np.array([b.points for b in m.bands], dtype=float)
         band_lbl = np.array([_band_label(b, m, language) for b in m.bands] + [""], dtype=object)
-        p = np.where(hit, band_pts[np.maximum(band_index, 0)], np.nan)
+        p = np.where(hit, band_pts[np.maximum(idx, 0)], np.nan)
         state = np.where(hit, HIT, MISSING).astype(np.int8)
-        label = band_lbl[np.where(hit, band_index, -1)]
+        label = band_lbl[np.where(hit, idx, -1)]
         if m.when_missing == "skip":
             state[~hit] = SKIPPED
         else:
@@ -104,7 +104,7 @@ def _band_label(band: Band, metric: Metric, language: str) -> str:
     return band.label or f"{metric.label(language)} {band.describe()}"
 
 
-def _band_index(metric: Metric, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def band_index(metric: Metric, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Index of the band holding each value (-1: none); and which values are present."""
     if metric.is_text:
         keys = normalised_text(values.astype(object))

@@ -184,7 +184,7 @@ class ParsedDates:
 # --------------------------------------------------------------------------- distinct values
 
 
-def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes (-1 for NA), the distinct values as an object array, and their kinds.
 
     Kinds: 'text', 'number', 'bool', 'datetime', 'date', 'datetime64' or 'other'. Python's
@@ -222,7 +222,7 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _kinds(uniques: np.ndarray, inferred: str) -> np.ndarray:
-    """The kind of each distinct value (see :func:`_distinct`); ``inferred`` from pandas."""
+    """The kind of each distinct value (see :func:`distinct_values`); ``inferred`` from pandas."""
     uniform = {
         "string": "text",
         "empty": "text",
@@ -257,7 +257,7 @@ def _kinds(uniques: np.ndarray, inferred: str) -> np.ndarray:
     return np.array([kind(t) for t in distinct_types], dtype=object)[type_codes]
 
 
-def _text(values: np.ndarray) -> pd.Series:
+def clean_text(values: np.ndarray) -> pd.Series:
     """NFKC, dashes as ``-``, trimmed, inner whitespace collapsed (object dtype)."""
     s = pd.Series(values, dtype=object).str.normalize("NFKC").str.translate(_DASHES)
     return s.str.replace(r"\s+", " ", regex=True).str.strip()
@@ -293,7 +293,7 @@ def parse_dates(
         return _result(values, stamps, np.where(np.isnan(numbers), _BLANK, status))
     if inferred in ("datetime", "date", "datetime64"):
         return _result(values, *_from_datetimes(values.to_numpy(dtype=object)))
-    codes, uniques, kinds = _distinct(values)
+    codes, uniques, kinds = distinct_values(values)
     stamps_u, status_u = _parse_distinct(uniques, kinds, date1904=date1904, day_first=day_first)
     stamps = np.append(stamps_u, _NAT)[codes]
     status = np.append(status_u, np.int8(_BLANK))[codes]

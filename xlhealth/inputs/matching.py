@@ -172,12 +172,12 @@ class Source:
             keys = customers.ids(f["customer_id"])
         if "email" in f.columns and "email_domain" in customers.frame.columns:
             domains = email_domains(f["email"])
-            domain_map = _domain_map(customers, self.problems)
-            by_email = domains.map(domain_map)
+            by_domain = domain_map(customers, self.problems)
+            by_email = domains.map(by_domain)
             keys = by_email if keys is None else keys.where(keys.notna(), by_email)
         if "customer_name" in f.columns and "customer_name" in customers.frame.columns:
             names = organisation_key(f["customer_name"])
-            by_name = names.map(_name_map(customers, self.problems))
+            by_name = names.map(name_map(customers, self.problems))
             keys = by_name if keys is None else keys.where(keys.notna(), by_name)
         if keys is None:
             self.problems.append(
@@ -365,7 +365,7 @@ def _more(n: int) -> str:
     return f" (and {n} more rows)" if n > 0 else ""
 
 
-def _domain_map(customers: Customers, problems: list[Problem]) -> dict[str, str]:
+def domain_map(customers: Customers, problems: list[Problem]) -> dict[str, str]:
     """Normalised email domain -> customer key; a domain claimed twice maps to nobody."""
     frame = customers.frame
     domains = domain_from_website(frame["email_domain"])  # a website URL gives its domain
@@ -388,7 +388,7 @@ def _domain_map(customers: Customers, problems: list[Problem]) -> dict[str, str]
     return dict(zip(table["domain"], table["key"], strict=True))
 
 
-def _name_map(customers: Customers, problems: list[Problem]) -> dict[str, str]:
+def name_map(customers: Customers, problems: list[Problem]) -> dict[str, str]:
     """Organisation name (NFKC, case and spaces folded) -> customer key, when it names one.
 
     Rows without an ID or email are matched by an exact name; a name two customers share

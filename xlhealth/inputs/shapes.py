@@ -95,16 +95,16 @@ def trim_export(
     listed on Checks, so a row taken for a header is never lost silently.
     """
     i = start
-    while i < min(end, start + 3) and _extra_header(grid[i], typed):
+    while i < min(end, start + 3) and extra_header_row(grid[i], typed):
         skipped.append(f"row {i + 1}: extra header row ({_first_text(grid[i])[:40]})")
         i += 1
     j = end
-    while j > i and _blank(grid[j - 1]):
+    while j > i and blank_row(grid[j - 1]):
         j -= 1
     k = footer_start(grid, i, j)
     if k < j:
         for r in range(k, j):
-            if not _blank(grid[r]):
+            if not blank_row(grid[r]):
                 skipped.append(f"row {r + 1}: report footer ({_first_text(grid[r])[:40]})")
         j = k
     return i, j
@@ -114,14 +114,14 @@ def footer_start(grid: list[list], start: int, end: int) -> int:
     """Where the report footer of ``grid[start:end]`` begins (``end``: none). ``end`` is
     past the last non-blank row."""
     k = end  # footer lines, and the blank lines Salesforce puts between them
-    while k > start and (_footer(grid[k - 1]) or _blank(grid[k - 1])):
+    while k > start and (_footer(grid[k - 1]) or blank_row(grid[k - 1])):
         k -= 1
-    while k < end and not _blank(grid[k]):
+    while k < end and not blank_row(grid[k]):
         k += 1  # the block must start with a blank row: data rows are never footers
     return k
 
 
-def _blank(row: list) -> bool:
+def blank_row(row: list) -> bool:
     return all(v in ("", None) for v in row)
 
 
@@ -134,7 +134,7 @@ def _footer(row: list) -> bool:
     return 0 < len(cells) <= 2 and bool(FOOTER.match(str(cells[0])))
 
 
-def _extra_header(row: list, typed: list[int]) -> bool:
+def extra_header_row(row: list, typed: list[int]) -> bool:
     cells = [v for v in row if v not in ("", None)]
     if not cells or not all(isinstance(v, str) for v in cells):
         return False

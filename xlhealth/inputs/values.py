@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from xlhealth.inputs.dates import _distinct, _text
+from xlhealth.inputs.dates import clean_text, distinct_values
 
 __all__ = ["domain_from_website", "organisation_key", "parse_numbers"]
 
@@ -26,11 +26,11 @@ def _per_distinct(
     values: pd.Series, texts: Callable[[pd.Series], np.ndarray], fill: object, dtype: object
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(codes, distinct values, their kinds, result per distinct value) — text ones filled."""
-    codes, uniques, kinds = _distinct(values)
+    codes, uniques, kinds = distinct_values(values)
     out = np.full(len(uniques), fill, dtype=dtype)
     text = kinds == "text"
     if text.any():
-        out[text] = texts(_text(uniques[text]))
+        out[text] = texts(clean_text(uniques[text]))
     return codes, uniques, kinds, out
 
 

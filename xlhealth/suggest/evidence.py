@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.model import Metric, Model
-from xlhealth.core.scoring import _band_index
+from xlhealth.core.scoring import band_index
 from xlhealth.suggest import fit as fit
 
 MIN_OUTCOMES = 30
@@ -196,7 +196,7 @@ def _evidence(
     rows, band_rows = [], []
     for j, m in enumerate(metrics):
         col = vals.iloc[:, j]
-        band_of, _present = _band_index(m, col)
+        band_of, _present = band_index(m, col)
         have = band_of >= 0
         p = pts[:, j]
         scored = ~np.isnan(p)

@@ -128,7 +128,7 @@ class DuckDBEngine(Engine):
     @classmethod
     def for_files(cls, fileset: FileSet) -> DuckDBEngine:
         engine = cls()
-        files = "[" + ", ".join(_literal(str(p)) for p in fileset.read) + "]"
+        files = "[" + ", ".join(literal(str(p)) for p in fileset.read) + "]"
         fmt = fileset.format
         if fmt in ("csv", "tsv"):
             delim = "\\t" if fileset.separator == "\t" else fileset.separator
@@ -166,7 +166,7 @@ class DuckDBEngine(Engine):
                 continue
             kind = _duckdb_kind(type_name)
             keep = type_name if kind in ("text", "bool", "int", "float") else "VARCHAR"
-            columns.append(f"{_literal(name)}: {_literal(keep)}")
+            columns.append(f"{literal(name)}: {literal(keep)}")
         return f"{base}, columns = {{{', '.join(columns)}}}{tail}"
 
     @classmethod
@@ -179,7 +179,7 @@ class DuckDBEngine(Engine):
             )
         engine = cls()
         try:
-            engine.con.execute(f"ATTACH {_literal(str(path))} AS xlhealth_source (READ_ONLY)")
+            engine.con.execute(f"ATTACH {literal(str(path))} AS xlhealth_source (READ_ONLY)")
             engine.con.execute("USE xlhealth_source")
         except engine.duckdb.Error as error:
             engine.close()
@@ -268,7 +268,7 @@ def _columns(names: list[str], rows: list[tuple]) -> dict[str, np.ndarray]:
     return out
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 

@@ -20,8 +20,8 @@ import io
 from pathlib import Path
 
 from xlhealth.core.problems import Problem
-from xlhealth.inputs.shapes import _blank, _extra_header, footer_start
-from xlhealth.inputs.sources.database import FILE_COLUMN, Engine, _literal, quote
+from xlhealth.inputs.shapes import blank_row, extra_header_row, footer_start
+from xlhealth.inputs.sources.database import FILE_COLUMN, Engine, literal, quote
 from xlhealth.inputs.sources.files import Ends, FileSet
 
 
@@ -58,7 +58,7 @@ def _headers(engine: Engine, fileset: FileSet, described: list[tuple[str, str]],
         rows = [["" if v[r] is None else v[r] for v in values]
                 for r in range(len(values[0]) if values else 0)]  # fmt: skip
         for row in rows:
-            if not _extra_header(row, typed):
+            if not extra_header_row(row, typed):
                 break
             drop.append(_same_row(i, names, row))
             problems.append(_said(sheet, "extra header row", row, where, fileset, path))
@@ -73,10 +73,10 @@ def _footers(fileset: FileSet, described: set[str], sheet: str, where: str,
         if not header or not set(header) <= described or len(set(header)) < len(header):
             continue  # columns the engine named otherwise: nothing to match rows by
         end = len(rows)
-        while end > 0 and _blank(rows[end - 1]):
+        while end > 0 and blank_row(rows[end - 1]):
             end -= 1
         for row in rows[footer_start(rows, 0, end) : end]:
-            if _blank(row):
+            if blank_row(row):
                 continue
             cells = (row + [""] * len(header))[: len(header)]
             drop.append(_same_row(i, header, cells))
@@ -93,7 +93,7 @@ def last_rows(ends: Ends, separator: str) -> tuple[list[str], list[list[str]]]:
 
 def _same_row(file_index: int, names: list[str], row: list) -> str:
     tests = [f"file_index = {file_index}"] + [
-        f"{quote(n)} IS NOT DISTINCT FROM {_literal(v) if v != '' else 'NULL'}"
+        f"{quote(n)} IS NOT DISTINCT FROM {literal(v) if v != '' else 'NULL'}"
         for n, v in zip(names, row, strict=True)
     ]
     return f"({' AND '.join(tests)})"

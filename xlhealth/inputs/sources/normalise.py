@@ -21,7 +21,7 @@ from xlhealth.core.problems import Problem
 from xlhealth.core.text import normalised_codes
 from xlhealth.inputs.dates import parse_dates
 from xlhealth.inputs.ids import email_domains
-from xlhealth.inputs.matching import Customers, _domain_map, _name_map
+from xlhealth.inputs.matching import Customers, domain_map, name_map
 from xlhealth.inputs.specs import SPECS
 from xlhealth.inputs.values import organisation_key, parse_numbers
 
@@ -119,12 +119,12 @@ def ids(customers: Customers, values: pd.Series) -> Links:
 
 def emails(customers: Customers, values: pd.Series, problems: list[Problem]) -> Links:
     keys = email_domains(values).to_numpy(dtype=object)
-    return _mapped(customers, values, keys, "email_domain", _domain_map, problems)
+    return _mapped(customers, values, keys, "email_domain", domain_map, problems)
 
 
 def names(customers: Customers, values: pd.Series, problems: list[Problem]) -> Links:
     keys = organisation_key(values).to_numpy(dtype=object)
-    return _mapped(customers, values, keys, "customer_name", _name_map, problems)
+    return _mapped(customers, values, keys, "customer_name", name_map, problems)
 
 
 def _mapped(
