@@ -666,7 +666,7 @@ def test_export_button_exports_the_saved_book_by_owner(demo_path):
 
 def test_import_button_imports_the_settings_folder_into_maturity(demo_path):
     from xlhealth.core.config import default_model
-    from xlhealth.questionnaire import FIRST_FACTOR_ROW, SHEET, write_questionnaire
+    from xlhealth.sheets.questionnaire import FIRST_FACTOR_ROW, SHEET, write_questionnaire
 
     folder = demo_path.parent / "questionnaires"  # the default questionnaire_folder
     path = write_questionnaire(

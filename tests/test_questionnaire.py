@@ -12,15 +12,10 @@ import pytest
 from tests.workbooks import cli, libreoffice_roundtrip, part_bytes, sheet_frame
 from xlhealth.core.config import default_model
 from xlhealth.core.maturity import cmi
-from xlhealth.questionnaire import (
-    FIRST_FACTOR_ROW,
-    SHEET,
-    import_questionnaires,
-    saved_date,
-    write_questionnaire,
-    write_templates,
-)
+from xlhealth.questionnaire import import_questionnaires, write_templates
 from xlhealth.refresh import check
+from xlhealth.sheets.questionnaire import FIRST_FACTOR_ROW, SHEET, write_questionnaire
+from xlhealth.sheets.questionnaire_answers import saved_date
 from xlhealth.xlsx.package import Package
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
