@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xlhealth.inputs import date_text
 from xlhealth.inputs import dates as dates_module
 from xlhealth.inputs.dates import ParsedDates, parse_dates
 from xlhealth.inputs.values import domain_from_website, organisation_key, parse_numbers
@@ -479,13 +480,13 @@ def test_typed_columns() -> None:
 
 def test_parses_distinct_values_only(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    original = dates_module._read_text
+    original = dates_module.read_text
 
     def counting(text: str, day_first: bool) -> tuple[float, ...]:
         calls.append(text)
         return original(text, day_first)
 
-    monkeypatch.setattr(dates_module, "_read_text", counting)
+    monkeypatch.setattr(dates_module, "read_text", counting)
     raw = column(["9/5/2026 2:02 PM", "2026年9月5日", "2026-09-05T08:07:00Z"] * 10_000)
     got = parse_dates(raw)
     assert got.values.notna().all()
@@ -619,10 +620,10 @@ iso_like = st.builds(
 @given(st.lists(iso_like, min_size=1, max_size=30))
 def test_fast_iso_path_agrees_with_the_regex_path(texts: list[str]) -> None:
     raw = np.array(texts, dtype=object)
-    fast_stamps, fast = dates_module._iso_fast(raw)
-    rows = np.array([dates_module._read_text(t, False) for t in texts], dtype=float)
-    slow_stamps, slow = dates_module._assemble(*rows[:, 1:7].T)
-    slow &= rows[:, 0] == dates_module._FORM_FIELDS
+    fast_stamps, fast = date_text.iso_fast(raw)
+    rows = np.array([date_text.read_text(t, False) for t in texts], dtype=float)
+    slow_stamps, slow = date_text.assemble(*rows[:, 1:7].T)
+    slow &= rows[:, 0] == date_text.FORM_FIELDS
     assert not (fast & ~slow).any(), raw[fast & ~slow]
     assert (fast_stamps[fast] == slow_stamps[fast]).all()
     in_grammar = np.array([FAST_GRAMMAR.fullmatch(t) is not None for t in texts])

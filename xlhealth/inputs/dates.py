@@ -13,6 +13,10 @@ as a matrix of code points, without a Python step per value. Measured (pandas 3.
 million mixed timestamps with 10,000 distinct values ~0.35 s; a million *distinct* ISO
 timestamps ~1.5 s; other text forms cost ~5-10 µs per distinct value.
 
+This module holds :func:`parse_dates` and the reading of each kind of value (datetime cells,
+numbers, text); the per-form text parsers live in :mod:`xlhealth.inputs.date_text`, the
+factorizing into distinct values and their kinds in :mod:`xlhealth.inputs.distinct`.
+
 Dates (:func:`parse_dates`)
 ---------------------------
 Result: naive ``datetime64[s]`` timestamps on the customer's *calendar as written*;
@@ -93,16 +97,23 @@ date at all.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from xlhealth.core.tables import FIRST_DATE, LAST_DATE
+from xlhealth.inputs.date_text import (
+    FORM_BLANK,
+    FORM_FIELDS,
+    FORM_NUMBER,
+    FORM_SWAPPABLE,
+    NAT,
+    assemble,
+    iso_fast,
+    read_text,
+)
+from xlhealth.inputs.distinct import distinct_values
 
 __all__ = ["ParsedDates", "parse_dates"]
 
@@ -116,52 +127,9 @@ DAYS_1970_FROM_1904 = 24_107  # 1904-01-01 .. 1970-01-01
 
 _FIRST = np.datetime64(FIRST_DATE, "D")
 _LAST = np.datetime64(LAST_DATE, "D")
-_NAT = np.datetime64("NaT", "s")
 
 # Statuses of a distinct value.
 _BLANK, _DATE, _NOT_DATE, _OTHER_ORDER = 0, 1, 2, 3
-
-_MONTHS = {
-    name: i + 1
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ]
-    )
-    for name in names
-}
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63", "-"))
-_WEEKDAY = r"(?:[月火水木金土日]|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?)"
-_TZ = r"z|(?:utc|gmt)?\s?[+-]\d{1,2}(?::?\d{2})?|utc|gmt|(?-i:[A-Z]{3,5})"
-_TIME = (
-    r"(?:(?:\s*,\s*|\s+at\s+|\s*t\s*|\s+)"
-    r"(?P<H>\d{1,2}):(?P<M>\d{1,2})(?::(?P<S>\d{1,2})(?:[.,]\d{1,9})?)?"
-    r"(?:\s*(?P<AP>[ap])\.?\s?m\.?)?"
-    rf"(?:\s*(?:{_TZ}))?)?$"
-)
-_MON = r"(?P<mon>[a-z]{3,9})\.?"
-_DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
-_YEAR = r"(?P<Y>\d{4}|\d{2})"
-_FAMILIES = {  # tried in this order; every pattern ends with the optional time and offset
-    "ymd": rf"^(?P<Y>\d{{4}})(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}){_TIME}",
-    "num": rf"^(?P<a>\d{{1,2}})(?P<sep>[-/.])(?P<b>\d{{1,2}})(?P=sep){_YEAR}{_TIME}",
-    "dmony": rf"^{_DAY}(?:[-/ ]|\. ?)?{_MON}(?:[-/ ]|, ?){_YEAR}{_TIME}",
-    "mondy": rf"^{_MON}[ -]{_DAY}(?:, ?| )(?P<Y>\d{{4}}){_TIME}",
-    "ymond": rf"^(?P<Y>\d{{4}})[-/ ]{_MON}[-/ ](?P<d>\d{{1,2}}){_TIME}",
-}
-_PATTERNS = {family: re.compile(pattern, re.I) for family, pattern in _FAMILIES.items()}
-_NUMERIC = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$", re.I)
 
 
 @dataclass(frozen=True)
@@ -179,88 +147,6 @@ class ParsedDates:
     out_of_range: np.ndarray
     not_a_date: np.ndarray
     other_order: np.ndarray
-
-
-# --------------------------------------------------------------------------- distinct values
-
-
-def distinct_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Codes (-1 for NA), the distinct values as an object array, and their kinds.
-
-    Kinds: 'text', 'number', 'bool', 'datetime', 'date', 'datetime64' or 'other'. Python's
-    ``True == 1`` lets factorize merge a boolean with the number 1 (or ``False`` with 0);
-    such rows are split again so each distinct value keeps its type.
-    """
-    codes, index = pd.factorize(values, use_na_sentinel=True)
-    uniques = np.asarray(index, dtype=object)
-    kinds = _kinds(uniques, pd.api.types.infer_dtype(index, skipna=True))
-    if values.dtype != object:
-        return codes, uniques, kinds
-    suspects = np.flatnonzero(kinds == "bool")
-    if (number := kinds == "number").any():
-        as_float = uniques[number].astype(float)
-        suspects = np.union1d(suspects, np.flatnonzero(number)[(as_float == 0) | (as_float == 1)])
-    if not suspects.size:
-        return codes, uniques, kinds
-    raw = values.to_numpy(dtype=object)
-    extra: list[object] = []
-    for k in suspects:
-        rows = np.flatnonzero(codes == k)
-        is_bool = np.fromiter(
-            (isinstance(raw[i], bool | np.bool_) for i in rows), dtype=bool, count=rows.size
-        )
-        odd = rows[is_bool != (kinds[k] == "bool")]
-        if odd.size:
-            codes[odd] = len(uniques) + len(extra)
-            extra.append(raw[odd[0]])
-    if extra:
-        more = np.empty(len(extra), dtype=object)
-        more[:] = extra
-        uniques = np.concatenate([uniques, more])
-        kinds = np.concatenate([kinds, _kinds(more, "mixed")])
-    return codes, uniques, kinds
-
-
-def _kinds(uniques: np.ndarray, inferred: str) -> np.ndarray:
-    """The kind of each distinct value (see :func:`distinct_values`); ``inferred`` from pandas."""
-    uniform = {
-        "string": "text",
-        "empty": "text",
-        "integer": "number",
-        "floating": "number",
-        "mixed-integer-float": "number",
-        "decimal": "number",
-        "boolean": "bool",
-        "datetime": "datetime",
-        "datetime64": "datetime64",
-    }
-    if inferred in uniform:
-        return np.full(len(uniques), uniform[inferred], dtype=object)
-
-    def kind(t: type) -> str:
-        if issubclass(t, str):
-            return "text"
-        if issubclass(t, bool | np.bool_):
-            return "bool"
-        if issubclass(t, int | float | np.integer | np.floating | Decimal):
-            return "number"
-        if issubclass(t, dt.datetime):
-            return "datetime"
-        if issubclass(t, dt.date):
-            return "date"
-        if issubclass(t, np.datetime64):
-            return "datetime64"
-        return "other"
-
-    types = np.fromiter(map(type, uniques), dtype=object, count=len(uniques))
-    type_codes, distinct_types = pd.factorize(types)
-    return np.array([kind(t) for t in distinct_types], dtype=object)[type_codes]
-
-
-def clean_text(values: np.ndarray) -> pd.Series:
-    """NFKC, dashes as ``-``, trimmed, inner whitespace collapsed (object dtype)."""
-    s = pd.Series(values, dtype=object).str.normalize("NFKC").str.translate(_DASHES)
-    return s.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
 # --------------------------------------------------------------------------- dates
@@ -295,7 +181,7 @@ def parse_dates(
         return _result(values, *_from_datetimes(values.to_numpy(dtype=object)))
     codes, uniques, kinds = distinct_values(values)
     stamps_u, status_u = _parse_distinct(uniques, kinds, date1904=date1904, day_first=day_first)
-    stamps = np.append(stamps_u, _NAT)[codes]
+    stamps = np.append(stamps_u, NAT)[codes]
     status = np.append(status_u, np.int8(_BLANK))[codes]
     return _result(values, stamps, status)
 
@@ -308,7 +194,7 @@ def _result(values: pd.Series, stamps: np.ndarray, status: np.ndarray) -> Parsed
     day = stamps.astype("datetime64[D]")
     with np.errstate(invalid="ignore"):
         inside = is_date & (day >= _FIRST) & (day <= _LAST)
-    out = np.where(inside, stamps, _NAT).astype("datetime64[s]")
+    out = np.where(inside, stamps, NAT).astype("datetime64[s]")
     return ParsedDates(
         values=pd.Series(out, index=values.index, name=values.name),
         out_of_range=is_date & ~inside,
@@ -321,7 +207,7 @@ def _parse_distinct(
     uniques: np.ndarray, kinds: np.ndarray, *, date1904: bool, day_first: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """(datetime64[s], status) of each distinct value; range is checked by the caller."""
-    stamps = np.full(len(uniques), _NAT, dtype="datetime64[s]")
+    stamps = np.full(len(uniques), NAT, dtype="datetime64[s]")
     status = np.full(len(uniques), _NOT_DATE, dtype=np.int8)
     if (mask := (kinds == "datetime") | (kinds == "date") | (kinds == "datetime64")).any():
         stamps[mask], status[mask] = _from_datetimes(uniques[mask])
@@ -376,12 +262,12 @@ def _from_numbers(x: np.ndarray, date1904: bool) -> tuple[np.ndarray, np.ndarray
             seconds = np.where(band, np.floor(x / divisor), seconds)
             low = high
         compact = (x >= COMPACT_START) & (x < EPOCH_START) & (x == np.floor(x))
-    stamps = np.full(x.size, _NAT, dtype="datetime64[s]")
+    stamps = np.full(x.size, NAT, dtype="datetime64[s]")
     ok = ~np.isnan(seconds)
     stamps[ok] = seconds[ok].astype(np.int64).astype("datetime64[s]")
     if compact.any():
         ymd = x[compact]
-        part, valid = _assemble(ymd // 10_000, ymd // 100 % 100, ymd % 100)
+        part, valid = assemble(ymd // 10_000, ymd // 100 % 100, ymd % 100)
         stamps[compact] = part
         ok[compact] = valid
     return stamps, np.where(ok, _DATE, _NOT_DATE).astype(np.int8)
@@ -391,212 +277,31 @@ def _from_text(
     texts: np.ndarray, *, date1904: bool, day_first: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Dates in text: zero-padded ISO by array arithmetic, other forms one regex each."""
-    stamps = np.full(len(texts), _NAT, dtype="datetime64[s]")
+    stamps = np.full(len(texts), NAT, dtype="datetime64[s]")
     status = np.full(len(texts), _NOT_DATE, dtype=np.int8)
-    fast_stamps, fast = _iso_fast(texts)
+    fast_stamps, fast = iso_fast(texts)
     stamps[fast] = fast_stamps[fast]
     status[fast] = _DATE
     slow = np.flatnonzero(~fast)
     if not slow.size:
         return stamps, status
-    rows = np.array([_read_text(t, day_first) for t in texts[slow]], dtype=float)
+    rows = np.array([read_text(t, day_first) for t in texts[slow]], dtype=float)
     rows = rows.reshape(slow.size, 8)
     form = rows[:, 0]
-    status[slow[form == _FORM_BLANK]] = _BLANK
-    if (number := form == _FORM_NUMBER).any():
+    status[slow[form == FORM_BLANK]] = _BLANK
+    if (number := form == FORM_NUMBER).any():
         # Numeric *text* is an epoch or YYYYMMDD (as CSV exports write them), never an Excel
         # serial: spreadsheets store serials as numbers, and "12" typed as text is a mistake
         # to report, not 1900-01-12.
         x = rows[number, 7]
         x = np.where(np.abs(x) >= 10**7, x, np.nan)
         stamps[slow[number]], status[slow[number]] = _from_numbers(x, date1904)
-    if (fields := (form == _FORM_FIELDS) | (form == _FORM_SWAPPABLE)).any():
+    if (fields := (form == FORM_FIELDS) | (form == FORM_SWAPPABLE)).any():
         part = rows[fields]
         y, m, d, hour, minute, second = part[:, 1:7].T
-        found, valid = _assemble(y, m, d, hour, minute, second)
-        _, swapped = _assemble(y, d, m, hour, minute, second)
-        other = ~valid & swapped & (part[:, 0] == _FORM_SWAPPABLE)
+        found, valid = assemble(y, m, d, hour, minute, second)
+        _, swapped = assemble(y, d, m, hour, minute, second)
+        other = ~valid & swapped & (part[:, 0] == FORM_SWAPPABLE)
         stamps[slow[fields]] = found
         status[slow[fields]] = np.where(valid, _DATE, np.where(other, _OTHER_ORDER, _NOT_DATE))
     return stamps, status
-
-
-_ISO_WIDTH = 40
-_ISO_CHUNK = 1 << 16
-
-
-def _iso_fast(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(stamps, matched) of zero-padded year-first text, without a Python step per value.
-
-    ``2026-09-05``, ``2026/09/05``, then optionally ``T`` or a space, ``08:07``, ``:00``, a
-    fraction ``.123456`` (truncated) and ``Z``, ``±09``, ``±0900``, ``±09:00`` or ``UTC``
-    (optionally after a space) — the forms an event export writes a million times. The
-    strings are read as a matrix of code points (one row per string, zero-padded);
-    anything else is left to :func:`_read_text`, which reads these forms identically.
-    """
-    n = len(texts)
-    stamps = np.full(n, _NAT, dtype="datetime64[s]")
-    matched = np.zeros(n, dtype=bool)
-    width = _ISO_WIDTH + 1  # one more: longer strings are seen as too long, never cut
-    for start in range(0, n, _ISO_CHUNK):
-        chunk = texts[start : start + _ISO_CHUNK].astype(f"U{width}")
-        length = np.char.str_len(chunk)
-        take = np.flatnonzero((length >= 10) & (length <= _ISO_WIDTH))
-        points = chunk[take].view(np.uint32).reshape(take.size, width)
-        stamps[start + take], matched[start + take] = _iso_points(points, length[take])
-    return stamps, matched
-
-
-def _iso_points(cp: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Code-point matrix (a zero column at the end) → (stamps, matched); see _iso_fast."""
-    rows = np.arange(len(cp))
-    last = cp.shape[1] - 1
-
-    def at(position: np.ndarray | int) -> np.ndarray:
-        return cp[rows, np.minimum(position, last)] if np.ndim(position) else cp[:, position]
-
-    def digit(position: np.ndarray | int) -> np.ndarray:
-        c = at(position)
-        return (c >= 48) & (c <= 57)
-
-    def digits(first: int, end: int) -> np.ndarray:
-        return np.logical_and.reduce([digit(i) for i in range(first, end)])
-
-    def number(first: int, end: int) -> np.ndarray:
-        out = np.zeros(len(cp), dtype=np.int64)
-        for i in range(first, end):
-            out = out * 10 + at(i).astype(np.int64) - 48
-        return out
-
-    sep = at(4)
-    ok = digits(0, 4) & digits(5, 7) & digits(8, 10) & ((sep == 45) | (sep == 47)) & (at(7) == sep)
-    has_time = (length > 10) & ((at(10) == 84) | (at(10) == 32))  # "T" or " "
-    has_time &= digits(11, 13) & (at(13) == 58) & digits(14, 16)
-    ok &= (length == 10) | has_time
-    has_seconds = has_time & (at(16) == 58) & digits(17, 19)
-    q = np.where(has_seconds, 19, np.where(has_time, 16, 10))  # where the tail starts
-    fraction = has_seconds & ((at(19) == 46) | (at(19) == 44))  # "." or ","
-    tail = cp[:, 20:]
-    run = np.argmax((tail < 48) | (tail > 57), axis=1)  # digits after the point
-    ok &= ~fraction | ((run >= 1) & (run <= 9))
-    q = np.where(fraction, 20 + run, q)
-    q = np.where(has_time & (at(q) == 32) & (length > q + 1), q + 1, q)  # " +0900", " UTC"
-    rest = length - q
-    hours = ((at(q) == 43) | (at(q) == 45)) & digit(q + 1) & digit(q + 2)  # "+09"
-    tail_ok = (
-        (rest == 0)
-        | ((rest == 1) & (at(q) == 90))  # Z
-        | ((rest == 3) & (at(q) == 85) & (at(q + 1) == 84) & (at(q + 2) == 67))  # UTC
-        | ((rest == 3) & hours)
-        | ((rest == 5) & hours & digit(q + 3) & digit(q + 4))
-        | ((rest == 6) & hours & (at(q + 3) == 58) & digit(q + 4) & digit(q + 5))
-    )
-    ok &= tail_ok
-    hour = np.where(has_time, number(11, 13), 0)
-    minute = np.where(has_time, number(14, 16), 0)
-    second = np.where(has_seconds, number(17, 19), 0)
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    ymd = [number(0, 4), number(5, 7), number(8, 10)]
-    stamps, valid = _assemble(
-        *(np.where(ok, c, 1).astype(float) for c in ymd), hour, minute, second
-    )
-    ok &= valid
-    return np.where(ok, stamps, _NAT), ok
-
-
-_FORM_BLANK, _FORM_NUMBER, _FORM_FIELDS, _FORM_SWAPPABLE, _FORM_NONE = 0, 1, 2, 3, 4
-_NONE = (_FORM_NONE, *(np.nan,) * 7)
-_PAREN = re.compile(rf"\s*\((?:{_WEEKDAY}|[a-z ]+)\)\s*", re.I)
-_LEADING_WEEKDAY = re.compile(rf"^{_WEEKDAY},?\s+", re.I)
-_JAPANESE = [
-    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), r"\1-\2-\3"),
-    (re.compile(r"(\d{1,2})\s*時\s*(\d{1,2})\s*分\s*(\d{1,2})\s*秒"), r"\1:\2:\3"),
-    (re.compile(r"(\d{1,2})\s*時\s*(\d{1,2})\s*分"), r"\1:\2"),
-    (re.compile(r"(\d{1,2})\s*時(?!\d)"), r"\1:00"),
-    (re.compile(r"午前\s*(\d{1,2}:\d{1,2}(?::\d{1,2})?)"), r"\1 AM"),
-    (re.compile(r"午後\s*(\d{1,2}:\d{1,2}(?::\d{1,2})?)"), r"\1 PM"),
-    (re.compile(r"(\d{1,2}:\d{1,2}(?::\d{1,2})?)\s*午前"), r"\1 AM"),
-    (re.compile(r"(\d{1,2}:\d{1,2}(?::\d{1,2})?)\s*午後"), r"\1 PM"),
-]
-
-
-def _read_text(text: str, day_first: bool) -> tuple[float, ...]:
-    """(form, year, month, day, hour, minute, second, number) of one distinct text value.
-
-    Called once per distinct value that :func:`_iso_fast` did not read; the calendar
-    checks (31 April, 29 February) are left to :func:`_assemble`, vectorised.
-    """
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_DASHES)
-        if not text.isascii():
-            for pattern, replacement in _JAPANESE:
-                text = pattern.sub(replacement, text)
-    text = " ".join(text.split())
-    if not text:
-        return (_FORM_BLANK, *(np.nan,) * 7)
-    if "(" in text:
-        text = _PAREN.sub(" ", text).strip() or "("  # "(Sat)" alone is no date
-    if text[0].isalpha():
-        text = _LEADING_WEEKDAY.sub("", text)
-    if _NUMERIC.match(text):
-        return (_FORM_NUMBER, *(np.nan,) * 6, float(text))
-    for family, pattern in _PATTERNS.items():
-        match = pattern.match(text)
-        if match is None:
-            continue
-        g = match.groupdict()
-        year = g["Y"]
-        y = float(year)
-        if len(year) == 2:
-            y += 2000 if y <= 68 else 1900
-        form = _FORM_FIELDS
-        if family == "num":
-            a, b = float(g["a"]), float(g["b"])
-            if g["sep"] == "." or day_first:
-                m, d = b, a
-            else:
-                m, d = a, b
-            form = _FORM_FIELDS if g["sep"] == "." else _FORM_SWAPPABLE
-        elif family == "ymd":
-            m, d = float(g["m"]), float(g["d"])
-        else:
-            m, d = float(_MONTHS.get(g["mon"].lower(), np.nan)), float(g["d"])
-        hour = float(g["H"] or 0)
-        minute, second = float(g["M"] or 0), float(g["S"] or 0)
-        if g["AP"]:
-            if hour > 12:
-                return _NONE
-            hour = hour % 12 + (12 if g["AP"] in "pP" else 0)
-        if hour > 23 or minute > 59 or second > 59:
-            return _NONE
-        return (form, y, m, d, hour, minute, second, np.nan)
-    return _NONE
-
-
-def _assemble(
-    year: np.ndarray,
-    month: np.ndarray,
-    day: np.ndarray,
-    hour: np.ndarray | float = 0,
-    minute: np.ndarray | float = 0,
-    second: np.ndarray | float = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``datetime64[s]`` from float components and whether they name a real calendar date."""
-    with np.errstate(invalid="ignore"):
-        ok = (
-            ~np.isnan(year)
-            & (year >= 0)
-            & (year <= 9999)
-            & (month >= 1)
-            & (month <= 12)
-            & (day >= 1)
-            & (day <= 31)
-        )
-    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype(np.int64)
-    first = months.astype("datetime64[M]").astype("datetime64[D]")
-    days = first + np.where(ok, day - 1, 0).astype(np.int64)
-    ok &= days.astype("datetime64[M]") == months.astype("datetime64[M]")
-    offset = np.asarray(hour * 3600 + minute * 60 + second, dtype=float)
-    offset = np.broadcast_to(np.where(np.isnan(offset), 0, offset), ok.shape)
-    stamps = days.astype("datetime64[s]") + offset.astype(np.int64)
-    return np.where(ok, stamps, _NAT), ok

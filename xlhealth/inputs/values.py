@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from xlhealth.inputs.dates import clean_text, distinct_values
+from xlhealth.inputs.distinct import clean_text, distinct_values
 
 __all__ = ["domain_from_website", "organisation_key", "parse_numbers"]
 
