@@ -103,6 +103,24 @@ def test_book_setup_writes_the_block_and_keeps_vba_ribbon_and_button(tmp_path, m
     assert len(read_book_conf(book)) == 4
 
 
+def test_book_setup_points_an_older_book_at_the_moved_worksheet_functions(tmp_path):
+    """Books built before the layering name ``xlhealth.udfs``; excel-setup BOOK repoints them."""
+    book = build_workbook(tmp_path / "HealthScore.xlsm")
+    es.write_book_conf(book, {})
+    old_name = "xlhealth.udfs"
+    rows = [(k, old_name if k == "UDF Modules" else v, n) for k, v, n in read_book_conf(book)]
+    from xlhealth.excel.build import conf_sheet
+    from xlhealth.xlsx.package import Package
+
+    with Package(book) as package:
+        package.set_sheet(es.CONF_SHEET, conf_sheet(package, rows))
+        package.save(tmp_path / "old.xlsm")
+    old = tmp_path / "old.xlsm"
+    assert dict((k, v) for k, v, _ in read_book_conf(old))["UDF Modules"] == "xlhealth.udfs"
+    excel_setup(old, "win32", str(fake_windows_python(tmp_path)))
+    assert dict((k, v) for k, v, _ in read_book_conf(old))["UDF Modules"] == "xlhealth.excel.udfs"
+
+
 def test_cli_excel_setup_on_linux_says_where_to_run_it(tmp_path):
     code, out = cli("excel-setup", str(tmp_path / "x.xlsm"))
     assert code == 1 and "Windows or macOS" in out and "Traceback" not in out

@@ -126,13 +126,21 @@ def read_book_conf(book: Path) -> list[tuple[str, str, str]]:
     return block
 
 
+OLD_MODULES = ("xlhealth.udfs",)  # where the worksheet functions lived before
+
+
 def write_book_conf(book: Path, settings: dict[str, str]) -> None:
     """Put ``settings`` into the book's xlwings.conf block (VBA, ribbon and button kept)."""
     from xlhealth.excel.build import CONF_NOTES, conf_sheet
+    from xlhealth.excel.udfs import MODULE
     from xlhealth.xlsx.package import Package
 
     names = {"INTERPRETER_WIN": "Interpreter_Win", "INTERPRETER_MAC": "Interpreter_Mac"}
-    rows = read_book_conf(book)
+    stale = {"UDF MODULES": OLD_MODULES}  # a book built before the functions moved
+    rows = [
+        (k, MODULE, n) if v.strip() in stale.get(k.strip().upper(), ()) else (k, v, n)
+        for k, v, n in read_book_conf(book)
+    ]
     for key, value in settings.items():
         shown = names.get(key, key)
         note = CONF_NOTES.get(shown, "")
