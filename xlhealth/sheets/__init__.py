@@ -1,3 +1,5 @@
-"""What each output and template sheet looks like: Summary, Actions, Segments, History,
-Checks, Suggestions, Start and the config sheets. Writes through :mod:`xlhealth.xlsx`.
+"""What each sheet looks like: ``writer`` (labels, the SheetWriter base), ``outputs``
+(Summary, Actions, Segments, History), ``checks``, ``suggestions``, ``template`` (new books:
+Start, input and config sheets) and ``questionnaire``. Writes through :mod:`xlhealth.xlsx`;
+imports suggest, inputs, xlsx and core, never book or a front end.
 """

@@ -1,1 +1,3 @@
-"""Evidence and fitted weights from the honest back-test (pure: pandas in, pandas out)."""
+"""Evidence per metric, fitted weights and cut points from the honest back-test
+(``evidence``; ``fit``: the bounded fit, folds and cut search). Pure; imports only core.
+"""
