@@ -239,6 +239,23 @@ def test_ribbon_callbacks_and_button_macro_exist(built):
     assert {"Refresh", "ExportForEmail", "ImportQuestionnaires"} <= subs
 
 
+def test_what_the_workbook_calls_in_python_exists(built):
+    """Every RunPython in the shipped VBA and the UDF Modules entry name importable Python."""
+    import importlib
+
+    import openpyxl
+
+    macros = modules(built)[vba.MACRO_MODULE]
+    calls = re.findall(r'RunPython "import ([\w.]+); \1\.(\w+)\(\)"', macros)
+    assert len(calls) >= 4
+    for module, function in calls:
+        assert callable(getattr(importlib.import_module(module), function)), (module, function)
+    sheet = openpyxl.load_workbook(built)["xlwings.conf"]
+    conf = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    udfs = importlib.import_module(conf["UDF Modules"])
+    assert {spec.name for spec in REGISTRY} <= set(dir(udfs))
+
+
 def test_sheets_conf_and_calculator(built):
     import openpyxl
 
