@@ -13,6 +13,7 @@ import pandas as pd
 from xlhealth.core import engine
 from xlhealth.core.config import default_model, default_tables, model_from_tables
 from xlhealth.core.engine import Result
+from xlhealth.core.kept import Kept
 from xlhealth.core.model import Model
 from xlhealth.core.problems import ConfigError, Problem
 from xlhealth.core.rows import ExternalValues
@@ -37,8 +38,12 @@ def run(
     history: pd.DataFrame | None = None,
     as_of: dt.date | None = None,
     external: ExternalValues | None = None,
+    kept: Kept | None = None,
 ) -> Result:
     """Score every customer of ``sheets['Customers']`` as of ``as_of`` (the core engine,
-    reading rows as :mod:`xlhealth.inputs` does). ``external``: ``inputs.sources.open_sources``.
+    reading rows as :mod:`xlhealth.inputs` does). ``external``: ``inputs.sources.open_sources``;
+    ``kept``: the book's own Summary, Actions and ActionLog (what people typed there).
     """
-    return engine.run(model, sheets, history, as_of, external, prepare=prepare_customers)
+    return engine.run(
+        model, sheets, history, as_of, external, prepare=prepare_customers, kept=kept
+    )

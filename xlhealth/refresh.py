@@ -76,6 +76,7 @@ def refresh(
             package.set_sheet("Actions", writer.actions())
             package.set_sheet("Segments", writer.segments())
             package.set_sheet("History", history)
+            package.set_sheet("ActionLog", writer.action_log())
             package.set_sheet("Checks", writer.checks(problems))
             package.save(tmp)
         _check_readable(tmp)

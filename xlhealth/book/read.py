@@ -7,17 +7,19 @@ date order decide how the input sheets' headers and dates are read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from xlhealth.core.kept import SUMMARY_SHEET_COLUMNS, Kept
 from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.problems import Problem
 from xlhealth.core.tables import normalise_header
 from xlhealth.inputs.columns import Recogniser, builtin_aliases, columns_rows
 from xlhealth.inputs.grid import Sheet, sheet_from_grid
 from xlhealth.inputs.specs import INPUT_SHEETS
+from xlhealth.inputs.written import WRITTEN_SHEETS, written_sheet
 from xlhealth.xlsx.reader import BookFile, ReadError, SheetError
 
 __all__ = ["ReadError", "Workbook", "read_workbook"]
@@ -30,6 +32,7 @@ class Workbook:
     date1904: bool
     sheet_names: list[str]
     path: Path | None = None  # the file read (its folder anchors the Sources sheet's paths)
+    kept: Kept = field(default_factory=Kept)  # Summary, Actions, ActionLog as people left them
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: s.frame for name, s in self.sheets.items()}
@@ -94,7 +97,25 @@ def read_workbook(
         for name in wanted:
             if name not in sheets:
                 read(name, recogniser if name in INPUT_SHEETS else None, day_first)
-        return Workbook(sheets, problems, file.date1904, file.sheet_names, path)
+        kept = _kept(file, by_fold) if names is None and aliases is None else Kept()
+        return Workbook(sheets, problems, file.date1904, file.sheet_names, path, kept)
+
+
+def _kept(file: BookFile, by_fold: dict[str, str]) -> Kept:
+    """The sheets refresh writes, as people left them (their own columns and statuses)."""
+    frames: dict[str, pd.DataFrame | None] = {}
+    labels: dict[str, dict[str, tuple[str, str]]] = {}
+    for name in WRITTEN_SHEETS:
+        actual = by_fold.get(name.casefold())
+        if actual is None:
+            continue
+        try:
+            grid = file.grid(actual)
+        except SheetError:
+            continue  # refresh rewrites it; nothing typed there can be read
+        skip = set(SUMMARY_SHEET_COLUMNS) if name == "Summary" else set()
+        frames[name], labels[name] = written_sheet(grid.values, skip)
+    return Kept(frames.get("Summary"), frames.get("Actions"), frames.get("ActionLog"), labels)
 
 
 def _setting(settings: Sheet | None, key: str) -> str:

@@ -64,7 +64,7 @@ def score_workbook(
             if external:
                 progress(f"Reading {len(external)} source(s) from the Sources sheet")
             result = run(model, inputs, history=tables.get("History"), as_of=as_of,
-                         external=external, prepare=prepare_customers)  # fmt: skip
+                         external=external, prepare=prepare_customers, kept=book.kept)  # fmt: skip
             result.columns = column_mapping(book, model)
             result.columns = source_columns(result.columns, external, model)
     except ConfigError as error:

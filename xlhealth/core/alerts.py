@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ ACTION_COLUMNS = [
     "alert",
 ]
 NO_RECORD = {"en": "none on record", "ja": "記録なし"}
+SCORE_DROP_DAYS = 28  # score_drop compares with a snapshot at least this old (Alerts days)
+Baseline = Callable[[float], pd.DataFrame]
+"""days -> each customer's latest History ``score`` and ``as_of`` at least that many days ago."""
 
 
 def display(values: pd.Series, language: str = "en") -> pd.Series:
@@ -59,16 +63,25 @@ def fill_template(template: str, fields: dict[str, pd.Series], index: pd.Index) 
 
 
 def evaluate(
-    model: Model, frame: pd.DataFrame, values: pd.DataFrame, as_of: dt.date
+    model: Model,
+    frame: pd.DataFrame,
+    values: pd.DataFrame,
+    as_of: dt.date,
+    baseline: Baseline | None = None,
 ) -> pd.DataFrame:
     """Action rows for every rule that fires.
 
     ``frame`` holds per-customer columns (customer_id, customer_name, owner, score,
     tier, tier_label, score_change, previous_score, previous_as_of, renewal_date);
-    ``values`` holds metric values, rows aligned with ``frame``.
+    ``values`` holds metric values, rows aligned with ``frame``. ``baseline``: what
+    ``score_drop`` compares with — the latest snapshot at least the rule's ``days``
+    (default 28) earlier, so weekly refreshes do not fire on a week's noise; without it,
+    the previous snapshot (``score_change``).
     """
     language = model.settings.language
-    parts = [_one_rule(rule, model, frame, values, as_of, language) for rule in model.alerts]
+    parts = [
+        _one_rule(rule, model, frame, values, as_of, language, baseline) for rule in model.alerts
+    ]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=ACTION_COLUMNS)
@@ -86,14 +99,23 @@ def _one_rule(
     values: pd.DataFrame,
     as_of: dt.date,
     language: str,
+    baseline: Baseline | None = None,
 ) -> pd.DataFrame:
     n = len(frame)
     tier = frame["tier"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     value = pd.Series(np.nan, index=frame.index)
     t = rule.threshold
     if rule.trigger == "score_drop":
-        drop = -frame["score_change"].to_numpy(dtype=float)
-        fire = drop >= t
+        if baseline is not None:
+            base = baseline(SCORE_DROP_DAYS if rule.days is None else rule.days)
+            frame = frame.assign(
+                previous_score=base["score"].to_numpy(), previous_as_of=base["as_of"].to_numpy()
+            )
+            drop = np.round(frame["previous_score"] - frame["score"], 1).to_numpy(dtype=float)
+        else:
+            drop = -frame["score_change"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            fire = drop >= t
         value = pd.Series(drop, index=frame.index)
     elif rule.trigger == "tier_at_most":
         fire = tier <= t

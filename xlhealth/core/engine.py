@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from xlhealth.core import actions as work
 from xlhealth.core import alerts, backtest, checks, maturity, overrides, scoring
 from xlhealth.core.aggregate import aggregate
 from xlhealth.core.backtest import Honest
 from xlhealth.core.history import HISTORY_COLUMNS, previous_snapshot
+from xlhealth.core.kept import Kept, keep_summary_columns
 from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.overrides import Overrides
 from xlhealth.core.problems import ConfigError, Problem
@@ -67,6 +69,10 @@ class Result:
     honest_backtest: checks.Backtest | None = None  # churn per tier and AUC of ``honest``
     overrides: Overrides | None = None  # active and expired (Summary, Checks)
     sources: pd.DataFrame | None = None  # one row per Sources row: rows, dates, matches (Checks)
+    action_log_rows: pd.DataFrame | None = None  # episodes that ended this run (ActionLog)
+    earlier_log: pd.DataFrame | None = None  # the book's ActionLog before this run
+    user_columns: dict[str, list[str]] = field(default_factory=dict)  # columns people added
+    labels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # their headers
 
 
 def resolve_as_of(model: Model, as_of: dt.date | None) -> dt.date:
@@ -81,13 +87,15 @@ def run(
     external: ExternalValues | None = None,
     *,
     prepare: PrepareCustomers,
+    kept: Kept | None = None,
 ) -> Result:
     """Score every customer of ``sheets['Customers']`` as of ``as_of``.
 
     ``prepare`` reads the Customers sheet into :class:`~xlhealth.core.rows.Customers` (how
     IDs, dates and numbers are read: ``inputs.matching.prepare_customers``; ``xlhealth.run``
     passes it). ``external``: sheets whose rows live in files or a database
-    (``inputs.sources.open_sources``).
+    (``inputs.sources.open_sources``). ``kept``: the book's own Summary, Actions and
+    ActionLog, so what people typed there is carried on (:mod:`xlhealth.core.actions`).
 
     Raises ConfigError when nothing can be scored (no Customers sheet or no
     customer_id column); row-level data problems are returned, not raised.
@@ -151,10 +159,25 @@ def run(
     overrides.apply(frame, chosen, model)
 
     values = agg.values.reset_index(drop=True)
-    actions = alerts.evaluate(model, overrides.effective(frame), values, day)
+    def baseline(days: float) -> pd.DataFrame:  # score_drop: a snapshot at least days old
+        return previous_snapshot(history, customers, day - dt.timedelta(days=round(days) - 1))
+
+    actions = alerts.evaluate(model, overrides.effective(frame), values, day, baseline)
     actions = overrides.mark_actions(actions, frame, model)
     summary = frame[SUMMARY_COLUMNS + [c for c in frame.columns if c not in SUMMARY_COLUMNS]]
     summary = summary.reset_index(drop=True)
+    kept = kept or Kept()
+    listed = work.work_list(
+        model,
+        actions,
+        kept.actions,
+        kept.action_log,
+        summary[["customer_id", "customer_name", "owner", "score", "tier"]],
+        day,
+    )
+    problems += listed.problems
+    summary, summary_columns, left = keep_summary_columns(summary, kept.summary)
+    problems += left
     honest, honest_problems = backtest.honest(
         model,
         customers,
@@ -168,8 +191,12 @@ def run(
         as_of=day,
         model=model,
         summary=summary,
-        actions=actions,
+        actions=listed.actions,
         segments=segments(summary, model),
+        action_log_rows=listed.ended,
+        earlier_log=kept.action_log,
+        user_columns={"Summary": summary_columns, "Actions": listed.user_columns},
+        labels=kept.labels,
         history_rows=pd.DataFrame(
             {
                 "as_of": pd.Timestamp(day),

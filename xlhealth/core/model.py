@@ -199,6 +199,7 @@ class AlertRule:
     threshold: float | None = None
     days: float | None = None
     if_missing: bool = False
+    reopen_days: float | None = None  # a done action opens again after this, if still firing
     label: str = ""
     label_ja: str = ""
     action_ja: str = ""

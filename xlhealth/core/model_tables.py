@@ -419,6 +419,7 @@ def parse_alerts(
         if priority is not None and priority > 3:
             row.problem("priority", "priority is 1 (urgent), 2 or 3", priority)
         due = row.number("due_days", default=7.0, minimum=0, maximum=36_600)
+        reopen = row.number("reopen_days", minimum=0, maximum=36_600)
         if trigger in ("metric_at_least", "metric_below"):
             if not metric:
                 row.problem("metric", f"trigger {trigger} needs the metric it watches")
@@ -449,6 +450,7 @@ def parse_alerts(
                 threshold=threshold,
                 days=days,
                 if_missing=missing in ("yes", "true", "trigger"),
+                reopen_days=reopen,
                 label=row.text("label"),
                 label_ja=row.text("label_ja"),
                 row=row.sheet_row,

@@ -14,13 +14,14 @@ from xlhealth.core.history import merge_history
 from xlhealth.core.model import GROUPS
 from xlhealth.core.problems import Problem
 from xlhealth.sheets.checks import write_checks
+from xlhealth.sheets.work import people_column, write_action_log, write_actions
 from xlhealth.sheets.writer import SheetWriter, text
 from xlhealth.xlsx import charts
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
 from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
-OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "Checks")
+OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "ActionLog", "Checks")
 
 SCORE_SCALE = (
     '<cfRule type="colorScale" priority="{priority}"><colorScale>'
@@ -28,7 +29,6 @@ SCORE_SCALE = (
     '<color rgb="FFF8696B"/><color rgb="FFFFEB84"/><color rgb="FF63BE7B"/>'
     "</colorScale></cfRule>"
 )
-PRIORITY_FILLS = {1: "F8CBAD", 2: "FCE4D6", 3: "FFF2CC"}
 CHANGE_FORMAT = '"▲ "0.0;"▼ "0.0;"– "0.0'
 
 
@@ -58,10 +58,10 @@ class OutputWriter(SheetWriter):
             self.col("segment", width=13),
             self.col("owner", width=14),
             self.col("score", "number", "0.0", 9, bold=True, halign="center"),
-            self._tier_column("tier", "int", 6, lambda v: v),
-            self._tier_column("tier_label", "text", 11, lambda v: tier_of_row),
+            self.tier_column("tier", "int", 6, lambda v: v),
+            self.tier_column("tier_label", "text", 11, lambda v: tier_of_row),
             # a CSM's override beside the computed score, in its tier's colour (overrides.py)
-            self._tier_column("override", "text", 15, lambda v: override_tier.reindex(v.index)),
+            self.tier_column("override", "text", 15, lambda v: override_tier.reindex(v.index)),
             self.col("override_reason", width=40, italic=True, color="595959"),
             self.col("score_change", "number", CHANGE_FORMAT, 9, halign="center"),
             *(self.col(g.lower(), "number", "0", 13, halign="center") for g in GROUPS),
@@ -78,9 +78,11 @@ class OutputWriter(SheetWriter):
 
     def summary(self) -> NewSheet:
         b = self.builder()
-        layout = b.block(Block(self.r.summary.reset_index(drop=True), self.summary_columns()))
+        mine = [people_column(self, "Summary", c) for c in self.r.user_columns.get("Summary", [])]
+        columns = self.summary_columns() + mine
+        layout = b.block(Block(self.r.summary.reset_index(drop=True), columns))
         b.freeze = f"C{layout.first_row}"
-        b.autofilter = f"A{layout.header_row}:{layout.letters['renewal_date']}{layout.last_row}"
+        b.autofilter = f"A{layout.header_row}:{layout.letters[columns[-1].key]}{layout.last_row}"
         b.add_conditional(layout.range_of("score"), SCORE_SCALE)
         change_colors(b, self.styles, layout.range_of("score_change"))
         b.tab_color = "1F4E79"
@@ -89,35 +91,12 @@ class OutputWriter(SheetWriter):
     # ------------------------------------------------------------------ Actions
 
     def actions(self) -> NewSheet:
-        a = self.r.actions.reset_index(drop=True)
-        b = self.builder()
-        columns = [
-            self.col("priority", "int", "0", 8, halign="center", bold=True),
-            self.col("customer_id", width=13),
-            self.col("customer_name", width=26),
-            self.col("owner", width=14),
-            self.col("trigger", width=50),
-            self.col("action", width=50),
-            self.col("due", "date", "yyyy-mm-dd", 11, halign="center"),
-            self.col("score", "number", "0.0", 8, halign="center"),
-            self._tier_column("tier", "int", 6, lambda v: v),
-        ]
-        layout = b.block(Block(a, columns))
-        b.freeze = f"C{layout.first_row}"
-        last = layout.letters["tier"]
-        b.autofilter = f"A{layout.header_row}:{last}{layout.last_row}"
-        if len(a):  # tint the row by priority; the tier cell keeps its tier colour
-            rows = f"A{layout.first_row}:{layout.letters['score']}{layout.last_row}"
-            for priority, fill in PRIORITY_FILLS.items():
-                dxf = self.styles.dxf(fill=fill, bold=priority == 1)
-                b.add_conditional(
-                    rows,
-                    f'<cfRule type="expression" dxfId="{dxf}" '
-                    f'priority="{{priority}}"><formula>$A{layout.first_row}='
-                    f"{priority}</formula></cfRule>",
-                )
-        b.tab_color = "C00000"
-        return NewSheet(b.xml())
+        """The work list (``sheets.work``): statuses, notes and people's columns kept."""
+        return write_actions(self)
+
+    def action_log(self) -> NewSheet:
+        """Every action that ended, appended like History (``sheets.work``)."""
+        return write_action_log(self)
 
     # ------------------------------------------------------------------ Segments
 
@@ -244,7 +223,7 @@ class OutputWriter(SheetWriter):
             self.col("customer_name", width=26),
             self.col("cmi", "number", "0.00", 9),
             self.col("score", "number", "0.0", 10),
-            self._tier_column("tier", "int", 10, lambda v: v),
+            self.tier_column("tier", "int", 10, lambda v: v),
             self.col("tier_label", width=11),
         ]
         pts = b.block(

@@ -48,6 +48,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "trigger": ("Trigger", "トリガー"),
     "action": ("Action", "アクション"),
     "due": ("Due", "期限"),
+    "alert": ("Alert", "アラート"),
+    "opened": ("Opened", "発生日"),
+    "status": ("Status", "状況"),
+    "snooze_until": ("Snooze until", "保留期限"),
+    "score_opened": ("Score when opened", "発生時のスコア"),
+    "trigger_opened": ("Trigger when opened", "発生時のトリガー"),
+    "closed_on": ("Closed on (seen by refresh)", "完了日（更新時に確認）"),
+    "status_seen": ("Status refresh read", "更新時の状況"),
+    "closed": ("Closed", "終了日"),
+    "outcome": ("Outcome", "結果"),
+    "trigger_closed": ("Last trigger", "最後のトリガー"),
+    "score_closed": ("Score when closed", "終了時のスコア"),
     "as_of": ("As of", "基準日"),
     "customers": ("Customers", "顧客数"),
     "scored": ("Scored", "スコア算出"),
@@ -170,7 +182,7 @@ class SheetWriter:
             )
         return out
 
-    def _tier_column(self, key: str, kind: str, width: float, tiers_of) -> Column:
+    def tier_column(self, key: str, kind: str, width: float, tiers_of) -> Column:
         base = CellStyle(halign="center")
         by_tier = self.tier_styles(base)
         plain = self.styles.xf(base)

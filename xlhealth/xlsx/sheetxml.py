@@ -57,6 +57,8 @@ class Column:
     style: CellStyle = field(default_factory=CellStyle)
     width: float = 12
     styles: Callable[[pd.Series], np.ndarray] | None = None  # per-cell xf override
+    shown_key: str | None = None  # the key row's text when it is not ``key`` (people's columns)
+    hidden: bool = False  # bookkeeping refresh needs and people do not
 
 
 @dataclass
@@ -102,6 +104,7 @@ class SheetBuilder:
         self.drawing_rid: str | None = None
         self.landscape = True
         self.validations: list[str] = []
+        self.hidden: set[int] = set()  # column indexes
         self._cf_priority = 1
 
     # ------------------------------------------------------------------ content
@@ -159,7 +162,8 @@ class SheetBuilder:
         )
         if block.show_keys:
             keys = pd.DataFrame(
-                [[c.key for c in block.columns]], columns=[c.key for c in block.columns]
+                [[c.key if c.shown_key is None else c.shown_key for c in block.columns]],
+                columns=[c.key for c in block.columns],
             )
             self._data_rows(keys, [Column(c.key, c.key, style=KEYS) for c in block.columns])
             header = self.next_row - 1
@@ -168,6 +172,8 @@ class SheetBuilder:
         last = self.next_row - 1
         for i, c in enumerate(block.columns):
             self.widths[i] = max(self.widths.get(i, 0), c.width)
+            if c.hidden:
+                self.hidden.add(i)
         self.next_row += block.gap_after
         letters = {c.key: column_letter(i) for i, c in enumerate(block.columns)}
         return Layout(header, first, last, letters)
@@ -239,22 +245,31 @@ class SheetBuilder:
     def _auto_cells(
         self, letter: str, numbers: np.ndarray, values: pd.Series, col: Column
     ) -> np.ndarray:
-        """Mixed label/value rows: numbers as numbers, dates as dates, the rest as text."""
-        out = []
-        for i, v in enumerate(values):
-            kind = (
-                "date"
-                if isinstance(v, dt.date | pd.Timestamp)
-                else "number"
-                if isinstance(v, int | float | np.number) and not isinstance(v, bool)
-                else "text"
-            )
-            style = col.style
-            if kind == "date":
-                style = CellStyle(num_fmt="yyyy-mm-dd", halign="left")
+        """Mixed label/value rows: numbers as numbers, dates as dates, the rest as text.
+
+        One pass per kind over the whole column, not one per cell (people's own Summary
+        columns run to 100k rows).
+        """
+
+        def kind_of(v: object) -> str:
+            if isinstance(v, dt.date | pd.Timestamp):
+                return "date"
+            if isinstance(v, int | float | np.number) and not isinstance(v, bool):
+                return "number"
+            return "text"
+
+        values = values.reset_index(drop=True)
+        kinds = values.map(kind_of).to_numpy(dtype=object)
+        out = np.full(len(values), "", dtype=object)
+        for kind in ("text", "number", "date"):
+            mask = kinds == kind
+            if not mask.any():
+                continue
+            style = CellStyle(num_fmt="yyyy-mm-dd", halign="left") if kind == "date" else col.style
             one = Column(col.key, col.label, kind=kind, style=style)
-            out.append(self._cells(letter, numbers[i : i + 1], pd.Series([v]), one)[0])
-        return np.array(out, dtype=object)
+            part = values.where(mask, None) if kind == "text" else values.where(mask)
+            out = np.where(mask, self._cells(letter, numbers, part, one), out)
+        return out
 
     # ------------------------------------------------------------------ sheet settings
 
@@ -286,7 +301,8 @@ class SheetBuilder:
             parts.append(
                 "<cols>"
                 + "".join(
-                    f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
+                    f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"'
+                    + (' hidden="1"/>' if i in self.hidden else "/>")
                     for i, w in sorted(self.widths.items())
                 )
                 + "</cols>"
