@@ -394,7 +394,8 @@ def _ordered(actions: pd.DataFrame) -> pd.DataFrame:
 
 def _new_only(ended: pd.DataFrame, log: pd.DataFrame | None) -> pd.DataFrame:
     """Leave out episodes the log already holds (a same-day re-run adds nothing twice)."""
-    if ended.empty or log is None or log.empty or not {"customer_id", "alert"} <= set(log):
+    needed = {"customer_id", "alert", "closed"}
+    if ended.empty or log is None or log.empty or not needed <= set(log):
         return ended.reset_index(drop=True)
 
     def keys(f: pd.DataFrame) -> pd.Series:
@@ -406,5 +407,7 @@ def _new_only(ended: pd.DataFrame, log: pd.DataFrame | None) -> pd.DataFrame:
         ]
         return parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
 
-    seen = set(keys(log))
+    closed = pd.to_datetime(log.get("closed"), errors="coerce").dt.date
+    today = log[(closed == ended["closed"].iloc[0]).to_numpy()]  # only today's can repeat
+    seen = set(keys(today)) if len(today) else set()
     return ended[~keys(ended).isin(seen).to_numpy()].reset_index(drop=True)

@@ -54,11 +54,14 @@ def written_sheet(
         names.append(name)
         headers[name] = (label_text, key_text)
     wanted = [j for j, n in enumerate(names) if n == KEY or n not in skip]
+    ragged = any(len(r) != width for r in body)
+    rows = [r + [""] * (width - len(r)) for r in body] if ragged else body
+    grid_frame = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else None
     columns = {}
     for j in wanted:
-        values = pd.Series([r[j] if j < len(r) else None for r in body], dtype=object)
-        text = values.astype("string").str.strip()
-        columns[names[j]] = values.where(~(values.isna() | (text == "").fillna(True)), None)
+        values = grid_frame[j] if grid_frame is not None else pd.Series([], dtype=object)
+        empty = values.isna().to_numpy() | (values == "").to_numpy()  # calamine: "" = empty
+        columns[names[j]] = values.where(~empty, None)
     frame = pd.DataFrame(columns, index=range(len(body)))
     frame[ROW_COLUMN] = range(header + 2, header + 2 + len(frame))
     typed = frame.drop(columns=[ROW_COLUMN]).notna().any(axis=1)

@@ -18,7 +18,7 @@ from xlhealth.sheets.work import people_column, write_action_log, write_actions
 from xlhealth.sheets.writer import SheetWriter, text
 from xlhealth.xlsx import charts
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
-from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
+from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder, append_rows, last_row
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "ActionLog", "Checks")
@@ -94,9 +94,9 @@ class OutputWriter(SheetWriter):
         """The work list (``sheets.work``): statuses, notes and people's columns kept."""
         return write_actions(self)
 
-    def action_log(self) -> NewSheet:
-        """Every action that ended, appended like History (``sheets.work``)."""
-        return write_action_log(self)
+    def action_log(self, previous: bytes | None = None) -> NewSheet:
+        """Every action that ended, appended to the book's ActionLog (``sheets.work``)."""
+        return write_action_log(self, previous)
 
     # ------------------------------------------------------------------ Segments
 
@@ -324,10 +324,15 @@ class OutputWriter(SheetWriter):
 
     # ------------------------------------------------------------------ History
 
-    def history(self, earlier: pd.DataFrame | None) -> tuple[NewSheet, pd.DataFrame]:
+    def history(
+        self, earlier: pd.DataFrame | None, previous: bytes | None = None
+    ) -> tuple[NewSheet, pd.DataFrame]:
         """Earlier snapshots kept as they are, this refresh's rows appended.
 
         One snapshot per as_of date: re-running a date replaces only that date's rows.
+        ``previous``: the book's History part; when it holds no snapshot of this date, the
+        new rows are appended to it and the rows already there are copied byte for byte
+        (a year of weekly snapshots costs a refresh what it adds).
         """
         frame = merge_history(earlier, self.r.history_rows, self.r.as_of)
         b = self.builder()
@@ -338,6 +343,13 @@ class OutputWriter(SheetWriter):
             self.col("tier", "int", "0", 6),
             self.col("cmi", "number", "0.00", 8),
         ]
+        end = last_row(previous) if previous is not None else None
+        kept = earlier is not None and len(earlier) and len(frame) == len(earlier) + len(
+            self.r.history_rows
+        )  # no snapshot of this date was replaced
+        if kept and end is not None and end >= 3:
+            rows = b.data_rows(self.r.history_rows, columns, end + 1)
+            return NewSheet(append_rows(previous, rows, end + len(self.r.history_rows))), frame
         layout = b.block(Block(frame, columns))
         b.freeze = f"A{layout.first_row}"
         b.autofilter = f"A{layout.header_row}:E{max(layout.last_row, layout.header_row)}"

@@ -14,7 +14,7 @@ import pandas as pd
 from xlhealth.core.actions import BOOKKEEPING, LOG_COLUMNS, STATUS_LABELS, STATUSES
 from xlhealth.sheets.writer import SheetWriter
 from xlhealth.xlsx.package import NewSheet
-from xlhealth.xlsx.sheetxml import Block, Column, validation
+from xlhealth.xlsx.sheetxml import Block, Column, append_rows, last_row, validation
 from xlhealth.xlsx.styles import CellStyle
 
 PRIORITY_FILLS = {1: "F8CBAD", 2: "FCE4D6", 3: "FFF2CC"}
@@ -135,7 +135,9 @@ def log_frame(w: SheetWriter) -> tuple[pd.DataFrame, list[str]]:
     return frame.reindex(columns=LOG_COLUMNS + extra), extra
 
 
-def write_action_log(w: SheetWriter) -> NewSheet:
+def write_action_log(w: SheetWriter, previous: bytes | None = None) -> NewSheet:
+    """ActionLog; ``previous``: the book's ActionLog part, to which the new rows are only
+    appended (never rewritten) when its header is the one this refresh would write."""
     frame, extra = log_frame(w)
     b = w.builder()
     labels = {**w.r.labels.get("Actions", {}), **w.r.labels.get("ActionLog", {})}
@@ -150,11 +152,22 @@ def write_action_log(w: SheetWriter) -> NewSheet:
         w.col("outcome", width=10, halign="center", bold=True),
         w.col("note", width=36, wrap=True),
         w.col("trigger_opened", width=32),
-        w.col("score_opened", "number", "0.0", 9, halign="center"),
+        w.col("score_opened", "number", "0.0", 11, halign="center"),
         w.col("trigger_closed", width=32),
-        w.col("score_closed", "number", "0.0", 9, halign="center"),
+        w.col("score_closed", "number", "0.0", 11, halign="center"),
         *(_people(c, labels.get(c, (c, c))) for c in extra),
     ]
+    earlier = w.r.earlier_log
+    new = w.r.action_log_rows if w.r.action_log_rows is not None else pd.DataFrame()
+    end = last_row(previous) if previous is not None else None
+    same_header = earlier is not None and [c for c in earlier.columns if c != "_row"] == [
+        c.key for c in columns
+    ]
+    if same_header and end is not None and end >= 2:
+        if new.empty:
+            return NewSheet(previous)
+        rows = b.data_rows(new.reindex(columns=frame.columns), columns, end + 1)
+        return NewSheet(append_rows(previous, rows, end + len(new)))
     layout = b.block(Block(frame, columns))
     b.freeze = f"B{layout.first_row}"
     last = layout.letters[columns[-1].key]
