@@ -17,7 +17,13 @@ from xlhealth.core import actions as work
 from xlhealth.core import alerts, backtest, checks, maturity, overrides, scoring
 from xlhealth.core.aggregate import aggregate
 from xlhealth.core.backtest import Honest
-from xlhealth.core.history import HISTORY_COLUMNS, previous_snapshot
+from xlhealth.core.history import (
+    HISTORY_COLUMNS,
+    SPARK_POINTS,
+    previous_snapshot,
+    spark_points,
+    trend,
+)
 from xlhealth.core.kept import Kept, keep_summary_columns
 from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.overrides import Overrides
@@ -35,6 +41,7 @@ SUMMARY_COLUMNS = [
     "override",  # a CSM's judgement beside the computed score (xlhealth.core.overrides)
     "override_reason",
     "score_change",
+    "trend",  # points per 30 days over the last 90 days of History (core.history.trend)
     "deployment",
     "engagement",
     "adoption",
@@ -133,6 +140,11 @@ def run(
     frame["previous_score"] = previous["score"].to_numpy()
     frame["previous_as_of"] = previous["as_of"].to_numpy()
     frame["score_change"] = np.round(frame["score"] - frame["previous_score"], 1)
+    scores = frame["score"].to_numpy(dtype=float)
+    frame["trend"] = trend(history, customers, day, scores)
+    sparks = spark_points(history, customers, day, scores)
+    for k in range(SPARK_POINTS):
+        frame[f"spark_{k + 1}"] = sparks[:, k]
     groups = scoring.group_scores(pts.points, model)
     for g in GROUPS:
         frame[g.lower()] = groups[g.lower()].to_numpy()

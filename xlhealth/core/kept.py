@@ -27,6 +27,7 @@ SUMMARY_SHEET_COLUMNS = (
     "override",
     "override_reason",
     "score_change",
+    "trend",
     "deployment",
     "engagement",
     "adoption",
@@ -40,6 +41,8 @@ SUMMARY_SHEET_COLUMNS = (
     "matrix_actions",
     "arr",
     "renewal_date",
+    "sparkline",
+    *(f"spark_{k}" for k in range(1, 13)),
 )
 """The columns refresh writes on Summary (``sheets.outputs`` writes exactly these)."""
 

@@ -14,9 +14,10 @@ from xlhealth.core.history import merge_history
 from xlhealth.core.model import GROUPS
 from xlhealth.core.problems import Problem
 from xlhealth.sheets.checks import write_checks
-from xlhealth.sheets.work import people_column, write_action_log, write_actions
+from xlhealth.sheets.work import hidden, people_column, write_action_log, write_actions
 from xlhealth.sheets.writer import SheetWriter, text
 from xlhealth.xlsx import charts
+from xlhealth.xlsx.charts import sparklines
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
 from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder, append_rows, last_row
 from xlhealth.xlsx.styles import CellStyle, StyleBook
@@ -30,6 +31,7 @@ SCORE_SCALE = (
     "</colorScale></cfRule>"
 )
 CHANGE_FORMAT = '"▲ "0.0;"▼ "0.0;"– "0.0'
+TREND_FORMAT = '"↗ "0.0;"↘ "0.0;"→ "0.0'  # points per 30 days
 
 
 def change_colors(b: SheetBuilder, styles: StyleBook, sqref: str) -> None:
@@ -64,6 +66,8 @@ class OutputWriter(SheetWriter):
             self.tier_column("override", "text", 15, lambda v: override_tier.reindex(v.index)),
             self.col("override_reason", width=40, italic=True, color="595959"),
             self.col("score_change", "number", CHANGE_FORMAT, 9, halign="center"),
+            self.col("trend", "number", TREND_FORMAT, 10, halign="center"),
+            self.col("sparkline", width=16),  # Excel's own sparkline of the spark_ columns
             *(self.col(g.lower(), "number", "0", 13, halign="center") for g in GROUPS),
             self.col("cmi", "number", "0.00", 10, halign="center"),
             self.col("maturity_level", "int", "0", 9, halign="center"),
@@ -74,6 +78,7 @@ class OutputWriter(SheetWriter):
             self.col("matrix_actions", width=60),
             self.col("arr", "number", "#,##0", 11),
             self.col("renewal_date", "date", "yyyy-mm-dd", 11),
+            *(hidden(self.col(f"spark_{k}", "number", "0.0", 6)) for k in range(1, 13)),
         ]
 
     def summary(self) -> NewSheet:
@@ -85,6 +90,18 @@ class OutputWriter(SheetWriter):
         b.autofilter = f"A{layout.header_row}:{layout.letters[columns[-1].key]}{layout.last_row}"
         b.add_conditional(layout.range_of("score"), SCORE_SCALE)
         change_colors(b, self.styles, layout.range_of("score_change"))
+        change_colors(b, self.styles, layout.range_of("trend"))
+        if layout.last_row >= layout.first_row:
+            b.extensions.append(
+                sparklines(
+                    "Summary",
+                    layout.letters["sparkline"],
+                    layout.letters["spark_1"],
+                    layout.letters["spark_12"],
+                    layout.first_row,
+                    layout.last_row,
+                )
+            )
         b.tab_color = "1F4E79"
         return NewSheet(b.xml())
 

@@ -54,10 +54,10 @@ def write_actions(w: SheetWriter) -> NewSheet:
         w.col("opened", "date", "yyyy-mm-dd", 11, halign="center"),
         w.col("alert", width=16, color="595959"),
         *(people_column(w, "Actions", c) for c in mine),
-        _hidden(w.col("score_opened", "number", "0.0", 10)),
-        _hidden(w.col("trigger_opened", width=20)),
-        _hidden(w.col("closed_on", "date", "yyyy-mm-dd", 11)),
-        _hidden(w.col("status_seen", width=10)),
+        hidden(w.col("score_opened", "number", "0.0", 10)),
+        hidden(w.col("trigger_opened", width=20)),
+        hidden(w.col("closed_on", "date", "yyyy-mm-dd", 11)),
+        hidden(w.col("status_seen", width=10)),
     ]
     layout = b.block(Block(a, columns))
     b.freeze = f"C{layout.first_row}"
@@ -117,7 +117,7 @@ def _people(key: str, header: tuple[str, str]) -> Column:
     return Column(key, header[0] or key, "auto", CellStyle(wrap=True), 18, shown_key=header[1])
 
 
-def _hidden(column: Column) -> Column:
+def hidden(column: Column) -> Column:
     column.hidden = True
     return column
 

@@ -31,6 +31,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "by": ("By", "設定者"),
     "until": ("Until", "期限"),
     "score_change": ("Change", "前回比"),
+    "trend": ("Trend / 30 days", "傾向／30日"),
+    "sparkline": ("Last 12 refreshes", "直近12回"),
     "deployment": ("Deployment", "導入"),
     "engagement": ("Engagement", "エンゲージメント"),
     "adoption": ("Adoption", "活用"),

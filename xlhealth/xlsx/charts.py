@@ -339,3 +339,33 @@ def clustered_columns(
         "</c:valAx>"
     )
     return _wrap(plot, title)
+
+
+SPARKLINES_URI = "{05C60535-1F16-4fd2-B633-F4F36F0B64E0}"
+NS_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+NS_XM = "http://schemas.microsoft.com/office/excel/2006/main"
+
+
+def sparklines(sheet: str, target: str, first: str, last: str, top: int, bottom: int) -> str:
+    """Excel's own line sparklines (the x14 extension openpyxl does not write): in column
+    ``target`` of rows ``top``..``bottom``, each drawn from ``first``..``last`` of its row,
+    on a fixed 0–100 axis so customers compare at a glance; gaps where no snapshot."""
+    lines = "".join(
+        f"<x14:sparkline><xm:f>{sheet}!{first}{r}:{last}{r}</xm:f>"
+        f"<xm:sqref>{target}{r}</xm:sqref></x14:sparkline>"
+        for r in range(top, bottom + 1)
+    )
+    return (
+        f'<ext uri="{SPARKLINES_URI}" xmlns:x14="{NS_X14}">'
+        f'<x14:sparklineGroups xmlns:xm="{NS_XM}">'
+        '<x14:sparklineGroup manualMin="0" manualMax="100" lineWeight="1.25" '
+        'displayEmptyCellsAs="gap" displayHidden="1" markers="0" last="1" '
+        'minAxisType="custom" maxAxisType="custom">'
+        '<x14:colorSeries rgb="FF376092"/><x14:colorNegative rgb="FFD00000"/>'
+        '<x14:colorAxis rgb="FF000000"/><x14:colorMarkers rgb="FF376092"/>'
+        '<x14:colorFirst rgb="FF376092"/><x14:colorLast rgb="FFD00000"/>'
+        '<x14:colorHigh rgb="FF376092"/><x14:colorLow rgb="FF376092"/>'
+        f"<x14:sparklines>{lines}</x14:sparklines>"
+        "</x14:sparklineGroup></x14:sparklineGroups></ext>"
+    )
+

@@ -105,6 +105,7 @@ class SheetBuilder:
         self.landscape = True
         self.validations: list[str] = []
         self.hidden: set[int] = set()  # column indexes
+        self.extensions: list[str] = []  # <ext> elements of the sheet's extLst (sparklines)
         self._cf_priority = 1
 
     # ------------------------------------------------------------------ content
@@ -335,6 +336,8 @@ class SheetBuilder:
         )
         if self.drawing_rid:
             parts.append(f'<drawing r:id="{self.drawing_rid}"/>')
+        if self.extensions:
+            parts.append("<extLst>" + "".join(self.extensions) + "</extLst>")
         parts.append("</worksheet>")
         return "".join(parts).encode("utf-8")
 
