@@ -211,3 +211,22 @@ def test_any_sequence_keeps_identity_unique_loses_nothing_and_appends_the_log(we
             book.loc[i, "status"] = statuses[i % 3]
             book.loc[i, "snooze_until"] = day + dt.timedelta(days=10)
         assert set(BOOKKEEPING) <= set(book.columns)
+
+
+def test_review_counts_open_new_overdue_and_what_ended():
+    from xlhealth.core.review import review
+
+    week = DAY0 + dt.timedelta(days=7)
+    first = run(fired(("C1", "no_login"), ("C2", "detractor")))
+    book = as_book(first.actions)
+    book.loc[book["customer_id"] == "C2", "status"] = "Done"
+    later = run(fired(("C1", "no_login"), ("C3", "no_login")), book, day=week)
+    ended = later.ended.assign(score_opened=40.0, score_closed=[55.0])
+    r = review(later.actions, ended, week + dt.timedelta(days=3))
+    ann = r.owners.set_index("owner").loc["Ann"]
+    assert (ann["open"], ann["new_this_week"]) == (2, 1)  # C3 opened 3 days ago
+    assert ann["overdue"] == 1  # C1: due DAY0 + 5 days
+    (row,) = r.summary.to_dict("records")
+    assert row["outcome"] == "done" and row["actions"] == 1
+    assert row["median_days_open"] == 7 and row["mean_score_change"] == 15.0
+    assert r.outcomes.set_index("owner").loc["Ann", "done"] == 1

@@ -101,6 +101,11 @@ def read_status(value: object) -> str | None:
     return READ_STATUS.get(_fold(str(value)))
 
 
+def status_keys(values: pd.Series) -> pd.Series:
+    """Each cell's status key (blank and unreadable ones read as open)."""
+    return values.map(lambda v: read_status(v) or "open")
+
+
 def status_label(key: str, language: str) -> str:
     en, ja = STATUS_LABELS[key]
     return ja if language == "ja" else en

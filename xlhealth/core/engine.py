@@ -28,6 +28,7 @@ from xlhealth.core.kept import Kept, keep_summary_columns
 from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.overrides import Overrides
 from xlhealth.core.problems import ConfigError, Problem
+from xlhealth.core.review import Review, review
 from xlhealth.core.rows import Customers, ExternalValues, PrepareCustomers
 
 SUMMARY_COLUMNS = [
@@ -78,6 +79,7 @@ class Result:
     sources: pd.DataFrame | None = None  # one row per Sources row: rows, dates, matches (Checks)
     action_log_rows: pd.DataFrame | None = None  # episodes that ended this run (ActionLog)
     earlier_log: pd.DataFrame | None = None  # the book's ActionLog before this run
+    review: Review | None = None  # per owner now, and did the work help (Checks)
     user_columns: dict[str, list[str]] = field(default_factory=dict)  # columns people added
     labels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # their headers
 
@@ -207,6 +209,15 @@ def run(
         segments=segments(summary, model),
         action_log_rows=listed.ended,
         earlier_log=kept.action_log,
+        review=review(
+            listed.actions,
+            pd.concat(
+                [f for f in (kept.action_log, listed.ended) if f is not None and len(f)]
+                or [pd.DataFrame()],
+                ignore_index=True,
+            ),
+            day,
+        ),
         user_columns={"Summary": summary_columns, "Actions": listed.user_columns},
         labels=kept.labels,
         history_rows=pd.DataFrame(

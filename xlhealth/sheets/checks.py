@@ -11,6 +11,7 @@ import pandas as pd
 
 from xlhealth.core.problems import Problem, problems_frame
 from xlhealth.inputs.columns import origin_text
+from xlhealth.sheets.checks_work import helped, owners
 from xlhealth.sheets.writer import LABELS, SECTION, TEXT, SheetWriter, text
 from xlhealth.xlsx.package import NewSheet
 from xlhealth.xlsx.sheetxml import Block, SheetBuilder
@@ -497,4 +498,4 @@ def _sources(w: SheetWriter, b: SheetBuilder) -> None:
     )
 
 
-SECTIONS = (*SECTIONS, _sources)
+SECTIONS = (*SECTIONS, _sources, owners, helped)
