@@ -685,3 +685,33 @@ def test_import_button_imports_the_settings_folder_into_maturity(demo_path):
     grid = book.sheets["Maturity"].grid
     rows = [r for r in grid[1:] if r[0] == "CUST-00007"]
     assert len(rows) == 12 and {r[2] for r in rows} == {4}
+
+
+def test_live_refresh_keeps_what_people_typed_in_the_book(demo_path):
+    """The button refreshes the saved book: a status, a note and a column people added on
+    Actions, and a column on Summary, are on the sheets Excel shows afterwards."""
+    wb = openpyxl.load_workbook(demo_path)
+    actions, summary = wb["Actions"], wb["Summary"]
+    keys = {c.value: c.column for c in actions[2]}
+    actions.cell(3, keys["status"], "Snoozed")
+    actions.cell(3, keys["snooze_until"], dt.date(2027, 6, 30))
+    actions.cell(3, keys["note"], "waiting for the new sponsor")
+    actions.cell(1, actions.max_column + 1, "Playbook")
+    actions.cell(3, actions.max_column, "exec-sponsor-change")
+    summary.cell(1, summary.max_column + 1, "Account plan")
+    summary.cell(3, summary.max_column, "https://example.org/plan/1")
+    identity = (actions.cell(3, 2).value, actions.cell(3, keys["alert"]).value)
+    customer = summary.cell(3, 1).value
+    wb.save(demo_path)  # what Excel holds is saved first: the button's input
+    book = FakeBook(demo_path)
+    excel.refresh(book)
+    assert book.app.alerts == []
+    grid = book.sheets["Actions"].grid
+    header = [k or label for k, label in zip(grid[1], grid[0], strict=False)]
+    rows = [dict(zip(header, r, strict=False)) for r in grid[2:]]
+    (row,) = [r for r in rows if (r["customer_id"], r["alert"]) == identity]
+    assert row["status"] == "Snoozed" and row["note"] == "waiting for the new sponsor"
+    assert row["Playbook"] == "exec-sponsor-change"
+    s = book.sheets["Summary"].grid
+    column = s[0].index("Account plan")
+    assert [r[column] for r in s[2:] if r[0] == customer] == ["https://example.org/plan/1"]

@@ -147,7 +147,7 @@ def new(ctx: click.Context, path: Path, lang: str) -> None:
 @click.option("--no-backup", is_flag=True, help="Do not keep NAME.bak of the previous file.")
 @click.pass_context
 def refresh_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None, no_backup: bool) -> None:
-    """Score the workbook and rewrite Summary, Actions, Segments, History and Checks."""
+    """Score the workbook and rewrite its output sheets, keeping what people typed there."""
     with _user_errors(ctx):
         report = refresh(
             path, as_of=as_of.date() if as_of else None, backup=not no_backup, progress=_progress

@@ -65,7 +65,7 @@ def refresh(
     """
     path = Path(path)
     book, result, problems = open_scored(path, as_of, progress, base)
-    progress("Writing Summary, Actions, Segments, History and Checks")
+    progress("Writing Summary, Actions, Segments, History, ActionLog and Checks")
     earlier = book.sheets["History"].frame if "History" in book.sheets else None
     tmp = path.with_name(f".{path.name}.xlhealth-tmp")
     try:

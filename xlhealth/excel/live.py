@@ -318,7 +318,7 @@ def refresh(book: Any = None) -> None:
     """The Refresh button: the CLI refresh on a copy of the saved book, written into the book.
 
     The workbook is saved first (that is the input the pipeline reads), a copy is
-    refreshed headlessly, and the five output sheets of that copy are written into
+    refreshed headlessly, and the six output sheets of that copy are written into
     the book's own sheets -- so what the button shows is exactly what ``xlhealth
     refresh`` writes, formatting and charts included, and every reference to those
     sheets keeps working. Any problem ends in one message and leaves the open book
