@@ -256,6 +256,29 @@ def export_cmd(
         click.echo(f"Wrote {len(files)} file(s). Nothing was sent.")
 
 
+@main.command(name="collect")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--no-backup", is_flag=True, help="Do not keep BOOK.bak.")
+@click.pass_context
+def collect_cmd(ctx: click.Context, book: Path, files: tuple[Path, ...], no_backup: bool) -> None:
+    """Take status, note and snooze_until from owners' copies (export --by owner) back
+    into BOOK's Actions; conflicts keep the book's value and are listed."""
+    from xlhealth.collect import collect
+
+    with _user_errors(ctx):
+        done = collect(book, list(files), backup=not no_backup)
+        for problem in done.problems:
+            click.echo(f"  {problem}")
+        click.echo(
+            f"Took {done.changed} cell(s) from {len(done.files)} file(s) into {book.name}"
+            + (f"; refused {len(done.refused)} file(s)" if done.refused else "")
+            + (f"; previous version kept as {done.backup.name}" if done.backup else "")
+        )
+        if done.refused:
+            ctx.exit(1)
+
+
 @main.group()
 def questionnaire() -> None:
     """Maturity questionnaires: write one per customer, import the filled ones."""

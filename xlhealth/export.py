@@ -35,6 +35,7 @@ from xlhealth.sheets import template
 from xlhealth.sheets.outputs import OutputWriter
 from xlhealth.sheets.writer import label
 from xlhealth.xlsx.package import Package
+from xlhealth.xlsx.properties import set_properties
 from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle
 
@@ -112,6 +113,9 @@ def last_refresh(result_history: pd.DataFrame | None) -> dt.date | None:
     return None if dates.empty else dates.max().date()
 
 
+SENT = ("status", "note", "snooze_until")  # what an owner may change in their copy
+
+
 def export(
     book: str | Path,
     out_dir: str | Path | None = None,
@@ -129,7 +133,9 @@ def export(
             f"cannot export sheet {unknown[0]!r}; choose from {', '.join(EXPORTABLE)}"
         )
     out = Path(out_dir) if out_dir else book.parent / f"{book.stem} export"
-    workbook = read_workbook(book, (*INPUT_SHEETS, *CONFIG_SHEETS, "History", "Summary", "Owners"))
+    workbook = read_workbook(
+        book, (*INPUT_SHEETS, *CONFIG_SHEETS, "History", "Summary", "Owners"), kept=True
+    )
     owner_emails = _owner_emails(workbook)
     history = workbook.sheets["History"].frame if "History" in workbook.sheets else None
     as_of = last_refresh(history)
@@ -152,11 +158,18 @@ def export(
         for who in sorted(v for v in values.unique() if v):
             groups.append((who, values == who))
     written = []
+    sent = _as_sent(result)
     for who, mask in groups:
-        part = _subset(result, problems, mask)
+        part = _subset(sent, problems, mask)
         name = safe_name(f"HealthScore {result.as_of} - {who}") + ".xlsx"
         path = out / name
-        _write(part[0], part[1], path, sheets, who)
+        origin = {
+            "xlhealth_book": book.name,
+            "xlhealth_as_of": result.as_of.isoformat(),
+            "xlhealth_exported": dt.datetime.now().replace(microsecond=0).isoformat(),
+            "xlhealth_for": who,
+        }
+        _write(part[0], part[1], path, sheets, who, origin)
         item = Exported(who, path, len(part[0].summary))
         if drafts:
             item.draft = _draft(part[0], path, who, mask is None, owner_emails)
@@ -213,8 +226,22 @@ def _subset(
     ), mine
 
 
+def _as_sent(result: engine.Result) -> engine.Result:
+    """The Actions as sent: what status, note and snooze said when the copy left the book
+    (hidden columns ``xlhealth collect`` compares with to tell who changed what)."""
+    actions = result.actions.copy()
+    for field in SENT:
+        actions[f"sent_{field}"] = actions[field]
+    return replace(result, actions=actions)
+
+
 def _write(
-    result: engine.Result, problems: list[Problem], path: Path, sheets: tuple[str, ...], who: str
+    result: engine.Result,
+    problems: list[Problem],
+    path: Path,
+    sheets: tuple[str, ...],
+    who: str,
+    origin: dict[str, str] | None = None,
 ) -> None:
     names = ["Cover", *sheets]
     tmp = path.with_name(f".{path.name}.tmp")
@@ -232,6 +259,8 @@ def _write(
             }
             for name in sheets:
                 package.set_sheet(name, makers[name]())
+            if origin:
+                set_properties(package, origin)
             package.save(tmp)
         tmp.replace(path)
     finally:

@@ -49,11 +49,16 @@ class Workbook:
 
 
 def read_workbook(
-    path: str | Path, names: tuple[str, ...] | None = None, aliases: dict[str, str] | None = None
+    path: str | Path,
+    names: tuple[str, ...] | None = None,
+    aliases: dict[str, str] | None = None,
+    kept: bool | None = None,
 ) -> Workbook:
     """Read the known sheets (or ``names``) of an .xlsx/.xlsm; absent ones are simply absent.
 
-    ``aliases`` reads a sheet under another role, e.g. ``{"Usage": "Sheet1"}``.
+    ``aliases`` reads a sheet under another role, e.g. ``{"Usage": "Sheet1"}``. ``kept``:
+    also read Summary, Actions and ActionLog as people left them (default: when reading
+    the whole book).
     """
     path = Path(path)
     wanted = names or tuple(aliases or ()) or (*INPUT_SHEETS, *CONFIG_SHEETS, "History")
@@ -97,8 +102,10 @@ def read_workbook(
         for name in wanted:
             if name not in sheets:
                 read(name, recogniser if name in INPUT_SHEETS else None, day_first)
-        kept = _kept(file, by_fold) if names is None and aliases is None else Kept()
-        return Workbook(sheets, problems, file.date1904, file.sheet_names, path, kept)
+        if kept is None:
+            kept = names is None and aliases is None
+        typed = _kept(file, by_fold) if kept else Kept()
+        return Workbook(sheets, problems, file.date1904, file.sheet_names, path, typed)
 
 
 def _kept(file: BookFile, by_fold: dict[str, str]) -> Kept:

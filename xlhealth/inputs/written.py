@@ -70,4 +70,6 @@ def written_sheet(
     empty = [n for n in frame.columns if n != ROW_COLUMN and frame[n].isna().all()
              and not any(headers[n])]  # fmt: skip
     kept = {n: h for n, h in headers.items() if n in frame.columns and n not in empty}
-    return frame.drop(columns=empty), kept
+    frame = frame.drop(columns=empty)
+    frame.attrs["letters"] = {n: column_letter(j) for j, n in enumerate(names)}  # for edits
+    return frame, kept

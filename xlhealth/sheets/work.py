@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xlhealth.core.actions import BOOKKEEPING, LOG_COLUMNS, STATUS_LABELS, STATUSES
+from xlhealth.core.actions import LOG_COLUMNS, STATUS_LABELS, STATUSES
 from xlhealth.sheets.writer import SheetWriter
 from xlhealth.xlsx.package import NewSheet
 from xlhealth.xlsx.sheetxml import Block, Column, append_rows, last_row, validation
@@ -58,10 +58,15 @@ def write_actions(w: SheetWriter) -> NewSheet:
         hidden(w.col("trigger_opened", width=20)),
         hidden(w.col("closed_on", "date", "yyyy-mm-dd", 11)),
         hidden(w.col("status_seen", width=10)),
+        *(  # in an e-mailed copy: what it said when sent (xlhealth collect compares)
+            hidden(w.col(f"sent_{k}", "date" if k == "snooze_until" else "text", width=10))
+            for k in ("status", "note", "snooze_until")
+            if f"sent_{k}" in a.columns
+        ),
     ]
     layout = b.block(Block(a, columns))
     b.freeze = f"C{layout.first_row}"
-    last = layout.letters[columns[-1 - len(BOOKKEEPING)].key]
+    last = layout.letters[[c for c in columns if not c.hidden][-1].key]
     b.autofilter = f"A{layout.header_row}:{last}{max(layout.last_row, layout.header_row)}"
     first, end = layout.first_row, max(layout.last_row, layout.first_row) + 500
     status = layout.letters["status"]

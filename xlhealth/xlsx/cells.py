@@ -7,7 +7,9 @@ style kept), never parsed and re-serialised.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from xml.sax.saxutils import escape
 
 from xlhealth.core.tables import column_letter
 
@@ -37,6 +39,21 @@ def _number(value: float) -> str:
     return f"{value:.15g}"
 
 
+def set_values(sheet_xml: bytes, values: dict[str, object], date1904: bool = False) -> bytes:
+    """``sheet_xml`` with each cell of ``values`` holding that value, style kept: numbers,
+    dates (as serial numbers: the cell's date format shows them), text (inline) or None
+    (the cell emptied). A formula cell is refused (``CellError``)."""
+    epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
+    text = sheet_xml.decode("utf-8")
+    for ref, value in values.items():
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            value = float((value - epoch).days)
+        text = _set_one(text, ref, value)
+    return text.encode("utf-8")
+
+
 def set_numbers(sheet_xml: bytes, values: dict[str, float]) -> bytes:
     """``sheet_xml`` with each cell of ``values`` (``{"H5": 2.5}``) holding that number.
 
@@ -50,7 +67,18 @@ def set_numbers(sheet_xml: bytes, values: dict[str, float]) -> bytes:
     return text.encode("utf-8")
 
 
-def _set_one(text: str, ref: str, value: float) -> str:
+def _content(prefix: str, value: object) -> tuple[str, str]:
+    """(type attribute, inner XML) of a cell holding ``value``."""
+    if value is None:
+        return "", ""
+    if isinstance(value, str):
+        return ' t="inlineStr"', (
+            f'<{prefix}is><{prefix}t xml:space="preserve">{escape(value)}</{prefix}t></{prefix}is>'
+        )
+    return "", f"<{prefix}v>{_number(float(value))}</{prefix}v>"
+
+
+def _set_one(text: str, ref: str, value: object) -> str:
     letters, row = _split(ref)
     row_open = re.search(rf'<((?:\w+:)?)row\b[^>]*?\br="{row}"[^>]*?(/?)>', text)
     if row_open is None:
@@ -75,11 +103,13 @@ def _set_one(text: str, ref: str, value: float) -> str:
         if re.search(rf"<{prefix}f\b", inner):
             raise CellError(f"{ref} holds a formula")
         attrs = re.sub(r'\s+t="[^"]*"', "", cell.group(1))
-        new = f"<{prefix}c{attrs}><{prefix}v>{_number(value)}</{prefix}v></{prefix}c>"
+        kind, inner = _content(prefix, value)
+        new = f"<{prefix}c{attrs}{kind}>{inner}</{prefix}c>" if inner else f"<{prefix}c{attrs}/>"
         body = body[: cell.start()] + new + body[cell.end() :]
     else:
         target = column_index(letters)
-        new = f'<{prefix}c r="{ref}"><{prefix}v>{_number(value)}</{prefix}v></{prefix}c>'
+        kind, inner = _content(prefix, value)
+        new = f'<{prefix}c r="{ref}"{kind}>{inner}</{prefix}c>'
         at = len(body)
         for other in re.finditer(rf'<{prefix}c\b[^>]*?\br="([A-Z]+){row}"', body):
             if column_index(other.group(1)) > target:
@@ -107,4 +137,4 @@ def _widen_spans(text: str, row_at: int, column: int) -> str:
     return text[:row_at] + fixed + text[end:]
 
 
-__all__ = ["CellError", "column_index", "column_letter", "set_numbers"]
+__all__ = ["CellError", "column_index", "column_letter", "set_numbers", "set_values"]
