@@ -138,3 +138,30 @@ def test_a_month_of_weekly_refreshes_keeps_what_people_typed(demo, tmp_path):
     assert {r["customer_id"]: r for r in rows(book, "Summary")}[first_customer][
         "csm_comment"
     ] == "Champion left in October"
+
+
+@pytest.mark.libreoffice
+def test_start_shows_each_owners_actions_from_checks(demo, tmp_path):
+    """Start's owner table (formulas) equals the Checks table refresh wrote, recalculated."""
+    from tests.workbooks import libreoffice_roundtrip
+    from xlhealth.sheets.checks_work import OWNERS_HEADER_ROW
+
+    book = tmp_path / "book.xlsx"
+    shutil.copy(demo, book)
+    saved = libreoffice_roundtrip(book, tmp_path / "lo")
+    wb = python_calamine.CalamineWorkbook.from_path(str(saved))
+    checks = wb.get_sheet_by_name("Checks").to_python(skip_empty_area=False)
+    table = []
+    for row in checks[OWNERS_HEADER_ROW:]:
+        if not isinstance(row[1], float):
+            break
+        table.append([row[0], *row[1:4]])
+    assert len(table) >= 5 and checks[OWNERS_HEADER_ROW - 1][:4] == [
+        "Owner", "Open", "New this week", "Overdue"
+    ]  # fmt: skip
+    start = wb.get_sheet_by_name("Start").to_python(skip_empty_area=False)
+    header = next(i for i, r in enumerate(start) if r[:2] == ["Owner", "Open"])
+    shown = [r[:4] for r in start[header + 1 :] if r[0] != ""]
+    assert shown == table
+    actions = rows(book, "Actions")
+    assert sum(r[1] for r in table) == sum(r["status"] == "Open" for r in actions)

@@ -173,6 +173,7 @@ def write_checks(w: SheetWriter, problems: list[Problem]) -> NewSheet:
     )
     b.text_line(text("history_rule", lang))
     b.next_row += 1
+    owners(w, b)  # at a fixed place: Start shows it (OWNERS_FIRST_ROW)
     frame = problems_frame(problems)
     frame["cell"] = [p.cell or "" for p in problems] if problems else []
     columns = [
@@ -498,4 +499,4 @@ def _sources(w: SheetWriter, b: SheetBuilder) -> None:
     )
 
 
-SECTIONS = (*SECTIONS, _sources, owners, helped)
+SECTIONS = (*SECTIONS, _sources, helped)

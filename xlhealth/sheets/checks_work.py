@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from xlhealth.sheets.writer import LABELS, TEXT, SheetWriter, text
+import pandas as pd
+
+from xlhealth.sheets.writer import LABELS, SECTION, TEXT, SheetWriter, text
 from xlhealth.xlsx.sheetxml import Block, SheetBuilder
 
 WORK_TEXT: dict[str, tuple[str, str]] = {
@@ -45,24 +47,32 @@ LABELS.update(
 )
 
 
+OWNERS_HEADER_ROW = 12  # Checks: the per-owner table's header row; its rows follow
+START_ROWS = 20  # owners the Start sheet shows
+
+
 def owners(w: SheetWriter, b: SheetBuilder) -> None:
+    """Each owner's open actions, at a fixed place on Checks (Start's table reads it)."""
     r = w.r.review
-    if r is None or r.owners.empty:
-        return
+    frame = r.owners if r is not None else pd.DataFrame(columns=["owner"])
+    if b.next_row != OWNERS_HEADER_ROW - 1:
+        raise AssertionError(f"the owner table must start at Checks row {OWNERS_HEADER_ROW}")
+    b.text_line(text("owners_title", w.lang), SECTION)
     b.block(
         Block(
-            r.owners,
+            frame,
             [
                 w.col("owner", width=18),
                 w.col("open", "int", "0", 9),
                 w.col("new_this_week", "int", "0", 12),
                 w.col("overdue", "int", "0", 9),
             ],
-            title=text("owners_title", w.lang),
-            notes=(text("owners_note", w.lang),),
             show_keys=False,
+            gap_after=0,
         )
     )
+    b.text_line(text("owners_note", w.lang))
+    b.next_row += 1
 
 
 def helped(w: SheetWriter, b: SheetBuilder) -> None:

@@ -20,6 +20,7 @@ from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.overrides import tier_choices
 from xlhealth.core.tables import column_letter
 from xlhealth.inputs.specs import INPUT_SHEETS
+from xlhealth.sheets.checks_work import OWNERS_HEADER_ROW, START_ROWS
 from xlhealth.sheets.columns_sources import columns_sheet, sources_sheet
 from xlhealth.sheets.input_fields import INPUT_FIELDS, Field
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
@@ -69,7 +70,8 @@ START = {
         ),
         (
             "2. Press Refresh (or run: xlhealth refresh THIS_FILE). Summary, Actions, Segments, "
-            "History and Checks are rewritten; your input and config sheets are never changed.",
+            "History, ActionLog and Checks are rewritten — keeping the statuses, notes and "
+            "columns you type there; input and config sheets are never changed.",
             None,
         ),
         (
@@ -92,7 +94,8 @@ START = {
         ),
         (
             "2. 「更新」を押します（または xlhealth refresh このファイル）。Summary, Actions, "
-            "Segments, History, Checks が書き直されます。入力・設定シートは変更されません。",
+            "Segments, History, ActionLog, Checks が書き直されます（入力した状況・メモ・追加した"
+            "列は残ります）。入力・設定シートは変更されません。",
             None,
         ),
         (
@@ -125,6 +128,30 @@ STATUS = {
         f'{_CHECK.format("B6")}&"件：Checksを参照）")'
     ),
 }
+# Start also shows each owner's open, new and overdue actions: the table Checks holds at a
+# fixed place (sheets.checks_work), read with INDIRECT like the status line.
+START_OWNERS_ROW = 13  # Start: the header row; the owners follow
+
+
+def owners_on_start(b: SheetBuilder, lang: str) -> None:
+    b.next_row = START_OWNERS_ROW - 1
+    title = {"en": "Actions per owner, open now (from Checks; updated by every Refresh)",
+             "ja": "担当者別の未対応アクション（Checks から。更新のたびに変わります）"}  # fmt: skip
+    b.text_line(title[lang], CellStyle(bold=True, size=12, color="1F4E79"))
+    offset = START_OWNERS_ROW - OWNERS_HEADER_ROW
+    header = CellStyle(bold=True, fill="1F4E79", color="FFFFFF", halign="center")
+    cells = [(c, f'INDIRECT("Checks!{c}"&(ROW()-{offset}))') for c in "ABCD"]
+    b.formulas([(c, f'{f}&""') for c, f in cells], header)
+    styles = [CellStyle()] + [CellStyle(halign="center")] * 3
+    for _ in range(START_ROWS):
+        above = b.next_row - 1  # a row shows while the table goes on: a count in column B
+        name = f'IF(AND($A{above}<>"",ISNUMBER({cells[1][1]})),{cells[0][1]}&"","")'
+        counts = [(c, f'IF($A{above + 1}="","",{f})') for c, f in cells[1:]]
+        b.formulas([("A", name), *counts], styles=styles)
+    for i, width in ((1, 10), (2, 14), (3, 10)):
+        b.widths[i] = width
+
+
 PLACEHOLDER = {
     "en": "Press Refresh (or run xlhealth refresh) to fill this sheet.",
     "ja": "「更新」を押す（または xlhealth refresh を実行）とこのシートが作成されます。",
@@ -244,7 +271,8 @@ def new_workbook(
                     for line, style in START[lang]:
                         b.text_line(line, style or CellStyle(wrap=False))
                     b.formulas([("A", STATUS[lang])], CellStyle(bold=True, color="1F4E79"))
-                    b.widths[0] = 120
+                    owners_on_start(b, lang)
+                    b.widths[0] = 34  # the lines above overflow to the right
                     b.tab_color = "FFC000"
                 elif name in OUTPUT_SHEETS:
                     b.text_line(PLACEHOLDER[lang], NOTE)

@@ -122,11 +122,21 @@ class SheetBuilder:
         self.next_row += 1
         return row
 
-    def formulas(self, cells: Sequence[tuple[str, str]], style: CellStyle | None = None) -> int:
-        """One row of formula cells, e.g. [("B", "HS_TIER(A5,HS_TIERS)")]: for examples only."""
+    def formulas(
+        self,
+        cells: Sequence[tuple[str, str]],
+        style: CellStyle | None = None,
+        styles: Sequence[CellStyle] | None = None,
+    ) -> int:
+        """One row of formula cells, e.g. [("B", "HS_TIER(A5,HS_TIERS)")]; ``styles``: one
+        per cell instead of one for the row."""
         row = self.next_row
         xf = self.styles.xf(style or CellStyle(bold=True, fill="FFF2CC"))
-        body = "".join(f'<c r="{col}{row}" s="{xf}"><f>{escape(f)}</f></c>' for col, f in cells)
+        xfs = [self.styles.xf(s) for s in styles] if styles else [xf] * len(cells)
+        body = "".join(
+            f'<c r="{col}{row}" s="{x}"><f>{escape(f)}</f></c>'
+            for (col, f), x in zip(cells, xfs, strict=True)
+        )
         self.rows.append(f'<row r="{row}">{body}</row>')
         self.next_row += 1
         return row
