@@ -715,3 +715,28 @@ def test_live_refresh_keeps_what_people_typed_in_the_book(demo_path):
     s = book.sheets["Summary"].grid
     column = s[0].index("Account plan")
     assert [r[column] for r in s[2:] if r[0] == customer] == ["https://example.org/plan/1"]
+
+
+def test_collect_button_takes_the_owners_files_from_the_settings_folder(demo_path):
+    """Owners' copies in ``collected/`` beside the book: their statuses land on the open
+    book's Actions; nothing else changes."""
+    folder = demo_path.parent / "collected"  # the default collect_folder
+    assert cli("export", str(demo_path), "--by", "owner", "--no-all", "-o", str(folder))[0] == 0
+    owner_file = sorted(folder.glob("*.xlsx"))[0]
+    wb = openpyxl.load_workbook(owner_file)
+    ws = wb["Actions"]
+    keys = {c.value: c.column for c in ws[2]}
+    ws.cell(3, keys["status"], "Done")
+    ws.cell(3, keys["note"], "sorted on the phone")
+    identity = (ws.cell(3, 2).value, ws.cell(3, keys["alert"]).value)
+    wb.save(owner_file)
+    book = FakeBook(demo_path)
+    summary = [list(r) for r in book.sheets["Summary"].grid]
+    excel.collect_updates(book)
+    assert book.saved == 1 and book.app.alerts[0].startswith("Took 2 cell(s) from")
+    grid = book.sheets["Actions"].grid
+    header = list(grid[1])
+    (row,) = [r for r in grid[2:] if (r[1], r[header.index("alert")]) == identity]
+    assert row[header.index("status")] == "Done"
+    assert row[header.index("note")] == "sorted on the phone"
+    assert book.sheets["Summary"].grid == summary

@@ -85,7 +85,7 @@ def _identity(row: dict) -> tuple[str | None, str, str]:
     return normalise_one(row.get("customer_id")), alert, action
 
 
-def _read_copy(path: Path, book: Path) -> tuple[pd.DataFrame | None, str]:
+def _read_copy(path: Path, book: str) -> tuple[pd.DataFrame | None, str]:
     """The copy's Actions, or None and why it is refused."""
     try:
         origin = read_properties(path)
@@ -95,8 +95,8 @@ def _read_copy(path: Path, book: Path) -> tuple[pd.DataFrame | None, str]:
         return None, f"cannot be read ({type(error).__name__}: {error})"
     if not origin.get("xlhealth_book"):
         return None, "is not a copy made by xlhealth export (no record of its book)"
-    if origin["xlhealth_book"].casefold() != book.name.casefold():
-        return None, f"was exported from {origin['xlhealth_book']}, not from {book.name}"
+    if origin["xlhealth_book"].casefold() != book.casefold():
+        return None, f"was exported from {origin['xlhealth_book']}, not from {book}"
     try:
         with BookFile(path) as file:
             actual = next((n for n in file.sheet_names if n.casefold() == "actions"), None)
@@ -110,8 +110,13 @@ def _read_copy(path: Path, book: Path) -> tuple[pd.DataFrame | None, str]:
     return frame, ""
 
 
-def collect(book: str | Path, paths: list[str | Path], backup: bool = True) -> Collected:
-    """Take the owners' status, note and snooze_until from ``paths`` into ``book``."""
+def collect(
+    book: str | Path, paths: list[str | Path], backup: bool = True, name: str | None = None
+) -> Collected:
+    """Take the owners' status, note and snooze_until from ``paths`` into ``book``.
+
+    ``name``: the book's own file name when ``book`` is a working copy (the button).
+    """
     book = Path(book)
     ensure_writable(book)
     try:
@@ -132,7 +137,7 @@ def collect(book: str | Path, paths: list[str | Path], backup: bool = True) -> C
     letters = current.attrs.get("letters", {})
     edits: dict[str, object] = {}
     for path in _files([Path(p) for p in paths]):
-        frame, why = _read_copy(path, book)
+        frame, why = _read_copy(path, name or book.name)
         if frame is None:
             report.refused.append(path)
             report.problems.append(Problem(path.name, f"{why}; nothing was taken from it",

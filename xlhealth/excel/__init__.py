@@ -4,6 +4,18 @@ functions (``udfs``), the generated VBA (``vba``), the .xlsm (``build``) and ``s
 (``xlhealth excel-setup``). The only home of xlwings and pyopenvba.
 """
 
-from xlhealth.excel.live import export_for_email, import_questionnaires, refresh, suggest_weights
+from xlhealth.excel.live import (
+    collect_updates,
+    export_for_email,
+    import_questionnaires,
+    refresh,
+    suggest_weights,
+)
 
-__all__ = ["export_for_email", "import_questionnaires", "refresh", "suggest_weights"]
+__all__ = [
+    "collect_updates",
+    "export_for_email",
+    "import_questionnaires",
+    "refresh",
+    "suggest_weights",
+]

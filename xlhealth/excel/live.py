@@ -403,18 +403,59 @@ def import_questionnaires(book: Any = None) -> None:
 
 
 def questionnaire_folder(saved: Path) -> Path:
+    return settings_folder(saved, "questionnaire_folder", "questionnaires")
+
+
+def settings_folder(saved: Path, key: str, default: str) -> Path:
+    """A folder named on the Settings sheet (relative to the workbook), else ``default``."""
     from xlhealth.book.read import read_workbook
 
     book = read_workbook(saved, ("Settings",))
-    folder = "questionnaires"
+    folder = default
     if "Settings" in book.sheets:
         frame = book.sheets["Settings"].frame
         keys = frame["key"].astype(str).str.strip().str.casefold()
-        values = frame.loc[keys == "questionnaire_folder", "value"].dropna()
+        values = frame.loc[keys == key, "value"].dropna()
         if not values.empty and str(values.iloc[0]).strip():
             folder = str(values.iloc[0]).strip()
     path = Path(folder)
     return path if path.is_absolute() else saved.parent / path
+
+
+def collect_updates(book: Any = None) -> None:
+    """The Collect updates button: ``xlhealth collect`` of the folder named on Settings
+    (``collect_folder``, else ``collected`` beside the workbook) on a saved copy; the new
+    Actions sheet is copied in, like Refresh."""
+    import xlwings as xw
+
+    from xlhealth.collect import collect
+
+    live = LiveBook(book if book is not None else xw.Book.caller())
+    try:
+        saved = live.save()
+        folder = settings_folder(saved, "collect_folder", "collected")
+        if not folder.is_dir():
+            raise RefreshError(
+                f"no folder {folder}; put the owners' returned files there or set "
+                "collect_folder on the Settings sheet"
+            )
+        with scratch_folder() as tmp:
+            copy = tmp / f"work-{saved.name}"
+            shutil.copy2(saved, copy)
+            report = collect(copy, [folder], backup=False, name=saved.name)
+            if report.changed:
+                swap_in(live, macro_free_copy(copy, tmp / _opened_name(saved)), ["Actions"])
+    except Exception as error:
+        _stopped(live, "Collect", error)
+        return
+    lines = [
+        f"Took {report.changed} cell(s) from {len(report.files)} file(s); "
+        f"refused {len(report.refused)} file(s)."
+    ]
+    lines += [str(p) for p in report.problems[:12]]
+    if len(report.problems) > 12:
+        lines.append(f"… and {len(report.problems) - 12} more")
+    live.alert("\n".join(lines))
 
 
 def suggest_weights(book: Any = None) -> None:

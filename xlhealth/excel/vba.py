@@ -38,6 +38,7 @@ MACROS = {
     "ExportForEmail": ("xlhealth.excel", "export_for_email"),
     "ImportQuestionnaires": ("xlhealth.excel", "import_questionnaires"),
     "SuggestWeights": ("xlhealth.excel", "suggest_weights"),
+    "CollectUpdates": ("xlhealth.excel", "collect_updates"),
 }
 RIBBON_BUTTONS = [
     ("hsRefresh", "Refresh", "更新", "RibbonRefresh", "Refresh", "RefreshAll"),
@@ -64,6 +65,14 @@ RIBBON_BUTTONS = [
         "RibbonSuggestWeights",
         "SuggestWeights",
         "ChartTrendline",
+    ),
+    (
+        "hsCollect",
+        "Collect updates",
+        "更新内容の回収",
+        "RibbonCollectUpdates",
+        "CollectUpdates",
+        "Paste",
     ),
 ]
 
