@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from xlhealth.core.problems import ConfigError, Problem, RefreshError
 from xlhealth.demo import data as demo_data
@@ -72,9 +73,11 @@ def demo(
     realistic_exports: bool,
     events: str | None,
 ) -> None:
-    """Build a complete demo workbook with realistic synthetic data and refresh it."""
+    """Build a demo workbook in use: realistic synthetic data refreshed weekly for eight weeks,
+    with a CS team working the Action list in between."""
     from xlhealth.demo.events import events_folder, sources_table, write_logins
     from xlhealth.demo.exports import as_exports, columns_table
+    from xlhealth.demo.living import LIVING_MAX, living_demo
 
     def shaped(frames: dict) -> dict:
         frames = as_exports(frames, lang) if realistic_exports else frames
@@ -97,6 +100,14 @@ def demo(
                     "to choose another name"
                 )
             path.unlink()
+        config = ({"Columns": columns_table(lang)} if realistic_exports else {}) | (
+            {"Sources": sources_table(path, events_folder(path), events)} if events else {}
+        )
+        if customers <= LIVING_MAX:
+            _progress(f"Generating {customers:,} customers and a year of their history")
+            report = living_demo(path, customers, lang, shaped, config, _progress)
+            _summary_after_write(report)
+            return
         today = dt.date.today()
         earlier = today - dt.timedelta(days=28)
         _progress(f"Generating {customers:,} customers with ~30 events each")
@@ -401,11 +412,16 @@ def _summary(report: Report) -> None:
         n = int(counts.get(tier.tier, 0))
         bar = "█" * round(30 * n / max(len(s), 1))
         click.echo(f"  {tier.tier} {_pad(tier.text(model.settings.language), 10)} {n:>7,} {bar}")
-    if len(result.actions):
-        click.echo(f"Top actions ({len(result.actions):,} in all, see the Actions sheet):")
-        for row in result.actions.head(5).itertuples():
+    actions = result.actions
+    if "status_seen" in actions:  # the open ones; done, snoozed and declined stay on the sheet
+        actions = actions[(actions["status_seen"] == "open").to_numpy()]
+    if len(actions):
+        click.echo(f"Top actions ({len(actions):,} open, see the Actions sheet):")
+        for row in actions.head(5).itertuples():
+            due = pd.Timestamp(row.due).strftime("%Y-%m-%d") if pd.notna(row.due) else "-"
+            priority = "-" if pd.isna(row.priority) else int(row.priority)
             click.echo(
-                f"  P{row.priority} {row.due:%Y-%m-%d} {row.customer_name} "
+                f"  P{priority} {due} {row.customer_name} "
                 f"({row.owner}): {row.trigger} → {row.action}"
             )
     if report.problems:
