@@ -57,9 +57,15 @@ class Story:
         return self.health[:, (day - self.start).days]
 
     def fell(self, day: dt.date, days: int = 28, by: float = 0.08) -> np.ndarray:
-        """The truth behind ``score_drop``: hidden health fell by ``by`` over ``days``."""
+        """The truth behind ``score_drop``: hidden health fell by ``by`` over ``days``, or
+        the customer left (churned) in those days."""
         before = self.health_on(day - dt.timedelta(days=days))
-        return self.health_on(day) < before - by
+        customers = self.static["Customers"]
+        ended = pd.to_datetime(customers["outcome_date"]).to_numpy().astype("datetime64[D]")
+        left = (customers["outcome"] == "churned").to_numpy() & (
+            ended > np.datetime64(day - dt.timedelta(days=days), "D")
+        ) & (ended <= np.datetime64(day, "D"))
+        return (self.health_on(day) < before - by) | left
 
 
 def story(n: int, lang: str = "en", seed: int = 42, end: dt.date | None = None) -> Story:
@@ -101,7 +107,17 @@ def _events(
     rounding = rng.random(n)[:, None]
     k = np.floor(5 * np.clip(2.0 * health - 0.4, 0, 1) + rounding).clip(0, 5)
     on = weekday[None, :] < k
-    on[:, :recent] = False
+    # also the 150 days before each renewal or churn, so the honest back-test sees them
+    ended = pd.to_datetime(customers["outcome_date"]).to_numpy().astype("datetime64[D]")
+    end_day = np.where(np.isnat(ended), -1, (ended - day0).astype("timedelta64[D]").astype(int))
+    around = (np.arange(total)[None, :] >= end_day[:, None] - 150) & (
+        np.arange(total)[None, :] <= end_day[:, None]
+    )
+    on &= (np.arange(total)[None, :] >= recent) | around
+    # a churned customer left: nothing happens after its churn date
+    churned = (customers["outcome"] == "churned").to_numpy() & (end_day >= 0)
+    gone = churned[:, None] & (np.arange(total)[None, :] > end_day[:, None])
+    on &= ~gone
     if on.sum() * 1.6 > MAX_LOGIN_ROWS:  # a very large demo: a sample of the login days
         on &= rng.random((n, total)) < MAX_LOGIN_ROWS / (on.sum() * 1.6)
     ci, di = np.nonzero(on)
@@ -123,7 +139,7 @@ def _events(
     )
 
     def daily(rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        hits = rng.random((n, total)) < rate
+        hits = (rng.random((n, total)) < rate) & ~gone
         return np.nonzero(hits)
 
     h = health
@@ -146,7 +162,7 @@ def _events(
             "customer_id": ids[si],
             "date": day0 + sd.astype("timedelta64[D]"),
             "nps": np.clip(
-                np.round(1.5 + 8.5 * h[si, sd] + leaning[si] + rng.normal(0, 0.25, si.size)), 0, 10
+                np.round(1.5 + 8.5 * h[si, sd] + leaning[si]), 0, 10  # the same unless h moved
             ),
         }
     )
@@ -154,8 +170,8 @@ def _events(
     kind = rng.choice(["call", "meeting", "email"], mi.size, p=[0.4, 0.35, 0.25])
     # Business reviews every ~90 days and executive check-ins every ~45 days, on a schedule
     # of the customer's own; a customer in poor health stops taking them (not at random).
-    qi, qd = _scheduled(health, 90, 0.35, rng)
-    ei, ed = _scheduled(health, 45, 0.4, rng)
+    qi, qd = _scheduled(health, 90, 0.35, rng, gone)
+    ei, ed = _scheduled(health, 45, 0.4, rng, gone)
     contacts = pd.DataFrame(
         {
             "customer_id": ids[np.concatenate([mi, qi, ei])],
@@ -174,13 +190,14 @@ def _events(
 
 
 def _scheduled(
-    health: np.ndarray, every: int, floor: float, rng: np.random.Generator
+    health: np.ndarray, every: int, floor: float, rng: np.random.Generator, gone: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(customer, day) of meetings held every ``every`` days from a phase of the customer's
-    own, while its health is above ``floor``."""
+    own, while its health is above ``floor`` (and it has not left)."""
     n, total = health.shape
     phase = rng.integers(0, every, n)
-    ci, di = np.nonzero((np.arange(total)[None, :] - phase[:, None]) % every == 0)
+    due = (np.arange(total)[None, :] - phase[:, None]) % every == 0
+    ci, di = np.nonzero(due & ~gone)
     held = health[ci, di] > floor
     return ci[held], di[held]
 
