@@ -126,3 +126,34 @@ def test_the_book_opens_without_repair(app, book_path):
     """Item 7: Excel opens the project (_VBA_PROJECT 0xFFFF) and compiles it from source."""
     book = app.books.open(book_path)
     assert book.macro("xlhealth_macros.RegisterFunctionHelp")() is None
+
+
+def test_refresh_keeps_statuses_notes_and_columns_people_typed(app, book_path):
+    """Issue 20: what a CSM types on Actions (status, note, a column of their own) and on
+    Summary is on the sheets after the button's refresh, on the same action and customer."""
+    book = app.books.open(book_path)
+    run_refresh(book)
+    actions, summary = book.sheets["Actions"], book.sheets["Summary"]
+    keys = actions.range("A2").expand("right").value
+    status, note, alert = (keys.index(k) + 1 for k in ("status", "note", "alert"))
+    identity = (actions.range((3, 2)).value, actions.range((3, alert)).value)
+    actions.range((3, status)).value = "Done"
+    actions.range((3, note)).value = "called them"
+    mine = len(keys) + 1  # the first free column (after the hidden bookkeeping ones)
+    actions.range((1, mine)).value = "Playbook"
+    actions.range((3, mine)).value = "exec-change"
+    customer = summary.range("A3").value
+    width = len(summary.range("A2").expand("right").value)
+    summary.range((1, width + 1)).value = "Account plan"
+    summary.range((3, width + 1)).value = "plan-1"
+    book.save()
+    run_refresh(book)
+    grid = actions.range("A1").expand().value
+    header = [k or label for k, label in zip(grid[1], grid[0], strict=False)]
+    rows = [dict(zip(header, r, strict=False)) for r in grid[2:]]
+    (row,) = [r for r in rows if (r["customer_id"], r["alert"]) == identity]
+    assert row["status"] == "Done" and row["note"] == "called them"
+    assert row["Playbook"] == "exec-change"
+    s = summary.range("A1").expand().value
+    column = s[0].index("Account plan")
+    assert [r[column] for r in s[2:] if r[0] == customer] == ["plan-1"]
