@@ -1,5 +1,6 @@
 """Email-ready export: macro-free, value-only files per owner, and unsent drafts."""
 
+import datetime as dt
 import email
 import re
 import shutil
@@ -96,7 +97,8 @@ def test_stale_or_unrefreshed_workbooks_are_refused(book, tmp_path):
     stale = tmp_path / "stale.xlsx"
     shutil.copy(book, stale)
     wb = openpyxl.load_workbook(stale)
-    wb["Surveys"].append(["CUST-00001", None, "2026-11-01", 0])
+    for _ in range(4):  # four complaints today: the score Summary shows is no longer right
+        wb["Support"].append(["CUST-00001", None, dt.date.today(), "complaint", 3])
     wb.save(stale)
     with pytest.raises(RefreshError, match="changed since the last refresh"):
         export(stale, tmp_path / "out")

@@ -65,6 +65,8 @@ def _day(value: object) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, int | float):  # a date cell that lost its format: an Excel serial
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
     try:
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:
@@ -159,11 +161,12 @@ def collect(
                     )
                 )
                 continue
-            for name in FIELDS:
-                theirs, sent, ours = r.get(name), r.get(f"sent_{name}"), mine.get(name)
-                if f"sent_{name}" not in r or _same(name, theirs, sent):
+            for field_name in FIELDS:
+                theirs, ours = r.get(field_name), mine.get(field_name)
+                sent = r.get(f"sent_{field_name}")
+                if f"sent_{field_name}" not in r or _same(field_name, theirs, sent):
                     continue  # the owner did not change it
-                if name == "status" and read_status(theirs) is None:
+                if field_name == "status" and read_status(theirs) is None:
                     report.problems.append(
                         Problem(
                             ACTIONS_SHEET,
@@ -174,25 +177,25 @@ def collect(
                         )
                     )
                     continue
-                if not _same(name, ours, sent) and not _same(name, ours, theirs):
+                if not _same(field_name, ours, sent) and not _same(field_name, ours, theirs):
                     report.problems.append(
                         Problem(
                             ACTIONS_SHEET,
                             f"{where}: changed in the book too since the export (book: "
                             f"{ours!r}, copy: {theirs!r}); the book's value stays",
                             row=int(mine[ROW_COLUMN]),
-                            column=name,
+                            column=field_name,
                             value=theirs,
                         )
                     )
                     continue
-                if name == "status":
+                if field_name == "status":
                     theirs = status_label(read_status(theirs) or "open", language)
-                elif name == "snooze_until":
+                elif field_name == "snooze_until":
                     theirs = _day(theirs)
                 elif is_blank(theirs):
                     theirs = None
-                edits[f"{letters[name]}{int(mine[ROW_COLUMN])}"] = theirs
+                edits[f"{letters[field_name]}{int(mine[ROW_COLUMN])}"] = theirs
     if edits:
         _write(book, edits, report, backup)
     return report

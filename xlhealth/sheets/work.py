@@ -59,7 +59,11 @@ def write_actions(w: SheetWriter) -> NewSheet:
         hidden(w.col("closed_on", "date", "yyyy-mm-dd", 11)),
         hidden(w.col("status_seen", width=10)),
         *(  # in an e-mailed copy: what it said when sent (xlhealth collect compares)
-            hidden(w.col(f"sent_{k}", "date" if k == "snooze_until" else "text", width=10))
+            hidden(
+                w.col(f"sent_{k}", "date", "yyyy-mm-dd", 10)
+                if k == "snooze_until"
+                else w.col(f"sent_{k}", width=10)
+            )
             for k in ("status", "note", "snooze_until")
             if f"sent_{k}" in a.columns
         ),
