@@ -13,6 +13,7 @@ import pytest
 
 from tests.workbooks import cell_values, cli, part_bytes, sheet_frame
 from xlhealth.core.model import CONFIG_SHEETS
+from xlhealth.demo.story import WEEKS
 from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.refresh import RefreshError, check, refresh
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
@@ -58,7 +59,7 @@ def test_summary_on_the_sheet_equals_the_core(demo_book):
     assert summary["tier"].astype(float).tolist() == expected["tier"].astype(float).tolist()
     assert summary["reasons"].fillna("").tolist() == expected["reasons"].tolist()
     history = sheet_frame(demo_book, "History")
-    assert history["as_of"].nunique() == 2  # last month's snapshot and today's
+    assert history["as_of"].nunique() == WEEKS  # the living demo's weekly snapshots
     assert summary["score_change"].notna().all()
 
 
