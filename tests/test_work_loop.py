@@ -165,3 +165,11 @@ def test_start_shows_each_owners_actions_from_checks(demo, tmp_path):
     assert shown == table
     actions = rows(book, "Actions")
     assert sum(r[1] for r in table) == sum(r["status"] == "Open" for r in actions)
+
+
+def test_refresh_writes_exactly_the_summary_columns_it_does_not_keep_as_peoples(demo):
+    """A column refresh writes is never taken for one somebody added (and the other way)."""
+    from xlhealth.core.kept import SUMMARY_SHEET_COLUMNS
+
+    keys = python_calamine.CalamineWorkbook.from_path(str(demo)).get_sheet_by_name("Summary")
+    assert set(keys.to_python()[1]) == set(SUMMARY_SHEET_COLUMNS)

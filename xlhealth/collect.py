@@ -13,7 +13,6 @@ previous one kept as ``NAME.bak``.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import pandas as pd
 
 from xlhealth.book.files import ensure_writable
 from xlhealth.book.read import read_workbook
-from xlhealth.core.actions import ACTIONS_SHEET, read_status, status_label
+from xlhealth.core.actions import ACTIONS_SHEET, day_of, read_status, status_label
 from xlhealth.core.problems import Problem, RefreshError, is_blank
 from xlhealth.core.tables import ROW_COLUMN
 from xlhealth.core.text import normalise_one
@@ -58,26 +57,11 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _day(value: object) -> dt.date | None:
-    if is_blank(value):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, int | float):  # a date cell that lost its format: an Excel serial
-        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
-
-
 def _same(field_name: str, a: object, b: object) -> bool:
     if field_name == "status":
         return read_status(a) == read_status(b)
     if field_name == "snooze_until":
-        return _day(a) == _day(b)
+        return day_of(a) == day_of(b)
     return ("" if is_blank(a) else str(a).strip()) == ("" if is_blank(b) else str(b).strip())
 
 
@@ -192,7 +176,7 @@ def collect(
                 if field_name == "status":
                     theirs = status_label(read_status(theirs) or "open", language)
                 elif field_name == "snooze_until":
-                    theirs = _day(theirs)
+                    theirs = day_of(theirs)
                 elif is_blank(theirs):
                     theirs = None
                 edits[f"{letters[field_name]}{int(mine[ROW_COLUMN])}"] = theirs

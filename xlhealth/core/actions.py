@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from xlhealth.core.alerts import ACTION_COLUMNS as ALERT_COLUMNS
 from xlhealth.core.model import Model
 from xlhealth.core.problems import Problem, is_blank
 from xlhealth.core.tables import ROW_COLUMN
@@ -36,22 +37,7 @@ STATUS_LABELS = {
 ACTIONS_SHEET = "Actions"
 LOG_SHEET = "ActionLog"
 # What refresh writes on Actions (the rest of a row is people's own columns, kept).
-ACTION_COLUMNS = [
-    "priority",
-    "customer_id",
-    "customer_name",
-    "owner",
-    "trigger",
-    "action",
-    "due",
-    "score",
-    "tier",
-    "alert",
-    "opened",
-    "status",
-    "note",
-    "snooze_until",
-]
+ACTION_COLUMNS = [*ALERT_COLUMNS, "opened", "status", "note", "snooze_until"]
 BOOKKEEPING = ["score_opened", "trigger_opened", "closed_on", "status_seen"]
 """Hidden on the sheet: what the episode started with, when refresh first saw it closed and
 the last status it read (a status nobody can read keeps that one)."""
@@ -121,7 +107,8 @@ class WorkList:
     user_columns: list[str] = field(default_factory=list)
 
 
-def _day(value: object) -> dt.date | None:
+def day_of(value: object) -> dt.date | None:
+    """A cell as a date: date cells, ISO text, Excel serial numbers; None otherwise."""
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
@@ -132,6 +119,8 @@ def _day(value: object) -> dt.date | None:
         return None if pd.isna(value) else value.date()
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else pd.Timestamp(value).date()
+    if isinstance(value, int | float) and not isinstance(value, bool):  # a date cell that
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))  # lost its format
     try:
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:
@@ -207,7 +196,7 @@ def work_list(
                 )
             )
             status = seen or "open"
-        if status == "snoozed" and _day(row.get("snooze_until")) is None:
+        if status == "snoozed" and day_of(row.get("snooze_until")) is None:
             problems.append(
                 Problem(
                     ACTIONS_SHEET,
@@ -259,11 +248,11 @@ def work_list(
                 closed_on=None,
             )
         else:
-            opened = _day(p.get("opened")) or as_of
+            opened = day_of(p.get("opened")) or as_of
             status = p["_status"]
             note = p.get("note")
-            closed_on = _day(p.get("closed_on"))
-            if status == "snoozed" and _day(p.get("snooze_until")) <= as_of:
+            closed_on = day_of(p.get("closed_on"))
+            if status == "snoozed" and day_of(p.get("snooze_until")) <= as_of:
                 status = "open"  # the snooze is over and the trigger still holds
             if status in CLOSED:
                 closed_on = closed_on or as_of
@@ -329,17 +318,17 @@ def work_list(
             score=current.get("score", p.get("score")),
             tier=current.get("tier", p.get("tier")),
             alert=None,
-            opened=_day(p.get("opened")) or as_of,
+            opened=day_of(p.get("opened")) or as_of,
             status=p["_status"],
         )
-        if _day(out.get("due")) is None:
+        if day_of(out.get("due")) is None:
             out["due"] = None
         if out.get("score_opened") is None or is_blank(out.get("score_opened")):
             out["score_opened"] = out["score"]
         rows.append(out)
 
     for r in rows:
-        if r["status"] == "snoozed" and (_day(r.get("snooze_until")) or as_of) <= as_of:
+        if r["status"] == "snoozed" and (day_of(r.get("snooze_until")) or as_of) <= as_of:
             r["status"] = "open"  # a hand-made action's snooze is over too
     actions = pd.DataFrame(rows, columns=ACTION_COLUMNS + BOOKKEEPING + user_columns)
     actions = _ordered(actions)
@@ -365,7 +354,7 @@ def _ended(
         "owner": p.get("owner"),
         "alert": key[1] or None,
         "action": p.get("action"),
-        "opened": _day(p.get("opened")),
+        "opened": day_of(p.get("opened")),
         "closed": as_of,
         "outcome": status if status in CLOSED else "resolved",
         "note": p.get("note"),
@@ -407,8 +396,8 @@ def _new_only(ended: pd.DataFrame, log: pd.DataFrame | None) -> pd.DataFrame:
         parts = [
             f["customer_id"].map(lambda v: normalise_one(v) or ""),
             f["alert"].map(_text),
-            f.get("opened", pd.Series(None, index=f.index)).map(lambda v: str(_day(v))),
-            f.get("closed", pd.Series(None, index=f.index)).map(lambda v: str(_day(v))),
+            f.get("opened", pd.Series(None, index=f.index)).map(lambda v: str(day_of(v))),
+            f.get("closed", pd.Series(None, index=f.index)).map(lambda v: str(day_of(v))),
         ]
         return parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
 

@@ -24,36 +24,13 @@ from xlhealth.core.history import (
     spark_points,
     trend,
 )
-from xlhealth.core.kept import Kept, keep_summary_columns
+from xlhealth.core.kept import SUMMARY_COLUMNS, Kept, keep_summary_columns
 from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.overrides import Overrides
 from xlhealth.core.problems import ConfigError, Problem
 from xlhealth.core.review import Review, review
 from xlhealth.core.rows import Customers, ExternalValues, PrepareCustomers
 
-SUMMARY_COLUMNS = [
-    "customer_id",
-    "customer_name",
-    "segment",
-    "owner",
-    "score",
-    "tier",
-    "tier_label",
-    "override",  # a CSM's judgement beside the computed score (xlhealth.core.overrides)
-    "override_reason",
-    "score_change",
-    "trend",  # points per 30 days over the last 90 days of History (core.history.trend)
-    "deployment",
-    "engagement",
-    "adoption",
-    "roi",
-    "cmi",
-    "maturity_level",
-    "quadrant",
-    "decision",
-    "reasons",
-    "completeness",
-]
 NO_SEGMENT = {"en": "(no segment)", "ja": "（セグメントなし）"}
 ALL_SEGMENTS = {"en": "All customers", "ja": "全顧客"}
 

@@ -16,7 +16,7 @@ from xlhealth.core.problems import Problem, is_blank
 from xlhealth.core.tables import ROW_COLUMN
 from xlhealth.core.text import normalise_one
 
-SUMMARY_SHEET_COLUMNS = (
+SUMMARY_COLUMNS = [  # the Summary table's columns, first in the engine's frame
     "customer_id",
     "customer_name",
     "segment",
@@ -24,10 +24,10 @@ SUMMARY_SHEET_COLUMNS = (
     "score",
     "tier",
     "tier_label",
-    "override",
+    "override",  # a CSM's judgement beside the computed score (xlhealth.core.overrides)
     "override_reason",
     "score_change",
-    "trend",
+    "trend",  # points per 30 days over the last 90 days of History (core.history.trend)
     "deployment",
     "engagement",
     "adoption",
@@ -38,6 +38,9 @@ SUMMARY_SHEET_COLUMNS = (
     "decision",
     "reasons",
     "completeness",
+]
+SUMMARY_SHEET_COLUMNS = (
+    *SUMMARY_COLUMNS,
     "matrix_actions",
     "arr",
     "renewal_date",
