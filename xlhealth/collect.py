@@ -75,10 +75,8 @@ def _read_copy(path: Path, book: str) -> tuple[pd.DataFrame | None, str]:
     """The copy's Actions, or None and why it is refused."""
     try:
         origin = read_properties(path)
-    except (OSError, ValueError) as error:
+    except Exception as error:  # not a zip, damaged XML: one line, never a traceback
         return None, f"cannot be read ({error})"
-    except Exception as error:  # a damaged zip or XML: one line, never a traceback
-        return None, f"cannot be read ({type(error).__name__}: {error})"
     if not origin.get("xlhealth_book"):
         return None, "is not a copy made by xlhealth export (no record of its book)"
     if origin["xlhealth_book"].casefold() != book.casefold():
@@ -112,12 +110,7 @@ def collect(
     current = workbook.kept.actions
     if current is None or current.empty:
         raise RefreshError(f"{book.name} has no Actions yet; run: xlhealth refresh {book.name}")
-    settings = workbook.sheets.get("Settings")
-    language = "en"
-    if settings is not None and {"key", "value"} <= set(settings.frame.columns):
-        keys = settings.frame["key"].astype(str).str.strip().str.casefold()
-        found = settings.frame.loc[(keys == "language").to_numpy(), "value"]
-        language = "ja" if len(found) and str(found.iloc[0]).strip() == "ja" else "en"
+    language = "ja" if workbook.setting("language").casefold() == "ja" else "en"
     report = Collected(book)
     rows = {_identity(r): r for r in current.to_dict("records")}
     letters = current.attrs.get("letters", {})

@@ -14,7 +14,7 @@ import pandas as pd
 
 from xlhealth.core.kept import SUMMARY_SHEET_COLUMNS, Kept
 from xlhealth.core.model import CONFIG_SHEETS
-from xlhealth.core.problems import Problem
+from xlhealth.core.problems import Problem, is_blank
 from xlhealth.core.tables import normalise_header
 from xlhealth.inputs.columns import Recogniser, builtin_aliases, columns_rows
 from xlhealth.inputs.grid import Sheet, sheet_from_grid
@@ -33,6 +33,10 @@ class Workbook:
     sheet_names: list[str]
     path: Path | None = None  # the file read (its folder anchors the Sources sheet's paths)
     kept: Kept = field(default_factory=Kept)  # Summary, Actions, ActionLog as people left them
+
+    def setting(self, key: str) -> str:
+        """One value of the Settings sheet as text ('' when absent or blank)."""
+        return _setting(self.sheets.get("Settings"), key)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: s.frame for name, s in self.sheets.items()}
@@ -131,4 +135,4 @@ def _setting(settings: Sheet | None, key: str) -> str:
         return ""
     keys = settings.frame["key"].astype("string").str.strip().str.casefold()
     found = settings.frame.loc[(keys == key).fillna(False).to_numpy(), "value"]
-    return "" if found.empty or found.iloc[0] is None else str(found.iloc[0]).strip()
+    return "" if found.empty or is_blank(found.iloc[0]) else str(found.iloc[0]).strip()

@@ -252,8 +252,6 @@ def work_list(
             status = p["_status"]
             note = p.get("note")
             closed_on = day_of(p.get("closed_on"))
-            if status == "snoozed" and day_of(p.get("snooze_until")) <= as_of:
-                status = "open"  # the snooze is over and the trigger still holds
             if status in CLOSED:
                 closed_on = closed_on or as_of
                 reopen = rule.reopen_days if rule is not None else None
@@ -327,9 +325,9 @@ def work_list(
             out["score_opened"] = out["score"]
         rows.append(out)
 
-    for r in rows:
+    for r in rows:  # a snooze that is over: open again (its trigger, if any, still holds)
         if r["status"] == "snoozed" and (day_of(r.get("snooze_until")) or as_of) <= as_of:
-            r["status"] = "open"  # a hand-made action's snooze is over too
+            r["status"] = "open"
     actions = pd.DataFrame(rows, columns=ACTION_COLUMNS + BOOKKEEPING + user_columns)
     actions = _ordered(actions)
     actions["status_seen"] = actions["status"]

@@ -17,13 +17,7 @@ from xlhealth.core import actions as work
 from xlhealth.core import alerts, backtest, checks, maturity, overrides, scoring
 from xlhealth.core.aggregate import aggregate
 from xlhealth.core.backtest import Honest
-from xlhealth.core.history import (
-    HISTORY_COLUMNS,
-    SPARK_POINTS,
-    previous_snapshot,
-    spark_points,
-    trend,
-)
+from xlhealth.core.history import HISTORY_COLUMNS, SPARK_POINTS, Snapshots
 from xlhealth.core.kept import SUMMARY_COLUMNS, Kept, keep_summary_columns
 from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.overrides import Overrides
@@ -115,13 +109,14 @@ def run(
     frame["score"] = scoring.weighted_score(pts.points, model.scored_metrics)
     frame["tier"] = scoring.assign_tiers(frame["score"].to_numpy(), model.tiers).to_numpy()
     frame["tier_label"] = scoring.tier_labels(frame["tier"], model).to_numpy()
-    previous = previous_snapshot(history, customers, day)
+    snapshots = Snapshots.of(history, customers)  # History read once for all that follows
+    previous = snapshots.before(day)
     frame["previous_score"] = previous["score"].to_numpy()
     frame["previous_as_of"] = previous["as_of"].to_numpy()
     frame["score_change"] = np.round(frame["score"] - frame["previous_score"], 1)
     scores = frame["score"].to_numpy(dtype=float)
-    frame["trend"] = trend(history, customers, day, scores)
-    sparks = spark_points(history, customers, day, scores)
+    frame["trend"] = snapshots.trend(day, scores)
+    sparks = snapshots.sparks(day, scores)
     for k in range(SPARK_POINTS):
         frame[f"spark_{k + 1}"] = sparks[:, k]
     groups = scoring.group_scores(pts.points, model)
@@ -151,7 +146,7 @@ def run(
 
     values = agg.values.reset_index(drop=True)
     def baseline(days: float) -> pd.DataFrame:  # score_drop: a snapshot at least days old
-        return previous_snapshot(history, customers, day - dt.timedelta(days=round(days) - 1))
+        return snapshots.before(day - dt.timedelta(days=round(days) - 1))
 
     actions = alerts.evaluate(model, overrides.effective(frame), values, day, baseline)
     actions = overrides.mark_actions(actions, frame, model)

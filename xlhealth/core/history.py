@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,97 +13,100 @@ from xlhealth.core.rows import Customers
 HISTORY_COLUMNS = ["as_of", "customer_id", "score", "tier", "cmi"]
 
 
-def previous_snapshot(
-    history: pd.DataFrame | None, customers: Customers, as_of: dt.date
-) -> pd.DataFrame:
-    """Each customer's latest History row dated strictly before ``as_of`` (score, as_of)."""
-    empty = pd.DataFrame(
-        {
-            "score": np.full(customers.n, np.nan),
-            "as_of": pd.Series([pd.NaT] * customers.n, dtype="datetime64[s]"),
-        }
-    )
-    if history is None or history.empty or "customer_id" not in history.columns:
-        return empty
-    h = pd.DataFrame(
-        {
-            "key": customers.ids(history["customer_id"]).to_numpy(dtype=object),
-            "as_of": customers.days(history["as_of"])
-            if "as_of" in history.columns
-            else np.datetime64("NaT"),
-            "score": pd.to_numeric(history.get("score"), errors="coerce"),
-            "order": np.arange(len(history)),
-        }
-    )
-    h = h[h["as_of"] < np.datetime64(as_of, "D")].dropna(subset=["key", "as_of"])
-    if h.empty:
-        return empty
-    last = h.sort_values(["as_of", "order"]).drop_duplicates("key", keep="last").set_index("key")
-    pos = customers.keys
-    out = pd.DataFrame(
-        {
-            "score": last["score"].reindex(pos).to_numpy(dtype=float),
-            "as_of": last["as_of"].reindex(pos).to_numpy(),
-        }
-    )
-    return out
-
-
 TREND_DAYS = 90  # the window the trend is measured over
 TREND_MIN_SNAPSHOTS = 3
 SPARK_POINTS = 12  # snapshots in a Summary sparkline
 
 
-def _snapshots(
-    history: pd.DataFrame | None, customers: Customers, as_of: dt.date, scores: np.ndarray
+@dataclass
+class Snapshots:
+    """A book's History read once per run (IDs matched, dates parsed): one row per earlier
+    snapshot of a known customer, in sheet order — Change, score_drop, trend and sparklines
+    all look at it."""
+
+    rows: pd.DataFrame  # pos (customer position), day (datetime64[D]), score
+    n: int
+
+    @classmethod
+    def of(cls, history: pd.DataFrame | None, customers: Customers) -> Snapshots:
+        if history is None or history.empty or not {"customer_id", "as_of"} <= set(history):
+            empty = pd.DataFrame({"pos": np.array([], dtype=np.int64),
+                                  "day": np.array([], dtype="datetime64[D]"),
+                                  "score": np.array([], dtype=float)})  # fmt: skip
+            return cls(empty, customers.n)
+        ids = customers.ids(history["customer_id"]).to_numpy(dtype=object)
+        rows = pd.DataFrame(
+            {
+                "pos": customers.keys.get_indexer(ids),
+                "day": customers.days(history["as_of"]),
+                "score": pd.to_numeric(history.get("score"), errors="coerce").to_numpy(float),
+            }
+        )
+        rows = rows[(rows["pos"] >= 0).to_numpy() & ~np.isnat(rows["day"].to_numpy())]
+        return cls(rows.reset_index(drop=True), customers.n)
+
+    def before(self, as_of: dt.date) -> pd.DataFrame:
+        """Each customer's latest snapshot dated strictly before ``as_of`` (score, as_of)."""
+        h = self.rows[(self.rows["day"] < np.datetime64(as_of, "D")).to_numpy()]
+        last = h.sort_values("day", kind="stable").drop_duplicates("pos", keep="last")
+        score = np.full(self.n, np.nan)
+        day = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[s]")
+        score[last["pos"].to_numpy()] = last["score"].to_numpy()
+        day[last["pos"].to_numpy()] = last["day"].to_numpy().astype("datetime64[s]")
+        return pd.DataFrame({"score": score, "as_of": day})
+
+    def _with(self, as_of: dt.date, scores: np.ndarray) -> pd.DataFrame:
+        """Earlier snapshots dated before ``as_of`` plus this run's scores: (pos, day, score)."""
+        now = pd.DataFrame({"pos": np.arange(self.n), "day": np.datetime64(as_of, "D"),
+                            "score": scores})  # fmt: skip
+        earlier = self.rows[(self.rows["day"] < np.datetime64(as_of, "D")).to_numpy()]
+        earlier = earlier.drop_duplicates(["pos", "day"], keep="last")
+        return pd.concat([earlier, now], ignore_index=True)
+
+    def trend(self, as_of: dt.date, scores: np.ndarray) -> np.ndarray:
+        """Each customer's score slope in points per 30 days over the last 90 days'
+        snapshots (least squares; this run's score is the newest point); NaN with fewer
+        than 3."""
+        s = self._with(as_of, scores).dropna(subset=["score"])
+        s = s[s["day"] > np.datetime64(as_of, "D") - np.timedelta64(TREND_DAYS, "D")]
+        x = (s["day"] - np.datetime64(as_of, "D")).dt.days.to_numpy(dtype=float)
+        y = s["score"].to_numpy(dtype=float)
+        sums = pd.DataFrame({"pos": s["pos"], "n": 1.0, "x": x, "y": y, "xx": x * x,
+                             "xy": x * y})  # fmt: skip
+        g = sums.groupby("pos").sum()
+        n = g["n"]
+        var = g["xx"] - g["x"] ** 2 / n
+        slope = (g["xy"] - g["x"] * g["y"] / n) / var.where(var > 0)
+        slope = (slope * 30).round(1).where(n >= TREND_MIN_SNAPSHOTS)
+        return slope.reindex(np.arange(self.n)).to_numpy(dtype=float)
+
+    def sparks(self, as_of: dt.date, scores: np.ndarray) -> np.ndarray:
+        """Up to the last 12 scores per customer, oldest first, right-aligned (n x 12)."""
+        s = self._with(as_of, scores).sort_values(["pos", "day"])
+        s["k"] = s.groupby("pos").cumcount(ascending=False)  # 0 = newest
+        s = s[s["k"] < SPARK_POINTS]
+        out = np.full((self.n, SPARK_POINTS), np.nan)
+        out[s["pos"].to_numpy(), SPARK_POINTS - 1 - s["k"].to_numpy()] = s["score"].to_numpy()
+        return out
+
+
+def previous_snapshot(
+    history: pd.DataFrame | None, customers: Customers, as_of: dt.date
 ) -> pd.DataFrame:
-    """Earlier snapshots dated before ``as_of`` plus this run's scores: (pos, day, score)."""
-    now = pd.DataFrame(
-        {"pos": np.arange(customers.n), "day": np.datetime64(as_of, "D"), "score": scores}
-    )
-    if history is None or history.empty or not {"customer_id", "as_of"} <= set(history):
-        return now
-    pos = customers.keys.get_indexer(customers.ids(history["customer_id"]).to_numpy(dtype=object))
-    earlier = pd.DataFrame(
-        {
-            "pos": pos,
-            "day": customers.days(history["as_of"]),
-            "score": pd.to_numeric(history.get("score"), errors="coerce").to_numpy(dtype=float),
-        }
-    )
-    earlier = earlier[(earlier["pos"] >= 0) & (earlier["day"] < np.datetime64(as_of, "D"))]
-    earlier = earlier.dropna(subset=["day"]).drop_duplicates(["pos", "day"], keep="last")
-    return pd.concat([earlier, now], ignore_index=True)
+    """Each customer's latest History row dated strictly before ``as_of`` (score, as_of)."""
+    return Snapshots.of(history, customers).before(as_of)
 
 
 def trend(
     history: pd.DataFrame | None, customers: Customers, as_of: dt.date, scores: np.ndarray
 ) -> np.ndarray:
-    """Each customer's score slope in points per 30 days over the last 90 days' snapshots
-    (least squares; this run's score is the newest point); NaN with fewer than 3."""
-    s = _snapshots(history, customers, as_of, scores).dropna(subset=["score"])
-    s = s[s["day"] > np.datetime64(as_of, "D") - np.timedelta64(TREND_DAYS, "D")]
-    x = (s["day"] - np.datetime64(as_of, "D")).dt.days.to_numpy(dtype=float)
-    y = s["score"].to_numpy(dtype=float)
-    sums = pd.DataFrame({"pos": s["pos"], "n": 1.0, "x": x, "y": y, "xx": x * x, "xy": x * y})
-    g = sums.groupby("pos").sum()
-    n = g["n"]
-    var = g["xx"] - g["x"] ** 2 / n
-    slope = (g["xy"] - g["x"] * g["y"] / n) / var.where(var > 0)
-    slope = (slope * 30).round(1).where(n >= TREND_MIN_SNAPSHOTS)
-    return slope.reindex(np.arange(customers.n)).to_numpy(dtype=float)
+    return Snapshots.of(history, customers).trend(as_of, scores)
 
 
 def spark_points(
     history: pd.DataFrame | None, customers: Customers, as_of: dt.date, scores: np.ndarray
 ) -> np.ndarray:
-    """Up to the last 12 scores per customer, oldest first, right-aligned (n x 12, NaN pad)."""
-    s = _snapshots(history, customers, as_of, scores).sort_values(["pos", "day"])
-    s["k"] = s.groupby("pos").cumcount(ascending=False)  # 0 = newest
-    s = s[s["k"] < SPARK_POINTS]
-    out = np.full((customers.n, SPARK_POINTS), np.nan)
-    out[s["pos"].to_numpy(), SPARK_POINTS - 1 - s["k"].to_numpy()] = s["score"].to_numpy()
-    return out
+    return Snapshots.of(history, customers).sparks(as_of, scores)
 
 
 def merge_history(earlier: pd.DataFrame | None, new: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

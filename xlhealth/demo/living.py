@@ -22,9 +22,9 @@ from xlhealth.core.actions import status_label
 from xlhealth.demo.story import refresh_days, story
 from xlhealth.refresh import Report, refresh
 from xlhealth.sheets.template import new_workbook, replace_inputs
-from xlhealth.xlsx.cells import column_index, set_values
+from xlhealth.xlsx.cells import set_values
 from xlhealth.xlsx.package import NewSheet, Package
-from xlhealth.xlsx.sheetxml import append_rows, escape_text, last_row
+from xlhealth.xlsx.sheetxml import append_rows, last_row
 
 MOVING = ("Logins", "Support", "Surveys", "Contacts", "Usage")  # what changes week to week
 LIVING_MAX = 20_000  # customers: above this the demo makes two snapshots (memory)
@@ -74,7 +74,7 @@ def work_the_list(
     letters = actions.attrs["letters"]
     ja = lang == "ja"
     edits: dict[str, object] = {}
-    open_ = actions[actions["status"].isin([status_label("open", lang)]).to_numpy()]
+    open_ = actions[(actions["status"] == status_label("open", lang)).to_numpy()]
     priority = pd.to_numeric(open_["priority"], errors="coerce")
     for key, chance, rows in (
         ("done", 0.4, open_[(priority == 1).to_numpy()]),
@@ -101,15 +101,8 @@ def work_the_list(
 
 def _hand_made(xml: bytes, letters: dict[str, str], actions: pd.DataFrame, ja: bool) -> bytes:
     """A row typed at the bottom: an action nobody's alert raised."""
-    end = last_row(xml) or 2
+    row = (last_row(xml) or 2) + 1
     action, note = NOTES["hand"][1 if ja else 0]
-    customer = str(actions["customer_id"].iloc[-1])
-    cells = ((letters["customer_id"], customer), (letters["action"], action),
-             (letters["note"], note))  # fmt: skip
-    texts = escape_text(np.array([v for _, v in cells], dtype=object))
-    ordered = sorted(zip(cells, texts, strict=True), key=lambda x: column_index(x[0][0]))
-    body = "".join(
-        f'<c r="{col}{end + 1}" t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
-        for (col, _), t in ordered
-    )
-    return append_rows(xml, f'<row r="{end + 1}">{body}</row>', end + 1)
+    typed = {"customer_id": str(actions["customer_id"].iloc[-1]), "action": action, "note": note}
+    xml = append_rows(xml, f'<row r="{row}"/>', row)
+    return set_values(xml, {f"{letters[k]}{row}": v for k, v in typed.items()})

@@ -410,15 +410,7 @@ def settings_folder(saved: Path, key: str, default: str) -> Path:
     """A folder named on the Settings sheet (relative to the workbook), else ``default``."""
     from xlhealth.book.read import read_workbook
 
-    book = read_workbook(saved, ("Settings",))
-    folder = default
-    if "Settings" in book.sheets:
-        frame = book.sheets["Settings"].frame
-        keys = frame["key"].astype(str).str.strip().str.casefold()
-        values = frame.loc[keys == key, "value"].dropna()
-        if not values.empty and str(values.iloc[0]).strip():
-            folder = str(values.iloc[0]).strip()
-    path = Path(folder)
+    path = Path(read_workbook(saved, ("Settings",)).setting(key) or default)
     return path if path.is_absolute() else saved.parent / path
 
 

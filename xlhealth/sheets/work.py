@@ -106,7 +106,7 @@ def write_actions(w: SheetWriter) -> NewSheet:
         rows,
         f'<cfRule type="expression" dxfId="{grey}" priority="{{priority}}" stopIfTrue="1">'
         f"<formula>OR({','.join(f'{cell}=&quot;{x}&quot;' for x in words)})</formula>"
-        "</cfRule>".replace("'", "&apos;"),
+        "</cfRule>",
     )
     if len(a):  # tint the row by priority; the tier cell keeps its tier colour
         tinted = f"A{first}:{layout.letters['score']}{layout.last_row}"
@@ -131,23 +131,14 @@ def hidden(column: Column) -> Column:
     return column
 
 
-def log_frame(w: SheetWriter) -> tuple[pd.DataFrame, list[str]]:
-    """Earlier ActionLog rows as they are, this refresh's ended episodes appended."""
-    earlier = w.r.earlier_log
-    new = w.r.action_log_rows if w.r.action_log_rows is not None else pd.DataFrame()
-    parts = [f for f in (earlier, new) if f is not None and len(f)]
-    if not parts:
-        return pd.DataFrame(columns=LOG_COLUMNS), []
-    frame = pd.concat([p.drop(columns=["_row"], errors="ignore") for p in parts],
-                      ignore_index=True)  # fmt: skip
-    extra = [c for c in frame.columns if c not in LOG_COLUMNS]
-    return frame.reindex(columns=LOG_COLUMNS + extra), extra
-
-
 def write_action_log(w: SheetWriter, previous: bytes | None = None) -> NewSheet:
     """ActionLog; ``previous``: the book's ActionLog part, to which the new rows are only
     appended (never rewritten) when its header is the one this refresh would write."""
-    frame, extra = log_frame(w)
+    earlier = w.r.earlier_log
+    new = w.r.action_log_rows if w.r.action_log_rows is not None else pd.DataFrame()
+    present = [f for f in (earlier, new) if f is not None]
+    extra = list(dict.fromkeys(c for f in present for c in f.columns
+                               if c not in LOG_COLUMNS and c != "_row"))  # fmt: skip
     b = w.builder()
     labels = {**w.r.labels.get("Actions", {}), **w.r.labels.get("ActionLog", {})}
     columns = [
@@ -166,18 +157,17 @@ def write_action_log(w: SheetWriter, previous: bytes | None = None) -> NewSheet:
         w.col("score_closed", "number", "0.0", 11, halign="center"),
         *(_people(c, labels.get(c, (c, c))) for c in extra),
     ]
-    earlier = w.r.earlier_log
-    new = w.r.action_log_rows if w.r.action_log_rows is not None else pd.DataFrame()
+    keys = [c.key for c in columns]
     end = last_row(previous) if previous is not None else None
-    same_header = earlier is not None and [c for c in earlier.columns if c != "_row"] == [
-        c.key for c in columns
-    ]
-    if same_header and end is not None and end >= 2:
+    same_header = earlier is not None and [c for c in earlier.columns if c != "_row"] == keys
+    if same_header and end is not None and end >= 2:  # append only: the rows there stay
         if new.empty:
             return NewSheet(previous)
-        rows = b.data_rows(new.reindex(columns=frame.columns), columns, end + 1)
+        rows = b.data_rows(new.reindex(columns=keys), columns, end + 1)
         return NewSheet(append_rows(previous, rows, end + len(new)))
-    layout = b.block(Block(frame, columns))
+    parts = [f.drop(columns=["_row"], errors="ignore") for f in present if len(f)]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    layout = b.block(Block(frame.reindex(columns=keys), columns))
     b.freeze = f"B{layout.first_row}"
     last = layout.letters[columns[-1].key]
     b.autofilter = f"A{layout.header_row}:{last}{max(layout.last_row, layout.header_row)}"
