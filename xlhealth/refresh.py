@@ -72,14 +72,14 @@ def refresh(
         with Package(path) as package:
             writer = OutputWriter(result, package.styles, package.date1904)
             history_part = package.sheet_part("History")
-            earlier_xml = package.read(history_part) if history_part else None
+            earlier_xml = package.append_only(history_part) if history_part else None
             history, _ = writer.history(earlier, earlier_xml)
             package.set_sheet("Summary", writer.summary())
             package.set_sheet("Actions", writer.actions())
             package.set_sheet("Segments", writer.segments())
             package.set_sheet("History", history)
             log_part = package.sheet_part("ActionLog")
-            earlier_log = package.read(log_part) if log_part else None
+            earlier_log = package.append_only(log_part) if log_part else None
             package.set_sheet("ActionLog", writer.action_log(earlier_log))
             package.set_sheet("Checks", writer.checks(problems))
             package.save(tmp)

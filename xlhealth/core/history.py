@@ -34,11 +34,18 @@ class Snapshots:
                                   "day": np.array([], dtype="datetime64[D]"),
                                   "score": np.array([], dtype=float)})  # fmt: skip
             return cls(empty, customers.n)
-        ids = customers.ids(history["customer_id"]).to_numpy(dtype=object)
+        # a year of weekly snapshots repeats each ID 52 times and each date 10,000 times:
+        # fold and parse the distinct values once
+        codes, uniques = pd.factorize(history["customer_id"], use_na_sentinel=True)
+        ids = customers.ids(pd.Series(uniques)).to_numpy(dtype=object)
+        found = np.append(customers.keys.get_indexer(ids), -1)  # code -1 (blank) -> -1
+        day_codes, day_uniques = pd.factorize(history["as_of"], use_na_sentinel=True)
+        days = customers.days(pd.Series(day_uniques))
+        days = np.append(np.asarray(days, dtype="datetime64[D]"), np.datetime64("NaT"))
         rows = pd.DataFrame(
             {
-                "pos": customers.keys.get_indexer(ids),
-                "day": customers.days(history["as_of"]),
+                "pos": found[codes],
+                "day": days[day_codes],
                 "score": pd.to_numeric(history.get("score"), errors="coerce").to_numpy(float),
             }
         )
@@ -117,5 +124,6 @@ def merge_history(earlier: pd.DataFrame | None, new: pd.DataFrame, as_of: dt.dat
     if earlier is None or earlier.empty:
         return new
     keep = earlier.reindex(columns=HISTORY_COLUMNS)
-    keep = keep[pd.to_datetime(keep["as_of"], errors="coerce").dt.date != as_of]
+    day = pd.to_datetime(keep["as_of"], errors="coerce").dt.normalize()
+    keep = keep[(day != pd.Timestamp(as_of)).to_numpy()]
     return pd.concat([keep, new], ignore_index=True)

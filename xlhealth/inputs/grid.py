@@ -41,7 +41,7 @@ class Sheet:
 
 def sheet_from_grid(
     name: str,
-    grid: list[list],
+    grid: list[list] | np.ndarray,
     problems: list[Problem],
     date1904: bool = False,
     tables: list | None = None,
@@ -155,7 +155,7 @@ def sheet_from_grid(
 
 
 def _columns(
-    body: list[list], columns: list[str], positions: list[int], width: int
+    body: list[list] | np.ndarray, columns: list[str], positions: list[int], width: int
 ) -> pd.DataFrame:
     """The chosen columns of the grid rows: '' as None, repeated strings shared.
 
@@ -165,9 +165,12 @@ def _columns(
     n = len(body)
     if n == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    if len({len(r) for r in body}) > 1:  # calamine pads rows; be safe with ragged ones
-        body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
-    grid = np.array(body, dtype=object).reshape(n, -1)
+    if isinstance(body, np.ndarray):  # a grid from the row cache: already one array
+        grid = body
+    else:
+        if len({len(r) for r in body}) > 1:  # calamine pads rows; be safe with ragged ones
+            body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
+        grid = np.array(body, dtype=object).reshape(n, -1)
     data = {}
     for key, j in zip(columns, positions, strict=True):
         col = grid[:, j].copy()

@@ -8,6 +8,7 @@ and no header at all is kept under its letter.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from xlhealth.core.problems import is_blank
@@ -19,7 +20,7 @@ SEARCH_ROWS = 10
 
 
 def written_sheet(
-    grid: list[list], skip: frozenset[str] | set[str] = frozenset()
+    grid: list[list] | np.ndarray, skip: frozenset[str] | set[str] = frozenset()
 ) -> tuple[pd.DataFrame | None, dict[str, tuple[str, str]]]:
     """The rows below the key row, by column name, and each column's (label, key) texts.
 
@@ -39,7 +40,7 @@ def written_sheet(
     keys = grid[header]
     labels = grid[header - 1] if header > 0 else [""] * len(keys)
     body = grid[header + 1 :]
-    width = max([len(keys), *(len(r) for r in body)]) if body else len(keys)
+    width = max([len(keys), *(len(r) for r in body)]) if len(body) else len(keys)
     names: list[str] = []
     headers: dict[str, tuple[str, str]] = {}
     for j in range(width):
@@ -54,9 +55,9 @@ def written_sheet(
         names.append(name)
         headers[name] = (label_text, key_text)
     wanted = [j for j, n in enumerate(names) if n == KEY or n not in skip]
-    ragged = any(len(r) != width for r in body)
-    rows = [r + [""] * (width - len(r)) for r in body] if ragged else body
-    grid_frame = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else None
+    ragged = not isinstance(body, np.ndarray) and any(len(r) != width for r in body)
+    rows = [list(r) + [""] * (width - len(r)) for r in body] if ragged else body
+    grid_frame = pd.DataFrame(rows, columns=range(width), dtype=object) if len(rows) else None
     columns = {}
     for j in wanted:
         values = grid_frame[j] if grid_frame is not None else pd.Series([], dtype=object)

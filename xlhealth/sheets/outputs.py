@@ -19,7 +19,8 @@ from xlhealth.sheets.writer import SheetWriter, text
 from xlhealth.xlsx import charts
 from xlhealth.xlsx.charts import sparklines
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
-from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder, append_rows, last_row
+from xlhealth.xlsx.rawzip import AppendOnly
+from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "ActionLog", "Checks")
@@ -111,7 +112,7 @@ class OutputWriter(SheetWriter):
         """The work list (``sheets.work``): statuses, notes and people's columns kept."""
         return write_actions(self)
 
-    def action_log(self, previous: bytes | None = None) -> NewSheet:
+    def action_log(self, previous: AppendOnly | None = None) -> NewSheet:
         """Every action that ended, appended to the book's ActionLog (``sheets.work``)."""
         return write_action_log(self, previous)
 
@@ -342,7 +343,7 @@ class OutputWriter(SheetWriter):
     # ------------------------------------------------------------------ History
 
     def history(
-        self, earlier: pd.DataFrame | None, previous: bytes | None = None
+        self, earlier: pd.DataFrame | None, previous: AppendOnly | None = None
     ) -> tuple[NewSheet, pd.DataFrame]:
         """Earlier snapshots kept as they are, this refresh's rows appended.
 
@@ -360,19 +361,20 @@ class OutputWriter(SheetWriter):
             self.col("tier", "int", "0", 6),
             self.col("cmi", "number", "0.00", 8),
         ]
-        end = last_row(previous) if previous is not None else None
+        end = previous.last_row if previous is not None else None
         kept = earlier is not None and len(earlier) and len(frame) == len(earlier) + len(
             self.r.history_rows
         )  # no snapshot of this date was replaced
-        if kept and end is not None and end >= 3:
+        if kept and previous is not None and end is not None and end >= 3:
             rows = b.data_rows(self.r.history_rows, columns, end + 1)
-            return NewSheet(append_rows(previous, rows, end + len(self.r.history_rows))), frame
+            raw = previous.append(rows, end + len(self.r.history_rows))
+            return NewSheet(b"", raw=raw), frame
         layout = b.block(Block(frame, columns))
         b.freeze = f"A{layout.first_row}"
         b.autofilter = f"A{layout.header_row}:E{max(layout.last_row, layout.header_row)}"
         b.tab_color = "7F7F7F"
         b.landscape = False
-        return NewSheet(b.xml()), frame
+        return NewSheet(b.xml(), append_only=True), frame
 
     # ------------------------------------------------------------------ Checks
 

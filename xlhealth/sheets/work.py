@@ -14,7 +14,8 @@ import pandas as pd
 from xlhealth.core.actions import LOG_COLUMNS, STATUS_LABELS, STATUSES
 from xlhealth.sheets.writer import SheetWriter
 from xlhealth.xlsx.package import NewSheet
-from xlhealth.xlsx.sheetxml import Block, Column, append_rows, last_row, validation
+from xlhealth.xlsx.rawzip import AppendOnly
+from xlhealth.xlsx.sheetxml import Block, Column, validation
 from xlhealth.xlsx.styles import CellStyle
 
 PRIORITY_FILLS = {1: "F8CBAD", 2: "FCE4D6", 3: "FFF2CC"}
@@ -131,7 +132,7 @@ def hidden(column: Column) -> Column:
     return column
 
 
-def write_action_log(w: SheetWriter, previous: bytes | None = None) -> NewSheet:
+def write_action_log(w: SheetWriter, previous: AppendOnly | None = None) -> NewSheet:
     """ActionLog; ``previous``: the book's ActionLog part, to which the new rows are only
     appended (never rewritten) when its header is the one this refresh would write."""
     earlier = w.r.earlier_log
@@ -158,13 +159,13 @@ def write_action_log(w: SheetWriter, previous: bytes | None = None) -> NewSheet:
         *(_people(c, labels.get(c, (c, c))) for c in extra),
     ]
     keys = [c.key for c in columns]
-    end = last_row(previous) if previous is not None else None
+    end = previous.last_row if previous is not None else None
     same_header = earlier is not None and [c for c in earlier.columns if c != "_row"] == keys
-    if same_header and end is not None and end >= 2:  # append only: the rows there stay
-        if new.empty:
-            return NewSheet(previous)
+    if same_header and previous is not None and end is not None and end >= 2:
+        if new.empty:  # append only: the rows there stay, byte for byte
+            return NewSheet(b"", raw=previous.unchanged())
         rows = b.data_rows(new.reindex(columns=keys), columns, end + 1)
-        return NewSheet(append_rows(previous, rows, end + len(new)))
+        return NewSheet(b"", raw=previous.append(rows, end + len(new)))
     parts = [f.drop(columns=["_row"], errors="ignore") for f in present if len(f)]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     layout = b.block(Block(frame.reindex(columns=keys), columns))
@@ -172,4 +173,4 @@ def write_action_log(w: SheetWriter, previous: bytes | None = None) -> NewSheet:
     last = layout.letters[columns[-1].key]
     b.autofilter = f"A{layout.header_row}:{last}{max(layout.last_row, layout.header_row)}"
     b.tab_color = "7F7F7F"
-    return NewSheet(b.xml())
+    return NewSheet(b.xml(), append_only=True)

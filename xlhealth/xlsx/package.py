@@ -22,6 +22,7 @@ from xml.sax.saxutils import quoteattr
 
 from defusedxml import ElementTree as SafeET
 
+from xlhealth.xlsx.rawzip import AppendOnly, RawPart, level_for, read_raw, segmented, write_raw
 from xlhealth.xlsx.styles import StyleBook
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -56,6 +57,8 @@ class NewSheet:
     xml: bytes
     rels: list[Rel] = field(default_factory=list)
     parts: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> (data, type)
+    raw: RawPart | None = None  # already compressed (an append to History or ActionLog)
+    append_only: bool = False  # written in segments, so that the next refresh can append
 
 
 def _resolve(base_dir: str, target: str) -> str:
@@ -165,6 +168,10 @@ class Package:
     def read(self, part: str) -> bytes:
         return self.zip.read(part)
 
+    def append_only(self, part: str) -> AppendOnly:
+        """``part`` (History, ActionLog) opened for appending rows (:mod:`.rawzip`)."""
+        return AppendOnly(self.path, self.zip, self.zip.getinfo(part))
+
     # ------------------------------------------------------------------ staging
 
     def set_sheet(self, name: str, sheet: NewSheet) -> None:
@@ -183,6 +190,7 @@ class Package:
         wb_rels = self._workbook_rels()
         content_types = self.content_types
         new_parts: dict[str, tuple[bytes, str]] = {}
+        raw: dict[str, RawPart] = {}
         dropped: set[str] = set()
 
         used_ids = {r.id for r in wb_rels}
@@ -204,6 +212,8 @@ class Package:
             for old in self._own_parts_of(part):
                 dropped.add(old)
             new_parts[part] = (sheet.xml, CT_WORKSHEET)
+            if sheet.raw is not None or sheet.append_only:
+                raw[part] = sheet.raw or segmented(sheet.xml)
             rels_part = _rels_path(part)
             if sheet.rels:
                 new_parts[rels_part] = (rels_xml(sheet.rels), "")
@@ -237,19 +247,19 @@ class Package:
                 name = info.filename
                 if name in dropped and name not in new_parts:
                     continue
-                if name in replaced:
-                    data = replaced[name]
-                elif name in new_parts:
-                    data = new_parts[name][0]
+                if name in raw:
+                    write_raw(out, _info_like(info), raw[name])
+                elif name in replaced or name in new_parts:
+                    data = replaced[name] if name in replaced else new_parts[name][0]
+                    out.writestr(_info_like(info), data, compresslevel=level_for(len(data)))
                 else:
-                    _copy_entry(self.zip, info, out)
-                    written.add(name)
-                    continue
-                out.writestr(_info_like(info), data, compresslevel=_level(len(data)))
+                    _copy_entry(self.path, info, out)
                 written.add(name)
             for name, (data, _) in new_parts.items():
-                if name not in written:
-                    out.writestr(_new_info(name), data, compresslevel=_level(len(data)))
+                if name in raw and name not in written:
+                    write_raw(out, _new_info(name), raw[name])
+                elif name not in written:
+                    out.writestr(_new_info(name), data, compresslevel=level_for(len(data)))
 
     def close(self) -> None:
         self.zip.close()
@@ -339,13 +349,12 @@ def _remove_override(content_types: str, part: str) -> str:
     return re.sub(rf'<Override\s+PartName="/{re.escape(part)}"[^>]*/>', "", content_types)
 
 
-def _copy_entry(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
-    """Copy one entry unchanged, streaming (big input sheets never sit in memory whole)."""
+def _copy_entry(source: Path, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+    """Copy one entry unchanged: its compressed bytes, never inflated (a 100 MB input sheet
+    costs a copy, not a second of deflate)."""
+    raw = RawPart(read_raw(source, info), info.CRC, info.file_size, info.comment)
     target = _info_like(info)
-    target._compresslevel = _level(info.file_size)  # type: ignore[attr-defined]
-    with source.open(info) as src, out.open(target, "w", force_zip64=True) as dst:
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
+    write_raw(out, target, raw, info.compress_type)
 
 
 def _info_like(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -359,8 +368,3 @@ def _new_info(name: str) -> zipfile.ZipInfo:
     new = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
     new.compress_type = zipfile.ZIP_DEFLATED
     return new
-
-
-def _level(size: int) -> int:
-    """Fast compression for big parts (seconds matter), thorough for small ones."""
-    return 1 if size > 4 << 20 else 6

@@ -7,13 +7,16 @@ Tables come along. Turning a grid into a typed table is :mod:`xlhealth.inputs.gr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import python_calamine as calamine
 
 from xlhealth.xlsx.package import Package, PackageError
+from xlhealth.xlsx.rawzip import Mark
+from xlhealth.xlsx.rowcache import ERROR_CELL, Context, RowCache, cache_folder, strings_key
+from xlhealth.xlsx.styles import xf_formats
 
 
 class ReadError(Exception):
@@ -28,7 +31,7 @@ class SheetError(Exception):
 class Grid:
     """One sheet's values (rows from A1, '' for empty cells) and what calamine does not say."""
 
-    values: list[list]
+    values: list[list] | np.ndarray  # an array when it comes from the row cache
     errors: list[tuple[str, int, str]] = field(default_factory=list)  # (letter, row, '#N/A')
     merged: list = field(default_factory=list)  # ((r1, c1), (r2, c2)), 0-based
     tables: list = field(default_factory=list)  # Excel Tables on the sheet
@@ -37,7 +40,7 @@ class Grid:
 class BookFile:
     """An open workbook file: its sheet names, date system and one grid per sheet on demand."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, cache: bool = True):
         path = Path(path)
         if not path.exists():
             raise ReadError(f"{path} does not exist")
@@ -59,6 +62,9 @@ class BookFile:
         self.sheet_names: list[str] = list(self.book.sheet_names)
         self.date1904: bool = self.package.date1904
         self._tables = _tables_by_sheet(self.book)
+        self._cache = RowCache(cache_folder(path)) if cache else None
+        self._context: Context | None = None
+        self.cache_hits: list[str] = []  # sheets read through the row cache
 
     def __enter__(self) -> BookFile:
         return self
@@ -70,7 +76,38 @@ class BookFile:
         self.package.close()
 
     def grid(self, actual: str) -> Grid:
-        """The sheet named ``actual``; SheetError when calamine cannot parse it."""
+        """The sheet named ``actual``; SheetError when calamine cannot parse it.
+
+        A sheet refresh appends to (History, ActionLog: their part carries a mark) is read
+        through :mod:`.rowcache` when its cache fits, and cached after a full read.
+        """
+        info = self._marked(actual)
+        if info is not None and self._cache is not None:
+            cached = self._cache.read(self.path, actual, info, self._context_now())
+            if cached is not None:
+                self.cache_hits.append(actual)
+                tables = self._tables.get(actual, [])
+                return Grid(cached.values, cached.errors, cached.merged, tables)
+        grid = self._full_grid(actual)
+        if info is not None and self._cache is not None and not grid.tables:
+            self._cache.write(
+                self.path, actual, info, self._context_now(), grid.values, grid.errors
+            )
+        return grid
+
+    def _marked(self, actual: str):
+        part = self.package.sheet_part(actual)
+        info = self.package.zip.NameToInfo.get(part) if part else None
+        return info if info is not None and Mark.parse(info.comment) is not None else None
+
+    def _context_now(self) -> Context:
+        if self._context is None:
+            self._context = Context(
+                self.date1904, xf_formats(self.package.styles.source), strings_key(self.package.zip)
+            )
+        return self._context
+
+    def _full_grid(self, actual: str) -> Grid:
         try:
             source = self.book.get_sheet_by_name(actual)  # parses the sheet: once
             values = source.to_python(skip_empty_area=False)
@@ -93,11 +130,6 @@ def _tables_by_sheet(book: calamine.CalamineWorkbook) -> dict[str, list]:
     return out
 
 
-ERROR_CELL = re.compile(
-    rb'<c r="([A-Z]+)(\d+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?'
-    rb"<v>([^<]*)</v>",
-    re.S,
-)
 
 
 def _error_cells(package: Package, actual: str) -> list[tuple[str, int, str]]:

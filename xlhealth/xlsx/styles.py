@@ -277,3 +277,21 @@ def _child(collection: str) -> str:
         "cellXfs": "xf",
         "dxfs": "dxf",
     }[collection]
+
+
+def xf_formats(xml: str) -> list[str]:
+    """The number format of each cellXfs entry, in order (``#14`` for a built-in one): what
+    decides whether a number cell reads as a date."""
+    root = SafeET.fromstring(xml.encode("utf-8"))
+    codes = {
+        el.get("numFmtId", ""): el.get("formatCode", "")
+        for el in root.iter(f"{{{NS_MAIN}}}numFmt")
+    }
+    xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
+    if xfs is None:
+        return []
+    out = []
+    for el in xfs:
+        fmt = el.get("numFmtId", "0")
+        out.append(codes.get(fmt, f"#{fmt}"))
+    return out
