@@ -16,6 +16,7 @@ a cache that cannot be written is simply not written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -86,9 +87,10 @@ class RowCache:
             meta = json.loads(table.schema.metadata[b"xlhealth"])
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return None
-        if meta.get("key") != context.key() or context.formats[: len(meta["formats"])] != meta[
-            "formats"
-        ]:
+        if (
+            meta.get("key") != context.key()
+            or context.formats[: len(meta["formats"])] != meta["formats"]
+        ):
             return None
         try:
             raw = read_raw(path, info)
@@ -152,8 +154,9 @@ class RowCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(table, tmp, compression="zstd")
             os.replace(tmp, file)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        except (OSError, pa.ArrowException):
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
 
 class _Untyped(Exception):
@@ -164,9 +167,11 @@ def _encode(values: list[list]) -> tuple[pa.Table, int]:
     """The grid as typed columns: per grid column a kind code and one array per kind."""
     n = len(values)
     width = max((len(r) for r in values), default=0)
-    rows = [r + [""] * (width - len(r)) for r in values] if any(
-        len(r) != width for r in values
-    ) else values
+    rows = (
+        [r + [""] * (width - len(r)) for r in values]
+        if any(len(r) != width for r in values)
+        else values
+    )
     grid = np.empty((n, width), dtype=object)
     if n and width:
         grid[:] = rows
