@@ -485,7 +485,7 @@ def run_case(demo: Path, folder: Path, seed: int, debug: bool = False) -> Case:
         if _listing(folder) != [book.name]:
             bad.append(f"refused refresh left files beside the book: {_listing(folder)}")
     else:
-        extra = set(_listing(folder)) - {book.name, book.name + ".bak"}
+        extra = set(_listing(folder)) - {book.name, book.name + ".bak", f"{book.stem}-cache"}
         if extra:
             bad.append(f"refresh left files beside the book: {sorted(extra)}")
         after = cell_values(book, tables)

@@ -31,8 +31,12 @@ APPENDED = ("History", "ActionLog")
 
 
 def grids(path, cache: bool):
+    """The two sheets as read (with or without the cache), keeping the cache as a
+    successful refresh does."""
     with BookFile(path, cache=cache) as f:
         got = {n: f.grid(n) for n in APPENDED}
+        for pending in f.pending:
+            pending.commit()
         return got, list(f.cache_hits)
 
 
@@ -93,6 +97,29 @@ def test_a_weekly_refresh_reads_history_through_the_cache_exactly(living, tmp_pa
     for name in APPENDED:
         assert same(cached[name], full[name]), name
     assert str(dt.date(2027, 1, 7)) in {str(r[0])[:10] for r in full["History"].values[-3:]}
+
+
+def test_the_cache_follows_the_book_week_after_week(living, tmp_path):
+    """Each refresh moves the cache up to the file it read: the next one parses only its
+    own week, and a check (or a refused refresh) writes nothing beside the book."""
+    path = fresh(living, tmp_path)
+    shutil.rmtree(cache_folder(path))
+    code, out = cli("check", str(path))
+    assert code in (0, 1) and not cache_folder(path).exists(), out
+    refresh(path, as_of=dt.date(2026, 12, 31), backup=False)  # no cache: reads in full
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book-cache", "book.xlsx"]
+    for week in range(1, 4):
+        day = dt.date(2026, 12, 31) + dt.timedelta(days=7 * week)
+        with BookFile(path) as f:
+            f.grid("History")
+            assert f.cache_hits == ["History"]
+            rows = len(f.pending[0].table) if f.pending else None
+        refresh(path, as_of=day, backup=False)
+        full, _ = grids(path, cache=False)
+        if week > 1:  # the cache covers everything but the last refresh's rows
+            assert rows == len(full["History"].values) - 40
+    cached, hits = grids(path, cache=True)
+    assert hits == list(APPENDED) and same(cached["History"], full["History"])
 
 
 def test_a_damaged_cache_is_ignored_and_rewritten(living, tmp_path):

@@ -89,6 +89,8 @@ def refresh(
             bak = path.with_name(path.name + ".bak")
             shutil.copy2(path, bak)
         os.replace(tmp, path)
+        if base is None:  # the book itself, not the Refresh button's working copy
+            book.keep_cache()  # the rows it read stay valid: they are the new file's first rows
     except PackageError as error:
         raise RefreshError(str(error)) from error
     finally:

@@ -21,6 +21,7 @@ from xlhealth.inputs.grid import Sheet, sheet_from_grid
 from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.inputs.written import WRITTEN_SHEETS, written_sheet
 from xlhealth.xlsx.reader import BookFile, ReadError, SheetError
+from xlhealth.xlsx.rowcache import Pending
 
 __all__ = ["ReadError", "Workbook", "read_workbook"]
 
@@ -33,6 +34,13 @@ class Workbook:
     sheet_names: list[str]
     path: Path | None = None  # the file read (its folder anchors the Sources sheet's paths)
     kept: Kept = field(default_factory=Kept)  # Summary, Actions, ActionLog as people left them
+    pending: list[Pending] = field(default_factory=list)  # row-cache files to write on success
+
+    def keep_cache(self) -> None:
+        """Write the row cache of the sheets read in full (after a refresh succeeded)."""
+        for pending in self.pending:
+            pending.commit()
+        self.pending = []
 
     def setting(self, key: str) -> str:
         """One value of the Settings sheet as text ('' when absent or blank)."""
@@ -109,7 +117,9 @@ def read_workbook(
         if kept is None:
             kept = names is None and aliases is None
         typed = _kept(file, by_fold) if kept else Kept()
-        return Workbook(sheets, problems, file.date1904, file.sheet_names, path, typed)
+        return Workbook(
+            sheets, problems, file.date1904, file.sheet_names, path, typed, file.pending
+        )
 
 
 def _kept(file: BookFile, by_fold: dict[str, str]) -> Kept:

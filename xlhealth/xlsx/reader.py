@@ -15,7 +15,14 @@ import python_calamine as calamine
 
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.rawzip import Mark
-from xlhealth.xlsx.rowcache import ERROR_CELL, Context, RowCache, cache_folder, strings_key
+from xlhealth.xlsx.rowcache import (
+    ERROR_CELL,
+    Context,
+    Pending,
+    RowCache,
+    cache_folder,
+    strings_key,
+)
 from xlhealth.xlsx.styles import xf_formats
 
 
@@ -65,6 +72,7 @@ class BookFile:
         self._cache = RowCache(cache_folder(path)) if cache else None
         self._context: Context | None = None
         self.cache_hits: list[str] = []  # sheets read through the row cache
+        self.pending: list[Pending] = []  # sheets read in full, to cache if all goes well
 
     def __enter__(self) -> BookFile:
         return self
@@ -86,13 +94,17 @@ class BookFile:
             cached = self._cache.read(self.path, actual, info, self._context_now())
             if cached is not None:
                 self.cache_hits.append(actual)
+                if cached.pending is not None:
+                    self.pending.append(cached.pending)
                 tables = self._tables.get(actual, [])
                 return Grid(cached.values, cached.errors, cached.merged, tables)
         grid = self._full_grid(actual)
         if info is not None and self._cache is not None and not grid.tables:
-            self._cache.write(
+            pending = self._cache.prepare(
                 self.path, actual, info, self._context_now(), grid.values, grid.errors
             )
+            if pending is not None:
+                self.pending.append(pending)
         return grid
 
     def _marked(self, actual: str):

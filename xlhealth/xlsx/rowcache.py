@@ -52,6 +52,7 @@ class Cached:
     errors: list[tuple[str, int, str]]
     merged: list
     hit: bool
+    pending: Pending | None = None  # the cache moved up to this file, to write on success
 
 
 @dataclass(frozen=True)
@@ -115,27 +116,43 @@ class RowCache:
         grid = _decode(table, meta["rows"], meta["width"])
         values = _join(grid, added, start) if added else grid
         errors = [tuple(e) for e in meta["errors"]] + _error_cells(rest[:end])
-        return Cached(values, errors, merged, True)  # type: ignore[arg-type]
+        cached = Cached(values, errors, merged, True)  # type: ignore[arg-type]
+        if added:  # move the cache up to this file's mark: encode only the rows added
+            n = meta["rows"]
+            same_front = values.shape[1] == meta["width"] and len(values) >= n
+            cached.pending = self.prepare(
+                path, sheet, info, context, values, errors, raw,
+                (table, values[n:].tolist()) if same_front else None,
+            )  # fmt: skip
+        return cached
 
-    def write(
+    def prepare(
         self,
         path: Path,
         sheet: str,
         info: zipfile.ZipInfo,
         context: Context,
-        values: list[list],
+        values: list[list] | np.ndarray,
         errors: list[tuple[str, int, str]],
-    ) -> None:
-        """Keep ``values`` (the sheet as just read) for the next refresh; quietly not when the
-        part has no mark, the grid holds what the cache cannot type, or the disk says no."""
+        raw: bytes | None = None,
+        grown: tuple[pa.Table, list[list]] | None = None,
+    ) -> Pending | None:
+        """``values`` (the sheet as just read) ready to keep for the next refresh; None when
+        the part has no mark or the grid holds what the cache cannot type. ``grown``: the
+        cached table and the rows read after it (only those are encoded)."""
         mark = Mark.parse(info.comment)
         if mark is None or info.compress_type != zipfile.ZIP_DEFLATED:
-            return
+            return None
         try:
-            raw = read_raw(path, info)
-            table, width = _encode(values)
-        except (OSError, zipfile.BadZipFile, _Untyped):
-            return
+            raw = raw if raw is not None else read_raw(path, info)
+            if grown is not None:
+                table, _ = _encode(grown[1])
+                table = pa.concat_tables([grown[0].replace_schema_metadata(None), table])
+                width = len(values[0]) if len(values) else 0
+            else:
+                table, width = _encode(values if isinstance(values, list) else values.tolist())
+        except (OSError, zipfile.BadZipFile, _Untyped, pa.ArrowException):
+            return None
         meta = {
             "key": context.key(),
             "formats": context.formats,
@@ -148,12 +165,24 @@ class RowCache:
             "errors": [list(e) for e in errors],
         }
         table = table.replace_schema_metadata({"xlhealth": json.dumps(meta)})
-        file = self._file(sheet)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        return Pending(self._file(sheet), table)
+
+
+@dataclass
+class Pending:
+    """A cache file to write once the command that read the sheet succeeded (a refused
+    refresh, or ``check``, leaves nothing beside the book)."""
+
+    file: Path
+    table: pa.Table
+
+    def commit(self) -> None:
+        """Write it; quietly not when the disk says no (the cache is only ever a shortcut)."""
+        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, tmp, compression="zstd")
-            os.replace(tmp, file)
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(self.table, tmp, compression="zstd")
+            os.replace(tmp, self.file)
         except (OSError, pa.ArrowException):
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
