@@ -54,6 +54,7 @@ def in_use(path: Path, target: Path, as_of: dt.date, weeks: int, log_rows: int) 
     from xlhealth.core.history import HISTORY_COLUMNS
     from xlhealth.xlsx.package import NewSheet, Package
     from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
+    from xlhealth.xlsx.styles import CellStyle
 
     ids = read_workbook(path).sheets["Customers"].frame["customer_id"].to_numpy(dtype=object)
     rng = np.random.default_rng(7)
@@ -92,10 +93,13 @@ def in_use(path: Path, target: Path, as_of: dt.date, weeks: int, log_rows: int) 
             b = SheetBuilder(package.styles, package.date1904)
             kinds = {"as_of": "date", "opened": "date", "closed": "date"}
             numbers = {"score", "tier", "cmi", "score_opened", "score_closed"}
-            columns = [
-                Column(c, c, kinds.get(c, "number" if c in numbers else "text"))
+            dated = CellStyle("yyyy-mm-dd")
+            columns = [  # as refresh writes them: a label row, a key row, dates as dates
+                Column(c, c.replace("_", " ").capitalize(),
+                       kinds.get(c, "number" if c in numbers else "text"),
+                       dated if c in kinds else CellStyle())
                 for c in frame.columns
-            ]
+            ]  # fmt: skip
             b.block(Block(frame, columns))
             package.set_sheet(name, NewSheet(b.xml()))
         package.save(target)

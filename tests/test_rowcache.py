@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tests.workbooks import cli, libreoffice_roundtrip
 from xlhealth.refresh import refresh
-from xlhealth.xlsx.package import Package
+from xlhealth.xlsx.package import NewSheet, Package
 from xlhealth.xlsx.rawzip import AppendOnly, Mark, segmented, write_raw
 from xlhealth.xlsx.reader import BookFile
 from xlhealth.xlsx.rowcache import RowCache, _decode, _encode, cache_folder
@@ -246,3 +246,28 @@ def test_a_cache_that_cannot_be_written_is_not_an_error(living, tmp_path):
     assert hits == [] and full["History"].values
     assert isinstance(RowCache(blocker).folder, type(blocker))
     assert np.asarray(full["History"].values, dtype=object).shape[1] == 5
+
+
+def test_a_number_in_a_date_column_is_written_as_the_serial_it_is(tmp_path):
+    """ActionLog rewritten from rows whose dates lost their format (they read back as
+    numbers) keeps the dates: 46000 is 2025-12-09, not 1970-01-01 plus 46 microseconds."""
+    from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
+    from xlhealth.xlsx.styles import CellStyle
+
+    with _blank(tmp_path) as package:
+        b = SheetBuilder(package.styles, package.date1904)
+        frame = pd.DataFrame(
+            {"closed": pd.Series([46000.0, dt.date(2026, 1, 5), None], dtype=object)}
+        )
+        b.block(Block(frame, [Column("closed", "Closed", "date", CellStyle("yyyy-mm-dd"))]))
+        package.set_sheet("ActionLog", NewSheet(b.xml()))
+        package.save(tmp_path / "out.xlsx")
+    with BookFile(tmp_path / "out.xlsx", cache=False) as f:
+        column = [r[0] for r in f.grid("ActionLog").values[2:]]
+    assert column[:2] == [dt.date(2025, 12, 9), dt.date(2026, 1, 5)]
+
+
+def _blank(folder):
+    path = folder / "blank.xlsx"
+    openpyxl.Workbook().save(path)
+    return Package(path)

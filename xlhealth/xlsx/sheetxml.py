@@ -229,13 +229,22 @@ class SheetBuilder:
         refs = ' r="' + letter + numbers + '" s="' + xf.astype(object) + '"'
         if kind in ("number", "int", "date", "bool"):
             if kind == "date":
-                stamp = pd.to_datetime(values, errors="coerce")
+                # a plain number in a date column is already a serial date (a row read back
+                # from a sheet whose date format was lost), not nanoseconds since 1970
+                serial = (
+                    values.map(type).isin([int, float, np.float64, np.int64]).to_numpy()
+                    if values.dtype == object
+                    else np.zeros(n, dtype=bool)
+                )
+                stamp = pd.to_datetime(values.where(~serial, None), errors="coerce")
                 days = (
                     stamp.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]") - self.epoch
                 ).astype(float)
                 frac = (stamp - stamp.dt.normalize()).dt.total_seconds().to_numpy() / 86400
                 x = days + np.nan_to_num(frac)
                 x[np.isnat(stamp.to_numpy(dtype="datetime64[ns]"))] = np.nan
+                if serial.any():
+                    x[serial] = values[serial].to_numpy(dtype=float)
             else:
                 x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
             ok = np.isfinite(x)
