@@ -79,3 +79,25 @@ def libreoffice_roundtrip(path: Path, out_dir: Path) -> Path:
     converted = out_dir / (path.stem + ".xlsx")
     assert converted.exists(), f"LibreOffice did not convert {path.name}"
     return converted
+
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+<prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def libreoffice_recalculated(path: Path, out_dir: Path) -> Path:
+    """``path`` opened in LibreOffice with every formula recalculated on load (not the
+    cached values refresh wrote), saved again as .xlsx: what a person on LibreOffice, or
+    Excel after a change, sees."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    user = out_dir / "lo-profile" / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    return libreoffice_roundtrip(path, out_dir)

@@ -23,6 +23,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlhealth.xlsx.sheetxml import last_row
+
 MARK = b"xlhealth-rows"
 END = b"</sheetData>"
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -121,17 +123,8 @@ def segmented(xml: bytes) -> RawPart:
     return RawPart(first + _segment(tail, 6, True), zlib.crc32(tail, crc), len(xml), mark.comment())
 
 
-_ROW = re.compile(rb'<row r="(\d+)"')
 _DIMENSION = re.compile(rb"<dimension [^>]*/>")
 _FILTER = re.compile(rb'(<autoFilter ref="[A-Z]+\d+:[A-Z]+)\d+(")')
-
-
-def last_row(xml: bytes) -> int | None:
-    """The number of the last ``<row>`` of a sheet part or its rows (None when none)."""
-    end = xml.rfind(END)
-    start = xml.rfind(b'<row r="', 0, end if end >= 0 else len(xml))
-    match = _ROW.match(xml, start) if start >= 0 else None
-    return int(match.group(1)) if match else None
 
 
 class AppendOnly:
