@@ -19,6 +19,7 @@ from xlhealth.book.score import Progress, open_scored, score_workbook
 from xlhealth.core.engine import Result
 from xlhealth.core.problems import Problem, RefreshError
 from xlhealth.sheets.outputs import OutputWriter
+from xlhealth.sheets.values import VALUES_SHEET, config_tables
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import ReadError
 
@@ -74,6 +75,9 @@ def refresh(
             history_part = package.sheet_part("History")
             earlier_xml = package.append_only(history_part) if history_part else None
             history, _ = writer.history(earlier, earlier_xml)
+            tables = config_tables(book.sheets)
+            if tables is not None:  # Values first: Summary's formulas point into it
+                package.set_sheet(VALUES_SHEET, writer.values_sheet(tables))
             package.set_sheet("Summary", writer.summary())
             package.set_sheet("Actions", writer.actions())
             package.set_sheet("Segments", writer.segments())

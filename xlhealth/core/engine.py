@@ -53,6 +53,7 @@ class Result:
     review: Review | None = None  # per owner now, and did the work help (Checks)
     user_columns: dict[str, list[str]] = field(default_factory=dict)  # columns people added
     labels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # their headers
+    answers: pd.DataFrame | None = None  # maturity answers used: pos, factor, level
 
 
 def resolve_as_of(model: Model, as_of: dt.date | None) -> dt.date:
@@ -191,6 +192,7 @@ def run(
             day,
         ),
         user_columns={"Summary": summary_columns, "Actions": listed.user_columns},
+        answers=answers,
         labels=kept.labels,
         history_rows=pd.DataFrame(
             {

@@ -46,6 +46,7 @@ SUMMARY_SHEET_COLUMNS = (
     "renewal_date",
     "sparkline",
     *(f"spark_{k}" for k in range(1, 13)),
+    "values_row",  # the customer's row on Values, when the scores are live (sheets.values)
 )
 """The columns refresh writes on Summary (``sheets.outputs`` writes exactly these)."""
 

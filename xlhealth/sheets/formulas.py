@@ -170,8 +170,10 @@ def maturity(cmi_cell: str, high_min: str) -> str:
 
 
 def matrix_row(matrix: Table, health_cell: str, maturity_cell: str) -> str:
-    """The sheet row of the Matrix line for (health, maturity); blank without health."""
-    hit = f"({matrix.col('health')}={health_cell})*({matrix.col('maturity')}={maturity_cell})"
+    """The sheet row of the Matrix line for (health, maturity) — ``any`` health holds both —
+    blank without health."""
+    mh = matrix.col("health")
+    hit = f'((({mh}={health_cell})+({mh}="any"))>0)*({matrix.col("maturity")}={maturity_cell})'
     found = f"LOOKUP(2,1/({hit}),ROW({matrix.col('health')}))"
     return f'IF({health_cell}="","",IFERROR({found},""))'
 
@@ -182,11 +184,6 @@ def matrix_text(matrix: Table, row_cell: str, what: str, lang: str) -> str:
         return f'IF({row_cell}="","",{en})'
     ja = f'INDEX({matrix.whole(what + "_ja")},{row_cell})&""'
     return f'IF({row_cell}="","",IF(AND({lang}="ja",{ja}<>""),{ja},{en}))'
-
-
-def lookup_row(values_sheet: str, id_cell: str, first: int) -> str:
-    """The Values row of this Summary row's customer (sorting either sheet keeps it right)."""
-    return f"IFERROR(MATCH({id_cell},{quote(values_sheet)}!$A${first}:$A$1048576,0)+{first - 1},\"\")"
 
 
 def from_values(values_sheet: str, letter: str, row_cell: str) -> str:

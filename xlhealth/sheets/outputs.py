@@ -14,8 +14,9 @@ from xlhealth.core.history import merge_history
 from xlhealth.core.model import GROUPS
 from xlhealth.core.problems import Problem
 from xlhealth.sheets.checks import write_checks
+from xlhealth.sheets.values import ConfigTables, Layout, live_summary, write_values
 from xlhealth.sheets.work import hidden, people_column, write_action_log, write_actions
-from xlhealth.sheets.writer import SheetWriter, text
+from xlhealth.sheets.writer import SheetWriter, contrast, text
 from xlhealth.xlsx import charts
 from xlhealth.xlsx.charts import sparklines
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
@@ -48,6 +49,8 @@ def change_colors(b: SheetBuilder, styles: StyleBook, sqref: str) -> None:
 
 class OutputWriter(SheetWriter):
     """Builds every output sheet of one refresh for one workbook's styles."""
+
+    values: Layout | None = None  # set by values_sheet(): Summary's scores become formulas
 
     # ------------------------------------------------------------------ Summary
 
@@ -85,8 +88,12 @@ class OutputWriter(SheetWriter):
     def summary(self) -> NewSheet:
         b = self.builder()
         mine = [people_column(self, "Summary", c) for c in self.r.user_columns.get("Summary", [])]
-        columns = self.summary_columns() + mine
-        layout = b.block(Block(self.r.summary.reset_index(drop=True), columns))
+        builtin = self.summary_columns()
+        columns = builtin + mine
+        frame = self.r.summary.reset_index(drop=True)
+        if self.values is not None:  # the scores as formulas over Values (sheets.values)
+            columns, frame = live_summary(columns, len(builtin), frame, self.values)
+        layout = b.block(Block(frame, columns))
         b.freeze = f"C{layout.first_row}"
         b.autofilter = f"A{layout.header_row}:{layout.letters[columns[-1].key]}{layout.last_row}"
         b.add_conditional(layout.range_of("score"), SCORE_SCALE)
@@ -103,8 +110,26 @@ class OutputWriter(SheetWriter):
                     layout.last_row,
                 )
             )
+        if self.values is not None:
+            self.tier_colors(b, [layout.range_of("tier"), layout.range_of("tier_label")],
+                             f"${layout.letters['tier']}{layout.first_row}")  # fmt: skip
         b.tab_color = "1F4E79"
         return NewSheet(b.xml())
+
+    def tier_colors(self, b: SheetBuilder, ranges: list[str], tier_cell: str) -> None:
+        """Each tier's colour as conditional formatting: a tier a formula changes is shown
+        in its new colour (the cells' own fill is the tier refresh computed)."""
+        for t in self.model.tiers:
+            color = (t.color or "#DDDDDD").lstrip("#").upper()
+            dxf = self.styles.dxf(fill=color, color=contrast(color), bold=True)
+            rule = (f'<cfRule type="expression" dxfId="{dxf}" priority="{{priority}}">'
+                    f"<formula>{tier_cell}={t.tier}</formula></cfRule>")  # fmt: skip
+            b.add_conditional(" ".join(ranges), rule)
+
+    def values_sheet(self, tables: ConfigTables) -> NewSheet:
+        """The Values sheet; Summary's scores become formulas over it (``sheets.values``)."""
+        sheet, self.values = write_values(self, tables)
+        return sheet
 
     # ------------------------------------------------------------------ Actions
 

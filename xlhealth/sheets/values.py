@@ -15,7 +15,7 @@ sheets (weight, max points, group, when_missing), and the Settings the matrix ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ LIVE_COLUMNS = (  # Summary's columns that are formulas over Values, in Values' 
     "score", *(g.lower() for g in GROUPS), "tier", "tier_label", "cmi", "maturity_level",
     "quadrant", "decision", "matrix_actions",
 )  # fmt: skip
+TEXT_COLUMNS = ("tier_label", "quadrant", "decision", "matrix_actions", "health", "maturity")
 PARAM = CellStyle(italic=True, color="595959", fill="F2F2F2", halign="center")
 
 
@@ -81,7 +82,11 @@ def config_tables(sheets: dict[str, Sheet]) -> ConfigTables | None:
     if matrix is not None:  # LOOKUP(2, 1/…) finds the last line that matches, as here
         f = sheets["Matrix"].frame
         keys = zip(_folded(f["health"]), _folded(f["maturity"]), f["_row"], strict=True)
-        rows = {(h, m): int(row) for h, m, row in keys}
+        rows = {
+            (h, m): int(row)
+            for health, m, row in keys
+            for h in (("high", "low") if health == "any" else (health,))
+        }
     return ConfigTables(metrics, rules, tiers, settings, maturity, matrix, rows)
 
 
@@ -111,8 +116,12 @@ def write_values(w: SheetWriter, t: ConfigTables) -> tuple[NewSheet, Layout]:
 
     b = w.builder()
     ja = w.lang == "ja"
-    b.text_line("Values — 前回の更新で読んだ値と、それを採点する数式" if ja else
-                "Values — what the last refresh read, and the formulas that score it", TITLE)  # fmt: skip
+    title = (
+        "Values — 前回の更新で読んだ値と、それを採点する数式"
+        if ja
+        else "Values — what the last refresh read, and the formulas that score it"
+    )
+    b.text_line(title, TITLE)
     b.text_line(
         "Summaryはこの数値を表示します。Metrics・Rules・Tiers・MaturityModel・Matrix・Settingsを"
         "変えるとすぐに再採点されます（どのExcelでも）。新しいデータには更新が必要です。"
@@ -133,6 +142,24 @@ def write_values(w: SheetWriter, t: ConfigTables) -> tuple[NewSheet, Layout]:
         b.widths[i] = 12 if i else 14
     rows = np.arange(FIRST_ROW, FIRST_ROW + len(frame))
     return NewSheet(b.xml()), Layout({c: letters[c] for c in live}, rows)
+
+
+def live_summary(
+    columns: list[Column], builtin: int, frame: pd.DataFrame, layout: Layout
+) -> tuple[list[Column], pd.DataFrame]:
+    """Summary's columns with the live ones as ``INDEX`` into Values by the row kept in a
+    hidden ``values_row`` column (after the built-in columns, before people's own)."""
+    frame = frame.assign(values_row=layout.rows)
+    row_column = Column("values_row", "values_row", "int", CellStyle(num_fmt="0"), 6, hidden=True)
+    columns = [*columns[:builtin], row_column, *columns[builtin:]]
+    row = f"${column_letter(builtin)}{{r}}"
+    out = [
+        replace(c, formula=fx.from_values(VALUES_SHEET, layout.letters[c.key], row))
+        if c.key in layout.letters
+        else c
+        for c in columns
+    ]
+    return out, frame
 
 
 def _available(column: str, t: ConfigTables) -> bool:
@@ -221,7 +248,8 @@ def cell_xml(ref: str, xf: int, formula: str | None, value: object) -> str:
             return f'<c r="{ref}" s="{xf}"><v>{shown}</v></c>'
         if not shown:
             return f'<c r="{ref}" s="{xf}"/>'
-        return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t xml:space="preserve">{shown}</t></is></c>'
+        return (f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t xml:space="preserve">{shown}'
+                "</t></is></c>")  # fmt: skip
     f = escape(formula)
     if number:
         return f'<c r="{ref}" s="{xf}"><f>{f}</f><v>{shown}</v></c>'
@@ -237,13 +265,14 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
     rel = lambda c0, c1: f"${column_letter(c0)}{{r}}:${column_letter(c1)}{{r}}"  # noqa: E731
     fixed = lambda c0, c1, row: f"${column_letter(c0)}${row}:${column_letter(c1)}${row}"  # noqa: E731
     cell = lambda name: f"${letters[name]}{{r}}"  # noqa: E731
-    lang, high_health, high_maturity = f"$B${SETTINGS_ROW}", f"$D${SETTINGS_ROW}", f"$F${SETTINGS_ROW}"
+    lang = f"$B${SETTINGS_ROW}"
+    high_health, high_maturity = f"$D${SETTINGS_ROW}", f"$F${SETTINGS_ROW}"
     data: dict[str, object] = {"customer_id": r.summary["customer_id"].to_numpy(dtype=object)}
     columns = [Column("customer_id", "customer_id", "text", width=14)]
     values = r.values.reset_index(drop=True)
     pts = r.points.reset_index(drop=True)
     dec = CellStyle(num_fmt="0.##", halign="center")
-    for j, m in enumerate(metrics):
+    for m in metrics:
         key = f"value.{m.name}"
         raw = values[m.name] if m.name in values else pd.Series([None] * n)
         if m.is_text:
@@ -260,7 +289,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
                             f"{p}${MISSING_ROW}", m.is_text)  # fmt: skip
         columns.append(Column(key, m.name, "number", dec, formula=formula))
     answers = _answers(r, factors, n)
-    for j, x in enumerate(factors):
+    for x in factors:
         key = f"answer.{x}"
         data[key] = answers[x]
         columns.append(Column(key, x, "number", dec))
@@ -292,7 +321,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
         for what in ("quadrant", "decision"):
             made[what] = fx.matrix_text(t.matrix, cell("matrix_row"), what, lang)
         made["matrix_actions"] = fx.matrix_text(t.matrix, cell("matrix_row"), "actions", lang)
-    kinds = {"score": "0.0", "tier": "0", "cmi": "0.00", "maturity_level": "0",
+    kinds = {"score": "0.0", "tier": "0", "cmi": "0.00", "maturity_level": "0", "matrix_row": "0",
              **{g.lower(): "0" for g in GROUPS}}  # fmt: skip
     for name in [*live, *helpers]:
         data[name] = _cached(name, s, w.model, t)
@@ -321,8 +350,9 @@ def _levels(answers, factors, char_of, chars) -> dict[str, np.ndarray]:
             out[c] = np.full(len(next(iter(answers.values()), [])), np.nan)
             continue
         stack = np.vstack(mine)
-        with np.errstate(invalid="ignore"):
-            out[c] = np.nanmean(np.where(np.isnan(stack), np.nan, stack), axis=0)
+        answered = (~np.isnan(stack)).sum(axis=0)
+        total = np.nansum(stack, axis=0)
+        out[c] = np.where(answered > 0, total / np.maximum(answered, 1), np.nan)
     return out
 
 
@@ -330,16 +360,15 @@ def _cached(name: str, s: pd.DataFrame, model, t: ConfigTables) -> np.ndarray:
     """What the formula in column ``name`` computes, from this refresh's own numbers."""
     if name in s.columns:
         col = s[name]
-        if name in ("tier", "maturity_level"):
-            return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-        if col.dtype == object:
-            return col.fillna("").to_numpy(dtype=object)
-        return col.to_numpy(dtype=float)
+        if name in TEXT_COLUMNS:
+            return col.astype(object).where(col.notna(), "").to_numpy(dtype=object)
+        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     st = model.settings
     score = s["score"].to_numpy(dtype=float)
     cmi = s["cmi"].to_numpy(dtype=float)
     health = np.where(np.isnan(score), "", np.where(score >= st.health_high_min, "high", "low"))
-    maturity = np.where(np.isnan(cmi), "unknown", np.where(cmi >= st.maturity_high_min, "high", "low"))
+    high = np.where(cmi >= st.maturity_high_min, "high", "low")
+    maturity = np.where(np.isnan(cmi), "unknown", high)
     if name == "health":
         return health.astype(object)
     if name == "maturity":

@@ -59,6 +59,7 @@ class Column:
     styles: Callable[[pd.Series], np.ndarray] | None = None  # per-cell xf override
     shown_key: str | None = None  # the key row's text when it is not ``key`` (people's columns)
     hidden: bool = False  # bookkeeping refresh needs and people do not
+    formula: str | None = None  # a formula with ``{r}`` for the row; the values are its cache
 
 
 @dataclass
@@ -222,6 +223,8 @@ class SheetBuilder:
     ) -> np.ndarray:
         n = len(values)
         kind = col.kind
+        if col.formula is not None:
+            return self._formula_cells(letter, numbers, values, col)
         if kind == "auto":
             return self._auto_cells(letter, numbers, values, col)
         base_xf = self.styles.xf(col.style)
@@ -268,6 +271,34 @@ class SheetBuilder:
         )
         out = "<c" + refs + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
         return np.where(present, out, "<c" + refs + "/>")
+
+    def _formula_cells(
+        self, letter: str, numbers: np.ndarray, values: pd.Series, col: Column
+    ) -> np.ndarray:
+        """Formula cells carrying ``values`` as their cached results (a number, or text;
+        a blank value is the empty text a formula's ``""`` gives)."""
+        assert col.formula is not None
+        n = len(values)
+        base = self.styles.xf(col.style)
+        xf = (col.styles(values) if col.styles is not None else np.full(n, base)).astype(str)
+        refs = ' r="' + letter + numbers + '" s="' + xf.astype(object) + '"'
+        parts = escape(col.formula).split("{r}")
+        formula = np.full(len(numbers), parts[0], dtype=object)
+        for part in parts[1:]:
+            formula = formula + numbers + part
+        if col.kind in ("number", "int"):
+            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            ok = np.isfinite(x)
+            safe = np.where(ok, x, 0.0)
+            whole = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
+            shown = np.where(
+                whole, np.round(safe).astype(np.int64).astype(str), safe.astype(str)
+            ).astype(object)
+            number = "<c" + refs + "><f>" + formula + "</f><v>" + shown + "</v></c>"
+            blank = "<c" + refs + ' t="str"><f>' + formula + "</f><v></v></c>"
+            return np.where(ok, number, blank)
+        text = escape_text(values.astype(object).fillna("").map(_plain).to_numpy(dtype=object))
+        return "<c" + refs + ' t="str"><f>' + formula + "</f><v>" + text + "</v></c>"
 
     def _auto_cells(
         self, letter: str, numbers: np.ndarray, values: pd.Series, col: Column
