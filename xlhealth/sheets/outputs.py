@@ -24,7 +24,7 @@ from xlhealth.xlsx.rawzip import AppendOnly
 from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
-OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "ActionLog", "Checks")
+OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "ActionLog", "Checks", "Values")
 
 SCORE_SCALE = (
     '<cfRule type="colorScale" priority="{priority}"><colorScale>'
