@@ -42,6 +42,26 @@ def round_half_up(values: np.ndarray | pd.Series, decimals: int) -> np.ndarray:
     return np.floor(np.round(x * scale, 6) + 0.5) / scale
 
 
+COMPARED_DIGITS = 14
+
+
+def as_compared(x: np.ndarray) -> np.ndarray:
+    """Values as they are compared with band edges: to 14 significant digits.
+
+    A spreadsheet shows 0.7 − 0.4 as 0.3 and treats numbers that close as equal (LibreOffice
+    compares within 2⁻⁴⁸; Excel rounds to 15 digits), so a person expects it in the band
+    that starts at 0.3 — and the live formulas on the Values sheet (which holds these
+    rounded values) must agree with refresh on every value near an edge.
+    """
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        magnitude = np.floor(np.log10(np.abs(x)))
+        ok = np.isfinite(magnitude)
+        scale = 10.0 ** np.where(ok, COMPARED_DIGITS - 1 - magnitude, 0.0)
+        rounded = np.round(x * scale) / scale
+    return np.where(ok & np.isfinite(rounded), rounded, x)
+
+
 @dataclass
 class Points:
     """Points per customer (rows) and scored metric (columns); NaN where skipped."""
@@ -111,7 +131,7 @@ def band_index(metric: Metric, values: pd.Series) -> tuple[np.ndarray, np.ndarra
         lookup = {normalise_one(b.value): i for i, b in enumerate(metric.bands)}
         idx = keys.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
         return idx, keys.notna().to_numpy()
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    x = as_compared(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float))
     present = ~np.isnan(x)
     bands = metric.bands
     starts = np.array([-np.inf if b.min is None else b.min for b in bands])

@@ -22,6 +22,7 @@ import pandas as pd
 
 from xlhealth.core.aggregate import normalised_text
 from xlhealth.core.model import CHARACTERISTICS, GROUPS
+from xlhealth.core.scoring import as_compared
 from xlhealth.core.tables import column_letter
 from xlhealth.inputs.grid import Sheet
 from xlhealth.sheets import formulas as fx
@@ -279,7 +280,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
             data[key] = normalised_text(raw.astype(object)).to_numpy(dtype=object)
             columns.append(Column(key, m.name, "text"))
         else:
-            data[key] = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+            data[key] = as_compared(pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float))
             columns.append(Column(key, m.name, "number", dec))
     for j, m in enumerate(metrics):
         key = f"points.{m.name}"

@@ -1,0 +1,186 @@
+"""Summary's scores are live: classic formulas over Values and the book's config sheets.
+
+What must hold: every formula uses functions of Excel 2010 and LibreOffice 7.4 only;
+every formula cell carries what refresh computed; LibreOffice, recalculating everything,
+gets exactly those numbers; and after a manager tunes the model in the book (weights,
+when_missing, tier thresholds, band points and edges, the order of the Rules rows),
+LibreOffice's recalculation equals what a refresh of the tuned book writes.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import zipfile
+
+import pytest
+import python_calamine
+
+from tests.workbooks import libreoffice_recalculated
+from xlhealth.demo import data as demo_data
+from xlhealth.refresh import refresh
+from xlhealth.sheets.formulas import FUNCTIONS, functions_in
+from xlhealth.sheets.template import new_workbook
+from xlhealth.sheets.values import LIVE_COLUMNS
+from xlhealth.xlsx.cells import set_values
+from xlhealth.xlsx.package import Package
+
+FORMULA = re.compile(r"<f>([^<]*)</f>")
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    path = tmp_path_factory.mktemp("live") / "book.xlsx"
+    new_workbook(path, inputs=demo_data.generate(60))
+    refresh(path, as_of=demo_data.AS_OF, backup=False)
+    return path
+
+
+def grid(path, sheet: str) -> list[list]:
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    return book.get_sheet_by_name(sheet).to_python()
+
+
+def formulas(path, sheet: str) -> list[str]:
+    with Package(path) as p:
+        xml = p.read(p.sheet_part(sheet)).decode("utf-8")
+    return [f.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            for f in FORMULA.findall(xml)]  # fmt: skip
+
+
+def by_customer(rows: list[list]) -> dict[str, dict[str, object]]:
+    keys = rows[1]
+    return {r[0]: dict(zip(keys, r, strict=False)) for r in rows[2:] if r[0]}
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) < 1e-9
+    return a == b
+
+
+def test_every_formula_is_classic(book):
+    found = {sheet: formulas(book, sheet) for sheet in ("Summary", "Values")}
+    assert len(found["Summary"]) >= 60 * 10 and len(found["Values"]) > 60 * 10
+    for sheet, fs in found.items():
+        for f in fs:
+            assert "_xlfn" not in f and "[" not in f, f  # nothing newer, no other workbook
+            assert functions_in(f) <= FUNCTIONS, (sheet, functions_in(f) - FUNCTIONS, f)
+            assert len(f) < 8192
+            assert "VALUE(" not in f and "TEXT(" not in f  # numbers never through text
+
+
+def test_functions_in_reads_names_outside_text():
+    f = 'IF(A1="SUM(x)",INDEX(\'My (odd) sheet\'!$A:$A,3),LOOKUP(2,1/(B1:B3=1),C1:C3))'
+    assert functions_in(f) == {"IF", "INDEX", "LOOKUP"}
+
+
+def test_each_live_cell_carries_what_refresh_computed(book):
+    summary = by_customer(grid(book, "Summary"))
+    history = grid(book, "History")
+    latest = {r[1]: r for r in history[2:]}
+    assert len(summary) == 60
+    for cid, row in summary.items():
+        assert same(row["score"], latest[cid][2]) or (row["score"] == "" and latest[cid][2] == "")
+        assert row["tier"] == latest[cid][3] or (row["tier"] == "" and latest[cid][3] == "")
+    tiers = {r[0]: r[2] for r in grid(book, "Tiers")[1:] if r[0] != ""}
+    assert all(row["tier_label"] == tiers[row["tier"]] for row in summary.values() if row["tier"])
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_every_live_cell_to_what_refresh_wrote(book, tmp_path):
+    theirs = libreoffice_recalculated(book, tmp_path)
+    for sheet in ("Values", "Summary"):
+        ours, recalculated = grid(book, sheet), grid(theirs, sheet)
+        cells = [(i, j, a, b) for i, (ra, rb) in enumerate(zip(ours, recalculated, strict=True))
+                 for j, (a, b) in enumerate(zip(ra, rb, strict=True))]  # fmt: skip
+        differ = [c for c in cells if not same(c[2], c[3])]
+        assert len(cells) > 1000 and differ == [], (sheet, differ[:5])
+
+
+def tune(path, seed: int) -> dict[str, dict[str, object]]:
+    """Random edits a manager could make to the model in the book (valid ones: refresh
+    refuses a broken model)."""
+    rng = random.Random(seed)
+    metrics, rules, tiers = grid(path, "Metrics"), grid(path, "Rules"), grid(path, "Tiers")
+    mcol = {k: chr(65 + i) for i, k in enumerate(metrics[0])}
+    scored = {r[0] for r in rules[1:] if r[0]}
+    edits: dict[str, dict[str, object]] = {"Metrics": {}, "Rules": {}, "Tiers": {}}
+    for i, row in enumerate(metrics[1:], start=2):
+        if row[0] in scored:
+            edits["Metrics"][f"{mcol['weight']}{i}"] = float(rng.choice([0, 0.5, 1, 2, 3]))
+            when = rng.choice(["skip", "zero", 2.5, "skip"])
+            edits["Metrics"][f"{mcol['when_missing']}{i}"] = when
+    # the Rules rows in another order, one band's points changed, one edge moved onto a value
+    body = [r for r in rules[1:] if r[0]]
+    rng.shuffle(body)
+    k = rng.randrange(len(body))
+    body[k] = [*body[k][:4], float(rng.randint(0, 10)), *body[k][5:]]
+    values = by_customer(grid(path, "Values")[13:])
+    numeric = [r for r in body if r[1] != "" and r[0] in scored]
+    if numeric:
+        band = rng.choice(numeric)
+        name = band[0]
+        seen = sorted({v[f"value.{name}"] for v in values.values()
+                       if isinstance(v.get(f"value.{name}"), float)})  # fmt: skip
+        lower = [r for r in body if r[0] == name and r[2] == band[1]]
+        inside = [v for v in seen if (lower and (lower[0][1] == "" or v > lower[0][1]))
+                  and (band[2] == "" or v < band[2])]  # fmt: skip
+        if lower and inside:  # the edge between two bands, exactly on a customer's value
+            edge = rng.choice(inside)
+            lower[0][2] = edge
+            band[1] = edge
+    for i, row in enumerate(body, start=2):
+        for j, v in enumerate(row[:7]):
+            edits["Rules"][f"{chr(65 + j)}{i}"] = None if v == "" else v
+    mins = sorted(float(r[1]) for r in tiers[1:] if r[0] != "")
+    shifted = sorted({m and m + rng.choice([-7, -3, 0, 4, 9]) for m in mins})  # tier 1: at 0
+    if len(shifted) == len(mins):
+        for i, row in enumerate(tiers[1:], start=2):
+            if row[0] != "":
+                edits["Tiers"][f"B{i}"] = shifted[int(row[0]) - 1]
+    return edits
+
+
+def apply(path, target, edits) -> None:
+    with Package(path) as p:
+        for sheet, cells in edits.items():
+            if cells:
+                part = p.sheet_part(sheet)
+                p.set_part(part, set_values(p.read(part), cells, p.date1904))
+        p.save(target)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_tuning_the_model_in_the_book_rescores_like_a_refresh(book, tmp_path, seed):
+    tuned = tmp_path / "tuned.xlsx"
+    apply(book, tuned, tune(book, seed))
+    recalculated = libreoffice_recalculated(tuned, tmp_path / "lo")
+    again = tmp_path / "again.xlsx"
+    shutil.copy(tuned, again)
+    refresh(again, as_of=demo_data.AS_OF, backup=False)
+    live = by_customer(grid(recalculated, "Summary"))
+    fresh = by_customer(grid(again, "Summary"))
+    before = by_customer(grid(book, "Summary"))
+    moved = sum(not same(before[c]["score"], fresh[c]["score"]) for c in fresh)
+    assert moved > 10  # the tuning changed the scores, so the comparison means something
+    differ = [(c, k, live[c][k], fresh[c][k]) for c in fresh for k in LIVE_COLUMNS
+              if not same(live[c][k], fresh[c][k])]  # fmt: skip
+    assert differ == []
+
+
+def test_exports_stay_values_only(book, tmp_path):
+    from tests.workbooks import cli
+
+    out = tmp_path / "exported"
+    code, text = cli("export", str(book), "-o", str(out))
+    assert code == 0, text
+    files = sorted(out.glob("*.xlsx"))
+    assert files
+    for path in files:
+        with zipfile.ZipFile(path) as z:
+            sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+            assert not any(b"<f>" in z.read(n) for n in sheets), path.name
+        assert "Values" not in python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names
