@@ -184,3 +184,40 @@ def test_exports_stay_values_only(book, tmp_path):
             sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
             assert not any(b"<f>" in z.read(n) for n in sheets), path.name
         assert "Values" not in python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names
+
+
+@pytest.mark.libreoffice
+def test_text_bands_typed_full_width_match_live_as_in_refresh(tmp_path):
+    """Rules typed in full-width Japanese input mode (ＥＮＴＥＲＰＲＩＳＥ, Ｍｉｄ－ｍａｒｋｅｔ):
+    refresh folds both sides; Values holds each value as its band is typed, so Excel's
+    case-blind ``=`` finds the same band — and LibreOffice agrees after recalculating."""
+    import pandas as pd
+
+    from xlhealth.core.model import templates_dir
+
+    model = templates_dir() / "model"
+    metrics = pd.read_csv(model / "Metrics.csv", dtype=object)
+    rules = pd.read_csv(model / "Rules.csv", dtype=object)
+    fit = {"metric": "segment_fit", "group": "ROI", "source": "Customers", "column": "segment",
+           "aggregate": "value", "weight": "2", "when_missing": "zero"}  # fmt: skip
+    metrics = pd.concat([metrics, pd.DataFrame([fit])], ignore_index=True)
+    rules = pd.concat([rules, pd.DataFrame([
+        {"metric": "segment_fit", "value": "ＥＮＴＥＲＰＲＩＳＥ", "points": "10"},
+        {"metric": "segment_fit", "value": "Ｍｉｄ－ｍａｒｋｅｔ", "points": "5"},
+        {"metric": "segment_fit", "value": "smb", "points": "0"},
+    ])], ignore_index=True)  # fmt: skip
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, inputs=demo_data.generate(40), config={"Metrics": metrics, "Rules": rules})
+    refresh(path, as_of=demo_data.AS_OF, backup=False)
+    values = by_customer(grid(path, "Values")[13:])
+    segments = by_customer(grid(path, "Customers")[0:1] + grid(path, "Customers"))
+    points = {c: v["points.segment_fit"] for c, v in values.items()}
+    expected = {"Enterprise": 10.0, "Mid-market": 5.0, "SMB": 0.0}
+    assert {points[c] for c in points} == {10.0, 5.0, 0.0}
+    assert all(points[c] == expected[segments[c]["segment"]] for c in points)
+    theirs = libreoffice_recalculated(path, tmp_path / "lo")
+    for sheet in ("Values", "Summary"):
+        ours, recalculated = grid(path, sheet), grid(theirs, sheet)
+        differ = [(i, a, b) for i, (ra, rb) in enumerate(zip(ours, recalculated, strict=True))
+                  for a, b in zip(ra, rb, strict=True) if not same(a, b)]  # fmt: skip
+        assert differ == [], (sheet, differ[:5])

@@ -80,8 +80,9 @@ START = {
             None,
         ),
         (
-            "Managers: tune Metrics, Rules, Tiers, Alerts and Settings; maturity answers go to "
-            "Maturity (import questionnaires). CSMs: a judgement with an expiry goes to Overrides.",
+            "Managers: tune Metrics, Rules, Tiers, MaturityModel, Matrix, Alerts and Settings — "
+            "Summary re-scores at once, on any Excel (new data needs Refresh); maturity answers "
+            "go to Maturity. CSMs: a judgement with an expiry goes to Overrides.",
             None,
         ),
     ],
@@ -104,8 +105,9 @@ START = {
             None,
         ),
         (
-            "マネジャー：Metrics, Rules, Tiers, Alerts, Settings で重みやしきい値を調整します。"
-            "成熟度の回答は Maturity シートへ（アンケートの取り込み）。"
+            "マネジャー：Metrics, Rules, Tiers, MaturityModel, Matrix, Alerts, Settings で重みや"
+            "しきい値を調整すると、Summary はどの Excel でもすぐに再採点されます（新しいデータには"
+            "更新が必要）。成熟度の回答は Maturity シートへ（アンケートの取り込み）。"
             "CSMの判断（期限つき）は Overrides シートへ。",
             None,
         ),

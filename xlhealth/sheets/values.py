@@ -22,13 +22,13 @@ import pandas as pd
 
 from xlhealth.core.aggregate import normalised_text
 from xlhealth.core.model import CHARACTERISTICS, GROUPS
-from xlhealth.core.scoring import as_compared
+from xlhealth.core.scoring import as_compared, band_index
 from xlhealth.core.tables import column_letter
 from xlhealth.inputs.grid import Sheet
 from xlhealth.sheets import formulas as fx
 from xlhealth.sheets.writer import SheetWriter
 from xlhealth.xlsx.package import NewSheet
-from xlhealth.xlsx.sheetxml import KEYS, NOTE, TITLE, Block, Column, escape
+from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, escape
 from xlhealth.xlsx.styles import CellStyle
 
 VALUES_SHEET = "Values"
@@ -43,6 +43,7 @@ LIVE_COLUMNS = (  # Summary's columns that are formulas over Values, in Values' 
     "quadrant", "decision", "matrix_actions",
 )  # fmt: skip
 TEXT_COLUMNS = ("tier_label", "quadrant", "decision", "matrix_actions", "health", "maturity")
+PARAM_LABEL = CellStyle(bold=True, color="595959", fill="F2F2F2")
 PARAM = CellStyle(italic=True, color="595959", fill="F2F2F2", halign="center")
 
 
@@ -225,7 +226,7 @@ def _parameters(b, t, model, metrics, factors, chars, v0, p0, a0, l0) -> list[st
     put(SETTINGS_ROW, 3, fx.setting(t.settings, "health_high_min", "60"), s.health_high_min)
     put(SETTINGS_ROW, 4, None, "maturity_high_min")
     put(SETTINGS_ROW, 5, fx.setting(t.settings, "maturity_high_min", "3"), s.maturity_high_min)
-    label, param = b.styles.xf(KEYS), b.styles.xf(PARAM)
+    label, param = b.styles.xf(PARAM_LABEL), b.styles.xf(PARAM)
     out = []
     for row in sorted(cells):
         body = "".join(
@@ -277,7 +278,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
         key = f"value.{m.name}"
         raw = values[m.name] if m.name in values else pd.Series([None] * n)
         if m.is_text:
-            data[key] = normalised_text(raw.astype(object)).to_numpy(dtype=object)
+            data[key] = _as_rules_spell_it(m, raw)
             columns.append(Column(key, m.name, "text"))
         else:
             data[key] = as_compared(pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float))
@@ -288,7 +289,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
         data[key] = pts[m.name].to_numpy(dtype=float) if m.name in pts else np.full(n, np.nan)
         formula = fx.points(t.rules, f"{p}${NAME_ROW}", f"${column_letter(v0 + j)}{{r}}",
                             f"{p}${MISSING_ROW}", m.is_text)  # fmt: skip
-        columns.append(Column(key, m.name, "number", dec, formula=formula))
+        columns.append(Column(key, f"points · {m.name}", "number", dec, formula=formula))
     answers = _answers(r, factors, n)
     for x in factors:
         key = f"answer.{x}"
@@ -300,7 +301,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
         data[key] = levels[c]
         formula = fx.level(fixed(a0, a0 + nf - 1, GROUP_ROW), f"{column_letter(l0 + j)}${NAME_ROW}",
                            rel(a0, a0 + nf - 1))  # fmt: skip
-        columns.append(Column(key, c, "number", dec, formula=formula))
+        columns.append(Column(key, f"level · {c}", "number", dec, formula=formula))
     s = r.summary.reset_index(drop=True)
     pts_row = rel(p0, p0 + k - 1)
     weights, maxes = fixed(p0, p0 + k - 1, WEIGHT_ROW), fixed(p0, p0 + k - 1, MAX_ROW)
@@ -330,6 +331,16 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
         style = CellStyle(num_fmt=fmt, halign="center") if fmt else CellStyle()
         columns.append(Column(name, name, "number" if fmt else "text", style, formula=made[name]))
     return pd.DataFrame(data), columns
+
+
+def _as_rules_spell_it(metric, raw: pd.Series) -> np.ndarray:
+    """A text value as the band that holds it is typed on Rules (refresh matched it folded:
+    width, case, inner spaces), so Excel's ``=`` finds the same band; a value no band
+    holds stays as read (folded), and finds none there either."""
+    idx, _ = band_index(metric, raw)
+    typed = np.array([b.value for b in metric.bands] + [None], dtype=object)
+    folded = normalised_text(raw.astype(object)).to_numpy(dtype=object)
+    return np.where(idx >= 0, typed[np.where(idx >= 0, idx, -1)], folded)
 
 
 def _answers(r, factors: list[str], n: int) -> dict[str, np.ndarray]:
