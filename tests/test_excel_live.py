@@ -30,8 +30,10 @@ import pytest
 import python_calamine
 
 from tests.workbooks import cli, sheet_frame
+from xlhealth.core.tables import column_letter
 from xlhealth.excel import live as excel
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
+from xlhealth.xlsx.cells import column_index, formula_blocks
 from xlhealth.xlsx.package import Package, parse_rels
 
 
@@ -104,14 +106,65 @@ def _load(path: Path) -> dict:
     if key not in _LOADED:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         charts = _charts_of(path)
+        formulas = _formulas_of(path)
         _LOADED[key] = {
             n: (
                 book.get_sheet_by_name(n).to_python(skip_empty_area=False),
                 charts.get(n, []),
+                formulas.get(n, {}),
             )
             for n in book.sheet_names
         }
     return copy_module.deepcopy(_LOADED[key])
+
+
+def _formulas_of(path: Path) -> dict[str, dict[str, str]]:
+    """Each sheet's formulas by cell (``{"E16": "=IF(…)"}``), shared ones spelled out."""
+    out: dict[str, dict[str, str]] = {}
+    with Package(path) as p:
+        for name in p.sheet_names:
+            cells: dict[str, str] = {}
+            for ref, texts in formula_blocks(p.read(p.sheet_part(name))):
+                for cell, text in _spread(ref, texts):
+                    cells[cell] = "=" + text
+            out[name] = cells
+    return out
+
+
+def _spread(ref: str, texts: list[str]) -> list[tuple[str, str]]:
+    """The cells of a formula block and their formulas: the first row as given, each row
+    below with its relative row numbers moved down (what Excel's fill does)."""
+    first, _, last = ref.partition(":")
+    c1, r1 = re.fullmatch(r"([A-Z]+)(\d+)", first).groups()
+    c2, r2 = re.fullmatch(r"([A-Z]+)(\d+)", last or first).groups()
+    columns = [column_letter(j) for j in range(column_index(c1), column_index(c2) + 1)]
+    return [
+        (f"{col}{row}", shift_rows(text, row - int(r1)))
+        for row in range(int(r1), int(r2) + 1)
+        for col, text in zip(columns, texts * len(columns) if len(texts) == 1 else texts,
+                             strict=False)
+    ]
+
+
+_A1 = re.compile(r"(?<![A-Za-z0-9_$.'\]])(\$?[A-Z]{1,3})(\$?)(\d+)(?![\d(A-Za-z_])")
+
+
+def shift_rows(formula: str, rows: int) -> str:
+    """``formula`` moved down ``rows`` rows: relative row numbers change, ``$4`` stays."""
+    if not rows:
+        return formula
+    return _A1.sub(lambda m: m.group(0) if m.group(2) else
+                   f"{m.group(1)}{int(m.group(3)) + rows}", formula)  # fmt: skip
+
+
+def qualified(formula: str, book: str) -> str:
+    """``formula`` as Excel leaves it in another workbook: every reference to a sheet now
+    names ``book`` (``'Values'!$E:$E`` -> ``'[book.xlsx]Values'!$E:$E``)."""
+    return re.sub(
+        r"(?:'((?:[^'\[]|'')+)'|([A-Za-z_][\w.]*))!",
+        lambda m: "'[" + book + "]" + (m.group(1) or m.group(2)) + "'!",
+        formula,
+    )
 
 
 # ---------------------------------------------------------------------------- the fake
@@ -169,12 +222,18 @@ class FakeRange:
     def copy(self, destination: "FakeRange") -> None:
         """Range.Copy(Destination) of a whole sheet's cells: values, formats, charts.
 
-        The charts' series keep naming the source sheet (with its book if another).
+        The charts' series keep naming the source sheet (with its book if another), and so
+        do formulas that refer to other sheets: from another book they become links to it.
         """
         src, dst = self.sheet, destination.sheet
         src.book.app.step("cells.copy")
         dst.grid = [list(r) for r in src.grid]
         dst.formats = src.formats
+        other = src.book is not dst.book
+        dst.cell_formulas = {
+            cell: qualified(f, src.book.name) if other else f
+            for cell, f in src.cell_formulas.items()
+        }
         qualifier = src.name if src.book is dst.book else f"[{src.book.name}]{src.name}"
         for chart in src.charts:
             formulas = [_requalify(f, src.name, qualifier) for f in chart.formulas()]
@@ -193,9 +252,61 @@ def _requalify(formula: str, sheet: str, qualifier: str) -> str:
     )
 
 
+class FakeCells:
+    """``sheet.range("E16:E80")``: the formulas a swap enters, and a copy within the sheet."""
+
+    def __init__(self, sheet: "FakeSheet", ref: str):
+        self.sheet, self.ref = sheet, ref
+
+    def cells(self) -> list[list[str]]:
+        first, _, last = self.ref.partition(":")
+        c1, r1 = re.fullmatch(r"([A-Z]+)(\d+)", first).groups()
+        c2, r2 = re.fullmatch(r"([A-Z]+)(\d+)", last or first).groups()
+        return [[f"{column_letter(j)}{r}" for j in range(column_index(c1), column_index(c2) + 1)]
+                for r in range(int(r1), int(r2) + 1)]  # fmt: skip
+
+    @property
+    def formula(self):
+        rows = [[self.sheet.cell_formulas.get(c, "") for c in row] for row in self.cells()]
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+
+    @formula.setter
+    def formula(self, value) -> None:
+        self.sheet.book.app.step("range.formula")
+        cells = self.cells()
+        assert len(cells) == 1, "the adapter enters one row of formulas at a time"
+        values = [value] if isinstance(value, str) else list(value)
+        assert len(values) == len(cells[0])
+        for cell, text in zip(cells[0], values, strict=True):
+            self.sheet.cell_formulas[cell] = text
+
+    def copy(self, destination: "FakeCells") -> None:
+        """A one-row range copied onto a block of the same sheet: each row below gets the
+        formulas with their relative rows moved, as Excel's copy does."""
+        self.sheet.book.app.step("range.copy")
+        assert destination.sheet is self.sheet
+        source = self.cells()
+        assert len(source) == 1
+        top = int(re.search(r"\d+", source[0][0]).group())
+        by_column = {re.match(r"[A-Z]+", c).group(): self.sheet.cell_formulas.get(c, "")
+                     for c in source[0]}  # fmt: skip
+        for row in destination.cells():
+            for cell in row:
+                col, r = re.fullmatch(r"([A-Z]+)(\d+)", cell).groups()
+                self.sheet.cell_formulas[cell] = shift_rows(by_column[col], int(r) - top)
+
+
 class FakeSheet:
-    def __init__(self, book: "FakeBook", name: str, grid: list[list], charts: list[list[str]]):
+    def __init__(
+        self,
+        book: "FakeBook",
+        name: str,
+        grid: list[list],
+        charts: list[list[str]],
+        formulas: dict[str, str] | None = None,
+    ):
         self.book, self._name, self.grid = book, name, grid
+        self.cell_formulas: dict[str, str] = dict(formulas or {})
         self.formats = f"{book.name}:{name}"
         self.charts: list[FakeChart] = [FakeChart(self, f) for f in charts]
         self.formulas: dict[str, FakeFormula] = {}
@@ -214,6 +325,9 @@ class FakeSheet:
     def cells(self) -> FakeRange:
         return FakeRange(self)
 
+    def range(self, ref: str) -> FakeCells:
+        return FakeCells(self, ref)
+
     def copy(self, after: "FakeSheet") -> "FakeSheet":
         """Sheet.Copy: a new sheet whose charts point at the new sheet; returns it."""
         self.book.app.step("sheet.copy")
@@ -225,6 +339,9 @@ class FakeSheet:
             name, n = f"{self.name} ({n})", n + 1
         new = FakeSheet(target, name, [list(r) for r in self.grid], [])
         new.formats = self.formats
+        other = target is not self.book
+        new.cell_formulas = {c: qualified(f, self.book.name) if other else f
+                             for c, f in self.cell_formulas.items()}  # fmt: skip
         new.charts = [
             FakeChart(new, [_requalify(f, self.name, name) for f in c.formulas()])
             for c in self.charts
@@ -234,7 +351,7 @@ class FakeSheet:
 
     def clear(self) -> None:
         self.book.app.step("sheet.clear")
-        self.grid, self.formats = [], None
+        self.grid, self.formats, self.cell_formulas = [], None, {}
 
     def delete(self) -> None:
         self.book.app.step("sheet.delete")
@@ -366,7 +483,10 @@ class FakeBook:
         self.saved = 0
         self.closed = False
         self.names: dict[str, tuple[FakeSheet, str]] = {}
-        self.sheets = FakeSheets([FakeSheet(self, n, g, c) for n, (g, c) in contents.items()])
+        self.sheets = FakeSheets(
+            [FakeSheet(self, n, g, c, f) for n, (g, c, *rest) in contents.items()
+             for f in [rest[0] if rest else {}]]
+        )
 
     def save(self) -> None:
         self.saved += 1
@@ -384,7 +504,8 @@ def state(book: FakeBook) -> dict:
     app = book.app
     return {
         "sheets": [
-            (id(s), s.name, s.grid, s.formats, [c.formulas() for c in s.charts])
+            (id(s), s.name, s.grid, s.formats, [c.formulas() for c in s.charts],
+             s.cell_formulas)
             for s in book.sheets
         ],
         "settings": {k: v for k, v in app._settings.items() if k != "status_bar"},
@@ -474,6 +595,33 @@ def test_the_refreshed_copy_opens_macro_free_in_manual_calculation(demo_path, tm
     assert path.suffix == ".xlsx" and path.name != demo_path.name
     assert (calculation, screen_updating, events) == ("manual", False, False)
     assert book.app.calculation == "automatic"  # the user's mode is back
+
+
+def test_live_scores_read_the_books_own_sheets_not_the_copy(demo_path, tmp_path):
+    """Cells copied from the refreshed copy would point Summary's formulas at the copy
+    (``'[xlhealth-demo.xlsx]Values'!…``); the swap enters them in the book itself."""
+    book = FakeBook(demo_path)
+    excel.refresh(book)
+    assert book.app.alerts == []
+    cli_copy = tmp_path / "cli.xlsx"
+    shutil.copy(demo_path, cli_copy)
+    assert cli("refresh", str(cli_copy), "--no-backup")[0] == 0
+    expected = _formulas_of(cli_copy)
+    for name in ("Summary", "Values"):
+        got = book.sheets[name].cell_formulas
+        assert len(got) > 50 * 10 and not [f for f in got.values() if "[" in f], name
+        assert got == expected[name], name
+    assert "INDEX('Values'!" in book.sheets["Summary"].cell_formulas["E3"]
+
+
+def test_without_the_rewrite_the_copy_would_leave_links(demo_path, refreshed, monkeypatch):
+    """The fake does what Excel does to formulas copied between books (so the test above
+    can fail): without the rewrite, Summary reads the closed copy."""
+    monkeypatch.setattr(excel, "rewrite_formulas", lambda *args: None)
+    book = FakeBook(demo_path)
+    excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
+    linked = [f for f in book.sheets["Summary"].cell_formulas.values() if "[" in f]
+    assert linked and "'[xlhealth-demo.xlsx]Values'!" in linked[0]
 
 
 def test_user_formulas_and_names_on_summary_read_the_new_scores(demo_path, refreshed):

@@ -108,6 +108,28 @@ def test_refresh_keeps_user_references_and_chart_series(app, book_path):
     assert [s.name for s in book.sheets] == names_before
 
 
+def test_live_scores_read_the_books_own_values_and_rescore_on_a_weight(app, book_path):
+    """Issue 21: Summary's scores are formulas into the book's own Values sheet (no link to
+    the refreshed copy), and a changed weight on Metrics moves them without Python."""
+    book = app.books.open(book_path)
+    run_refresh(book)
+    run_refresh(book)  # the second swap copies formulas over formulas
+    summary = book.sheets["Summary"]
+    formula = summary.range("E3").formula
+    assert "Values" in formula and "[" not in formula, formula
+    if sys.platform == "win32":
+        assert book.api.LinkSources(1) is None  # xlExcelLinks: none at all
+    before = summary.range("E3:E22").value
+    metrics = book.sheets["Metrics"]
+    names = metrics.range("A2").expand("down").value
+    weight = metrics.range("A1").expand("right").value.index("weight")
+    for i, _ in enumerate(names):
+        metrics.range((i + 2, weight + 1)).value = 0 if i % 2 else 3
+    app.calculate()
+    after = summary.range("E3:E22").value
+    assert after != before and all(v == "" or 0 <= v <= 100 for v in after)
+
+
 @pytest.mark.skipif(sys.platform != "win32", reason="xlwings UDFs are Windows-only")
 def test_calculator_groups_spill_and_help_is_registered(app, book_path):
     """Items 5 and 6: HS_GROUPS spills four values; Insert Function knows the help."""

@@ -25,6 +25,8 @@ from typing import Any
 from xlhealth.core.problems import RefreshError
 from xlhealth.refresh import refresh as refresh_file
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
+from xlhealth.xlsx.cells import formula_blocks
+from xlhealth.xlsx.package import Package
 
 IS_MAC = sys.platform == "darwin"
 # Retried while Excel rejects calls: on a Mac RunPython returns at once, and a user who
@@ -112,6 +114,18 @@ class LiveBook:
 
     def close_book(self, book: Any) -> None:
         book.close()
+
+    def set_formulas(self, sheet: Any, ref: str, formulas: list[str]) -> None:
+        """The first row of ``ref`` holds ``formulas`` (one per column); the rows below get
+        the same formulas moved down (a copy within the sheet: no links to another book)."""
+        first, _, last = ref.partition(":")
+        row = re.match(r"[A-Z]+(\d+)", first).group(1)  # type: ignore[union-attr]
+        end = re.match(r"([A-Z]+)(\d+)", last or first)
+        head = f"{first}:{end.group(1)}{row}" if end else first  # type: ignore[union-attr]
+        cells = sheet.range(head)
+        cells.formula = ["=" + f for f in formulas] if len(formulas) > 1 else "=" + formulas[0]
+        if end and end.group(2) != row:
+            cells.copy(sheet.range(ref))
 
     def copy_sheet(self, sheet: Any, book: Any) -> Any:
         """A copy of ``sheet`` at the end of ``book`` (returned)."""
@@ -211,12 +225,13 @@ def swap_in(live: LiveBook, source: Path, names: Sequence[str]) -> None:
                 if name in before:
                     target = live.sheet(name)
                     backup = live.copy_sheet(target, scratch)
-                    undo.append(lambda t=target, b=backup: live.overwrite(t, b))
+                    undo.append(lambda t=target, b=backup, n=name: _restore(live, t, b, n))
                     live.overwrite(target, new)
                 else:
                     undo.append(lambda: _delete_added(live, before))
                     added = live.copy_sheet(new, live.book)
                     live.overwrite(added, new)  # charts pointed at the book's own sheet
+            rewrite_formulas(live, source, names)
         except BaseException as error:
             try:
                 for step in reversed(undo):
@@ -227,6 +242,34 @@ def swap_in(live: LiveBook, source: Path, names: Sequence[str]) -> None:
         finally:
             for book in reversed(opened):
                 retry(lambda book=book: live.close_book(book))
+
+
+def rewrite_formulas(live: LiveBook, source: Path, names: Sequence[str]) -> None:
+    """Enter the formulas of sheets ``names`` as the file ``source`` has them.
+
+    Cells copied from another workbook keep their formulas, but Excel points every
+    reference to another sheet at that workbook (``'[work-Book.xlsx]Values'!$E:$E``):
+    Summary's live scores would read the closed scratch copy. Entered in the book itself
+    they read its own Values, Rules and Tiers.
+    """
+    with Package(source) as package:
+        blocks = {
+            name: formula_blocks(package.read(part))
+            for name in names
+            if (part := package.sheet_part(name)) is not None
+        }
+    for name, found in blocks.items():
+        target = live.sheet(name)
+        for ref, formulas in found:
+            live.set_formulas(target, ref, formulas)
+
+
+def _restore(live: LiveBook, target: Any, backup: Any, name: str) -> None:
+    """Undo one overwritten sheet: its cells back from the scratch book, and its formulas
+    entered again as the saved book has them (from the scratch book they would point
+    there)."""
+    live.overwrite(target, backup)
+    rewrite_formulas(live, Path(live.book.fullname), [name])
 
 
 def _delete_added(live: LiveBook, before: Sequence[str]) -> None:

@@ -138,3 +138,41 @@ def _widen_spans(text: str, row_at: int, column: int) -> str:
 
 
 __all__ = ["CellError", "column_index", "column_letter", "set_numbers", "set_values"]
+
+
+_FORMULA_CELL = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*>(<f(?: [^>]*)?>)([^<]*)</f>')
+_REF = re.compile(r'\bref="([A-Z]+\d+:[A-Z]+\d+)"')
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
+
+
+def formula_blocks(sheet_xml: bytes) -> list[tuple[str, list[str]]]:
+    """Every formula of a sheet part, as (range, formulas of its first row) — a shared
+    formula's block (``E16:E10015``, the text of E16), or a run of single formula cells
+    side by side in one row (``N5:Y5``, one text each). What a person must enter to
+    recreate them: the first row of each block, then fill it down."""
+    text = sheet_xml.decode("utf-8")
+    blocks: list[tuple[str, list[str]]] = []
+    run: list[tuple[str, int, str]] = []  # single cells of the current row run
+
+    def flush() -> None:
+        if run:
+            first, last = run[0], run[-1]
+            ref = f"{first[0]}{first[1]}" + (f":{last[0]}{last[1]}" if len(run) > 1 else "")
+            blocks.append((ref, [f for _, _, f in run]))
+            run.clear()
+
+    for m in _FORMULA_CELL.finditer(text):
+        letter, row, tag, body = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        formula = re.sub("&(lt|gt|quot|apos|amp);", lambda e: _ENTITIES[e.group(0)], body)
+        shared = _REF.search(tag)
+        if shared:
+            flush()
+            blocks.append((shared.group(1), [formula]))
+            continue
+        if 't="shared"' in tag:
+            continue  # a shared formula's other cells: its block says them
+        if run and (run[-1][1] != row or column_index(run[-1][0]) + 1 != column_index(letter)):
+            flush()
+        run.append((letter, row, formula))
+    flush()
+    return blocks
