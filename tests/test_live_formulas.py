@@ -94,12 +94,20 @@ def test_each_live_cell_carries_what_refresh_computed(book):
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_every_live_cell_to_what_refresh_wrote(book, tmp_path):
     theirs = libreoffice_recalculated(book, tmp_path)
-    for sheet in ("Values", "Summary"):
+    for sheet in ("Values", "Summary", "Segments"):
         ours, recalculated = grid(book, sheet), grid(theirs, sheet)
         cells = [(i, j, a, b) for i, (ra, rb) in enumerate(zip(ours, recalculated, strict=True))
                  for j, (a, b) in enumerate(zip(ra, rb, strict=True))]  # fmt: skip
         differ = [c for c in cells if not same(c[2], c[3])]
         assert len(cells) > 1000 and differ == [], (sheet, differ[:5])
+
+
+def table(path) -> list[list]:
+    """Segments' table (to the first blank row): the points below the charts are values."""
+    rows = grid(path, "Segments")
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "segment")
+    end = next((i for i in range(start, len(rows)) if not any(rows[i])), len(rows))
+    return rows[start + 1 : end]
 
 
 def tune(path, seed: int) -> dict[str, dict[str, object]]:
@@ -171,6 +179,12 @@ def test_tuning_the_model_in_the_book_rescores_like_a_refresh(book, tmp_path, se
     assert moved > 10  # the tuning changed the scores, so the comparison means something
     differ = [(c, k, live[c][k], fresh[c][k]) for c in fresh for k in LIVE_COLUMNS
               if not same(live[c][k], fresh[c][k])]  # fmt: skip
+    assert differ == []
+    # Segments' counts, means, medians and tier mix follow (the tier chart reads them)
+    live_segments, fresh_segments = table(recalculated), table(again)
+    assert len(live_segments) == len(fresh_segments) >= 4
+    differ = [(i, a, b) for i, (ra, rb) in enumerate(zip(live_segments, fresh_segments, strict=True))
+              for a, b in zip(ra, rb, strict=True) if not same(a, b)]  # fmt: skip
     assert differ == []
 
 

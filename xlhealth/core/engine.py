@@ -286,7 +286,9 @@ def segments(summary: pd.DataFrame, model: Model) -> pd.DataFrame:
     rows = [{"segment": name, **describe(g)} for name, g in frame.groupby("segment", sort=True)]
     rows.append({"segment": ALL_SEGMENTS[language], **describe(frame)})
     out = pd.DataFrame(rows)
-    for column in ("mean_score", "median_score", "mean_change", *(g.lower() for g in GROUPS)):
-        out[column] = np.round(out[column].astype(float), 1)
-    out["cmi"] = np.round(out["cmi"].astype(float), 2)
+    # half up, as Segments' live formulas round (ROUND would differ on a tie like 45.25)
+    out["mean_change"] = np.round(out["mean_change"].astype(float), 1)
+    for column in ("mean_score", "median_score", *(g.lower() for g in GROUPS)):
+        out[column] = scoring.round_half_up(out[column].astype(float), 1)
+    out["cmi"] = scoring.round_half_up(out["cmi"].astype(float), 2)
     return out

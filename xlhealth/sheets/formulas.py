@@ -34,7 +34,7 @@ FUNCTIONS = frozenset(
     {
         "AND", "AVERAGEIF", "COUNTIF", "IF", "IFERROR", "INDEX", "INT", "LOOKUP", "MATCH",
         "MAX", "MEDIAN", "MIN", "N", "OR", "ROUND", "ROW", "SUMPRODUCT", "AVERAGE", "COUNT",
-        "COUNTIFS", "SUMIF",
+        "COUNTIFS", "SUMIF", "ISNUMBER", "TRIM",
     }
 )  # fmt: skip
 EXTRA_ROWS = 200  # rows below a config table its ranges reach, for bands people add
@@ -203,3 +203,34 @@ def functions_in(formula: str) -> set[str]:
 def row_range(first_col: int, last_col: int, row: str) -> str:
     """``F{r}:K{r}``: one row across columns ``first_col``..``last_col`` (0-based)."""
     return f"${column_letter(first_col)}{row}:${column_letter(last_col)}{row}"
+
+
+# ----------------------------------------------------------------------------- Segments
+
+
+def in_segment(segments: str, label_cell: str, all_label: str, none_label: str) -> str:
+    """1 for Summary rows in the segment named in ``label_cell`` (``all_label``: every row;
+    ``none_label``: a blank segment), as an array SUMPRODUCT can weigh with."""
+    named = f'(TRIM({segments})=IF({label_cell}={text(none_label)},"",{label_cell}))'
+    return f"((({label_cell}={text(all_label)})+{named})>0)"
+
+
+def segment_count(member: str, column: str | None = None) -> str:
+    """Customers in the segment (with a number in ``column``, when given)."""
+    return f"SUMPRODUCT({member}*ISNUMBER({column}))" if column else f"SUMPRODUCT({member}*1)"
+
+
+def segment_mean(member: str, column: str, decimals: int) -> str:
+    n = segment_count(member, column)
+    mean = f"SUMPRODUCT({member}*ISNUMBER({column}),{column})/{n}"
+    return f'IF({n}=0,"",{half_up(mean, decimals)})'
+
+
+def segment_median(member: str, column: str) -> str:
+    """An array formula (``t="array"``): MEDIAN over the segment's scores."""
+    n = segment_count(member, column)
+    return f'IF({n}=0,"",{half_up(f"MEDIAN(IF({member}*ISNUMBER({column}),{column}))", 1)})'
+
+
+def segment_tier(member: str, tiers: str, tier: int) -> str:
+    return f"SUMPRODUCT({member}*({tiers}={tier}))"

@@ -7,12 +7,16 @@ colour scale; the change column shows arrows; actions are tinted by priority.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
+from xlhealth.core.engine import ALL_SEGMENTS, NO_SEGMENT
 from xlhealth.core.history import merge_history
 from xlhealth.core.model import GROUPS
 from xlhealth.core.problems import Problem
+from xlhealth.sheets import formulas as fx
 from xlhealth.sheets.checks import write_checks
 from xlhealth.sheets.values import ConfigTables, Layout, live_summary, write_values
 from xlhealth.sheets.work import hidden, people_column, write_action_log, write_actions
@@ -22,6 +26,7 @@ from xlhealth.xlsx.charts import sparklines
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
 from xlhealth.xlsx.rawzip import AppendOnly
 from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
+from xlhealth.xlsx.sheetxml import Layout as Layout_
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "ActionLog", "Checks", "Values")
@@ -51,6 +56,7 @@ class OutputWriter(SheetWriter):
     """Builds every output sheet of one refresh for one workbook's styles."""
 
     values: Layout | None = None  # set by values_sheet(): Summary's scores become formulas
+    summary_at: Layout_ | None = None  # where summary() put its table (Segments reads it)
 
     # ------------------------------------------------------------------ Summary
 
@@ -94,6 +100,7 @@ class OutputWriter(SheetWriter):
         if self.values is not None:  # the scores as formulas over Values (sheets.values)
             columns, frame = live_summary(columns, len(builtin), frame, self.values)
         layout = b.block(Block(frame, columns))
+        self.summary_at = layout
         b.freeze = f"C{layout.first_row}"
         b.autofilter = f"A{layout.header_row}:{layout.letters[columns[-1].key]}{layout.last_row}"
         b.add_conditional(layout.range_of("score"), SCORE_SCALE)
@@ -125,6 +132,33 @@ class OutputWriter(SheetWriter):
             rule = (f'<cfRule type="expression" dxfId="{dxf}" priority="{{priority}}">'
                     f"<formula>{tier_cell}={t.tier}</formula></cfRule>")  # fmt: skip
             b.add_conditional(" ".join(ranges), rule)
+
+    def live_segments(self, columns: list[Column], at: Layout_) -> list[Column]:
+        """Segments' counts, means, medians and tier mix as formulas over Summary's live
+        scores (the tier chart moves with them); the mean change stays History's."""
+
+        def summary(key: str) -> str:
+            letter = at.letters[key]
+            return f"'Summary'!${letter}${at.first_row}:${letter}${max(at.last_row, at.first_row)}"
+
+        member = fx.in_segment(summary("segment"), "$A{r}", ALL_SEGMENTS[self.lang],
+                               NO_SEGMENT[self.lang])  # fmt: skip
+        score, made = summary("score"), {}
+        made["customers"] = fx.segment_count(member)
+        made["scored"] = fx.segment_count(member, score)
+        made["mean_score"] = fx.segment_mean(member, score, 1)
+        made["median_score"] = fx.segment_median(member, score)
+        for t in self.model.tiers:
+            made[f"tier_{t.tier}"] = fx.segment_tier(member, summary("tier"), t.tier)
+        for g in GROUPS:
+            if g.lower() in at.letters:
+                made[g.lower()] = fx.segment_mean(member, summary(g.lower()), 1)
+        if "cmi" in self.values.letters:
+            made["cmi"] = fx.segment_mean(member, summary("cmi"), 2)
+        return [
+            replace(c, formula=made[c.key], array=c.key == "median_score") if c.key in made else c
+            for c in columns
+        ]
 
     def values_sheet(self, tables: ConfigTables) -> NewSheet:
         """The Values sheet; Summary's scores become formulas over it (``sheets.values``)."""
@@ -167,6 +201,8 @@ class OutputWriter(SheetWriter):
             self.col("mean_change", "number", CHANGE_FORMAT, 10),
             self.col("cmi", "number", "0.00", 9),
         ]
+        if self.values is not None and self.summary_at is not None:
+            columns = self.live_segments(columns, self.summary_at)
         layout = b.block(Block(seg, columns, title=text("segments_title", self.lang)))
         b.add_conditional(layout.range_of("mean_score"), SCORE_SCALE)
         change_colors(b, self.styles, layout.range_of("mean_change"))

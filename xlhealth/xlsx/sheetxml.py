@@ -60,6 +60,7 @@ class Column:
     shown_key: str | None = None  # the key row's text when it is not ``key`` (people's columns)
     hidden: bool = False  # bookkeeping refresh needs and people do not
     formula: str | None = None  # a formula with ``{r}`` for the row; the values are its cache
+    array: bool = False  # an array formula (one per cell: MEDIAN(IF(…)) needs it before 365)
 
 
 @dataclass
@@ -296,13 +297,19 @@ class SheetBuilder:
         # one shared formula per column (Excel's own form): the first cell holds the text
         # for its row, the others say "the same, moved down" — a tenth of the bytes
         parts = escape(col.formula).split("{r}")
-        first = parts[0] + "".join(numbers[0] + part for part in parts[1:]) if n else ""
-        index = self._shared
-        self._shared += 1
-        formula = np.full(n, f'<f t="shared" si="{index}"/>', dtype=object)
-        if n:
-            ref = f"{letter}{numbers[0]}:{letter}{numbers[-1]}"
-            formula[0] = f'<f t="shared" ref="{ref}" si="{index}">{first}</f>'
+        if col.array:  # array formulas are not shared: each cell holds its own
+            text = np.full(n, parts[0], dtype=object)
+            for part in parts[1:]:
+                text = text + numbers + part
+            formula = '<f t="array" ref="' + letter + numbers + '">' + text + "</f>"
+        else:
+            first = parts[0] + "".join(numbers[0] + part for part in parts[1:]) if n else ""
+            index = self._shared
+            self._shared += 1
+            formula = np.full(n, f'<f t="shared" si="{index}"/>', dtype=object)
+            if n:
+                ref = f"{letter}{numbers[0]}:{letter}{numbers[-1]}"
+                formula[0] = f'<f t="shared" ref="{ref}" si="{index}">{first}</f>'
         if col.kind in ("number", "int"):
             x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
             ok = np.isfinite(x)
