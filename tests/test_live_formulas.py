@@ -183,7 +183,8 @@ def test_tuning_the_model_in_the_book_rescores_like_a_refresh(book, tmp_path, se
     # Segments' counts, means, medians and tier mix follow (the tier chart reads them)
     live_segments, fresh_segments = table(recalculated), table(again)
     assert len(live_segments) == len(fresh_segments) >= 4
-    differ = [(i, a, b) for i, (ra, rb) in enumerate(zip(live_segments, fresh_segments, strict=True))
+    pairs = zip(live_segments, fresh_segments, strict=True)
+    differ = [(i, a, b) for i, (ra, rb) in enumerate(pairs)
               for a, b in zip(ra, rb, strict=True) if not same(a, b)]  # fmt: skip
     assert differ == []
 
