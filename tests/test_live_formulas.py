@@ -239,3 +239,25 @@ def test_text_bands_typed_full_width_match_live_as_in_refresh(tmp_path):
         differ = [(i, a, b) for i, (ra, rb) in enumerate(zip(ours, recalculated, strict=True))
                   for a, b in zip(ra, rb, strict=True) if not same(a, b)]  # fmt: skip
         assert differ == [], (sheet, differ[:5])
+
+
+@pytest.mark.libreoffice
+def test_the_calculator_scores_with_classic_formulas_everywhere(tmp_path):
+    """The Calculator of HealthScore.xlsm shows the same score with classic formulas (for
+    Mac and the web); LibreOffice computes what the core computed for its sample row."""
+    from pathlib import Path
+
+    book = tmp_path / "HealthScore.xlsm"
+    shutil.copy(Path(__file__).resolve().parents[1] / "workbook" / "HealthScore.xlsm", book)
+    texts, _ = formulas(book, "Calculator")
+    classic = [f for f in texts if "HS_" not in f]
+    assert len(classic) >= 4 * 12 + 7
+    assert all(functions_in(f) <= FUNCTIONS and "_xlfn" not in f for f in classic)
+    recalculated = libreoffice_recalculated(book, tmp_path / "lo")
+    ours, theirs = grid(book, "Calculator"), grid(recalculated, "Calculator")
+    start = next(i for i, r in enumerate(ours) if str(r[0]).startswith("The same with classic"))
+    wanted = ("Score", "Tier", "Tier name", "Deployment", "Engagement", "Adoption", "ROI")
+    cached = {r[0]: r[1] for r in ours[start:] if r and r[0] in wanted}
+    computed = {r[0]: r[1] for r in theirs[start:] if r and r[0] in wanted}
+    assert len(cached) == len(wanted) and isinstance(cached["Score"], float)
+    assert computed == cached

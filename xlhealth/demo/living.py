@@ -24,7 +24,7 @@ from xlhealth.refresh import Report, refresh
 from xlhealth.sheets.template import new_workbook, replace_inputs
 from xlhealth.xlsx.cells import set_values
 from xlhealth.xlsx.package import NewSheet, Package
-from xlhealth.xlsx.sheetxml import append_rows, last_row
+from xlhealth.xlsx.rawzip import append_rows, last_row
 
 MOVING = ("Logins", "Support", "Surveys", "Contacts", "Usage")  # what changes week to week
 LIVING_MAX = 20_000  # customers: above this the demo makes two snapshots (memory)

@@ -18,10 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlhealth.core.config import default_tables
+from xlhealth.core.config import default_model, default_tables
+from xlhealth.core.model import GROUPS
+from xlhealth.core.scoring import assign_tiers, band_points, group_scores, weighted_score
 from xlhealth.core.tables import column_letter
 from xlhealth.excel import vba
+from xlhealth.sheets import formulas as fx
 from xlhealth.sheets.template import new_workbook
+from xlhealth.sheets.values import cell_xml
 from xlhealth.xlsx.package import NewSheet, Package, Rel
 from xlhealth.xlsx.sheetxml import NOTE, TITLE, SheetBuilder
 from xlhealth.xlsx.styles import CellStyle
@@ -247,10 +251,76 @@ def _add_calculator(package: Package) -> None:
             f't="inlineStr"><is><t>{text}</t></is></c>',
             1,
         )
+    _classic_calculator(b, names, frame, header_row)
     _add_metadata(package)
     b.widths[0] = 22
     b.tab_color = "FFC000"
     package.set_sheet("Calculator", NewSheet(b.xml()))
+
+
+def _classic_calculator(b: SheetBuilder, names: list[str], frame: pd.DataFrame, header: int):
+    """The same score with classic formulas over the config sheets — what Summary and Values
+    use, so it calculates in every Excel (Mac and the web too) and in LibreOffice."""
+    tables = default_tables()
+    sheet = {n: fx.table(n, {c: column_letter(i) for i, c in enumerate(t.columns)}, 1,
+                         len(t) + 1) for n, t in tables.items()}  # fmt: skip
+    model = default_model()
+    values = frame.astype(float)
+    pts = band_points(model, values)
+    by_metric = {m.name: m for m in model.scored_metrics}
+    b.next_row += 1
+    b.text_line("The same with classic formulas — every Excel (Mac and the web too) and "
+                "LibreOffice; Summary's live scores are built the same way", TITLE)  # fmt: skip
+    b.text_line("Change a weight on Metrics, a band on Rules or a threshold on Tiers: these "
+                "cells (and Summary) re-score at once.", NOTE)  # fmt: skip
+    last = column_letter(len(names) - 1)
+    rows = {}
+    param = CellStyle(halign="center", italic=True, color="595959")
+    for what in ("points", "weight", "max points", "group"):
+        rows[what] = row = b.next_row
+        cells = []
+        for j, n in enumerate(names):
+            col = column_letter(j)
+            name, value = f"{col}${header}", f"{col}${header + 1}"
+            m = by_metric[n]
+            if what == "points":
+                when = fx.metric_param(sheet["Metrics"], name, "when_missing", True)
+                number = fx.metric_param(sheet["Metrics"], name, "when_missing")
+                f = fx.points(sheet["Rules"], name, value, fx.missing_points(when, number), False)
+                v = pts.points[n].iloc[0]
+            elif what == "weight":
+                f, v = fx.metric_param(sheet["Metrics"], name, "weight"), m.weight
+            elif what == "max points":
+                f, v = fx.max_points(sheet["Rules"], name), m.max_points
+            else:
+                f, v = fx.metric_param(sheet["Metrics"], name, "group", True), m.group
+            cells.append(cell_xml(f"{col}{row}", b.styles.xf(param), f, v))
+        label = cell_xml(f"{column_letter(len(names))}{row}", b.styles.xf(NOTE), None,
+                         f"← {what}")  # fmt: skip
+        b.rows.append(f'<row r="{row}">{"".join(cells)}{label}</row>')
+        b.next_row += 1
+    b.next_row += 1
+    ranges = {k: f"$A${r}:${last}${r}" for k, r in rows.items()}
+    score = weighted_score(pts.points, model.scored_metrics)[0]
+    groups = group_scores(pts.points, model).iloc[0]
+    tier = assign_tiers([score], model.tiers).iloc[0]
+    label = {t.tier: t.label for t in model.tiers}.get(int(tier), "") if tier == tier else ""
+    score_cell = f"$B${b.next_row}"
+    lines = [("Score", fx.score(ranges["points"], ranges["weight"], ranges["max points"]), score),
+             ("Tier", fx.tier(sheet["Tiers"], score_cell), tier),
+             ("Tier name", fx.labelled(sheet["Tiers"], "tier", f"$B${b.next_row + 1}", "label",
+                                       fx.setting(sheet["Settings"], "language", '"en"')), label)]
+    for g in GROUPS:
+        mask = f'{ranges["group"]}={fx.text(g)}'
+        lines.append((g, fx.score(ranges["points"], ranges["weight"], ranges["max points"], mask),
+                      groups[g.lower()]))  # fmt: skip
+    bold = b.styles.xf(CellStyle(bold=True))
+    result = b.styles.xf(CellStyle(bold=True, fill="E2EFDA", halign="center"))
+    for text, f, v in lines:
+        row = b.next_row
+        b.rows.append(f'<row r="{row}">{cell_xml(f"A{row}", bold, None, text)}'
+                      f'{cell_xml(f"B{row}", result, f, v)}</row>')  # fmt: skip
+        b.next_row += 1
 
 
 def conf_sheet(package: Package, rows: list[tuple[str, str, str]]) -> NewSheet:

@@ -23,8 +23,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlhealth.xlsx.sheetxml import last_row
-
 MARK = b"xlhealth-rows"
 END = b"</sheetData>"
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -124,7 +122,25 @@ def segmented(xml: bytes) -> RawPart:
 
 
 _DIMENSION = re.compile(rb"<dimension [^>]*/>")
+_DIMENSION_END = re.compile(rb'(<dimension ref="[A-Z]+\d+:[A-Z]+)\d+(")')
+_ROW = re.compile(rb'<row r="(\d+)"')
 _FILTER = re.compile(rb'(<autoFilter ref="[A-Z]+\d+:[A-Z]+)\d+(")')
+
+
+def last_row(xml: bytes) -> int | None:
+    """The number of the last ``<row>`` of a sheet part (None when it has none)."""
+    end = xml.rfind(END)
+    start = xml.rfind(b'<row r="', 0, end if end >= 0 else len(xml))
+    match = _ROW.match(xml, start) if start >= 0 else None
+    return int(match.group(1)) if match else None
+
+
+def append_rows(xml: bytes, rows: str, new_last: int) -> bytes:
+    """``xml`` (a whole sheet part) with ``rows`` added after its data, dimension and
+    AutoFilter widened; the rows already there copied through byte for byte."""
+    end = xml.rindex(END)
+    out = xml[:end] + rows.encode("utf-8") + xml[end:]
+    return widen(_DIMENSION_END.sub(rb"\g<1>%d\g<2>" % new_last, out, count=1), new_last)
 
 
 class AppendOnly:

@@ -500,33 +500,3 @@ def _plain(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"/>')
-
-
-_ROW = re.compile(rb'<row r="(\d+)"')
-
-
-def last_row(xml: bytes) -> int | None:
-    """The number of the last ``<row>`` of a sheet part (None when it has none)."""
-    end = xml.rfind(b"</sheetData>")
-    start = xml.rfind(b'<row r="', 0, end if end >= 0 else len(xml))
-    match = _ROW.match(xml, start) if start >= 0 else None
-    return int(match.group(1)) if match else None
-
-
-def append_rows(xml: bytes, rows: str, new_last: int) -> bytes:
-    """``xml`` with ``rows`` added at the end of its data, dimension and filter widened.
-
-    The rows already there are copied through byte for byte: an append-only sheet (ActionLog)
-    costs a refresh what it adds, not what it holds.
-    """
-    end = xml.rindex(b"</sheetData>")
-    out = xml[:end] + rows.encode("utf-8") + xml[end:]
-    out = _DIMENSION.sub(lambda m: m.group(0)[: m.start(4) - m.start(0)] + b"%d\"/>" % new_last,
-                         out, count=1)  # fmt: skip
-    return re.sub(
-        rb'(<autoFilter ref="[A-Z]+\d+:[A-Z]+)\d+(")', rb"\g<1>%d\g<2>" % new_last, out, count=1
-    )
-
