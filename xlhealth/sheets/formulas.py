@@ -141,10 +141,15 @@ def labelled(table_: Table, key_column: str, key_cell: str, column: str, lang: s
     whose ``key_column`` equals ``key_cell``."""
     where = f"MATCH({key_cell},{table_.col(key_column)},0)"
     en = f'INDEX({table_.col(column)},{where})&""'
-    if not table_.has(f"{column}_ja"):
-        return f'IF({key_cell}="","",IFERROR({en},""))'
     ja = f'INDEX({table_.col(column + "_ja")},{where})&""'
-    return f'IF({key_cell}="","",IFERROR(IF(AND({lang}="ja",{ja}<>""),{ja},{en}),""))'
+    shown = in_language(en, ja if table_.has(f"{column}_ja") else None, lang)
+    return f'IF({key_cell}="","",IFERROR({shown},""))'
+
+
+def in_language(en: str, ja: str | None, lang: str) -> str:
+    """The ``_ja`` text when the language is ja and it is filled, else the English one (as
+    ``Tier.text`` and ``MatrixCell.text`` choose)."""
+    return en if ja is None else f'IF(AND({lang}="ja",{ja}<>""),{ja},{en})'
 
 
 def level(characteristics: str, name_cell: str, answers: str) -> str:
@@ -180,10 +185,9 @@ def matrix_row(matrix: Table, health_cell: str, maturity_cell: str) -> str:
 
 def matrix_text(matrix: Table, row_cell: str, what: str, lang: str) -> str:
     en = f'INDEX({matrix.whole(what)},{row_cell})&""'
-    if not matrix.has(f"{what}_ja"):
-        return f'IF({row_cell}="","",{en})'
     ja = f'INDEX({matrix.whole(what + "_ja")},{row_cell})&""'
-    return f'IF({row_cell}="","",IF(AND({lang}="ja",{ja}<>""),{ja},{en}))'
+    shown = in_language(en, ja if matrix.has(f"{what}_ja") else None, lang)
+    return f'IF({row_cell}="","",{shown})'
 
 
 def from_values(values_sheet: str, letter: str, row_cell: str) -> str:

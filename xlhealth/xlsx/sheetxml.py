@@ -262,12 +262,7 @@ class SheetBuilder:
                     x[serial] = values[serial].to_numpy(dtype=float)
             else:
                 x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-            ok = np.isfinite(x)
-            safe = np.where(ok, x, 0.0)
-            whole = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
-            text = np.where(
-                whole, np.round(safe).astype(np.int64).astype(str), safe.astype(str)
-            ).astype(object)
+            ok, text = _number_texts(x)
             if kind == "bool":
                 out = "<c" + refs + ' t="b"><v>' + text + "</v></c>"
             else:
@@ -311,13 +306,7 @@ class SheetBuilder:
                 ref = f"{letter}{numbers[0]}:{letter}{numbers[-1]}"
                 formula[0] = f'<f t="shared" ref="{ref}" si="{index}">{first}</f>'
         if col.kind in ("number", "int"):
-            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-            ok = np.isfinite(x)
-            safe = np.where(ok, x, 0.0)
-            whole = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
-            shown = np.where(
-                whole, np.round(safe).astype(np.int64).astype(str), safe.astype(str)
-            ).astype(object)
+            ok, shown = _number_texts(pd.to_numeric(values, errors="coerce").to_numpy(float))
             number = "<c" + refs + ">" + formula + "<v>" + shown + "</v></c>"
             blank = "<c" + refs + ' t="str">' + formula + "<v></v></c>"
             return np.where(ok, number, blank)
@@ -490,6 +479,16 @@ def validation(
     if formula2 is not None:
         body += f"<formula2>{escape(formula2)}</formula2>"
     return f'<dataValidation {" ".join(attrs)} sqref="{sqref}">{body}</dataValidation>'
+
+
+def _number_texts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are finite, and each as a cell's ``<v>`` text (whole numbers without
+    ``.0``; others in the shortest form that reads back exactly)."""
+    ok = np.isfinite(x)
+    safe = np.where(ok, x, 0.0)
+    whole = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
+    text = np.where(whole, np.round(safe).astype(np.int64).astype(str), safe.astype(str))
+    return ok, text.astype(object)
 
 
 def _plain(value: object) -> str:
