@@ -145,6 +145,9 @@ def tune(path, seed: int) -> dict[str, dict[str, object]]:
     for i, row in enumerate(body, start=2):
         for j, v in enumerate(row[:7]):
             edits["Rules"][f"{chr(65 + j)}{i}"] = None if v == "" else v
+    settings = grid(path, "Settings")
+    at = next(i for i, r in enumerate(settings, start=1) if r and r[0] == "health_high_min")
+    edits["Settings"] = {f"B{at}": float(rng.choice([45, 55, 65.5, 70]))}
     mins = sorted(float(r[1]) for r in tiers[1:] if r[0] != "")
     shifted = sorted({m and m + rng.choice([-7, -3, 0, 4, 9]) for m in mins})  # tier 1: at 0
     if len(shifted) == len(mins):
@@ -187,6 +190,38 @@ def test_tuning_the_model_in_the_book_rescores_like_a_refresh(book, tmp_path, se
     differ = [(i, a, b) for i, (ra, rb) in enumerate(pairs)
               for a, b in zip(ra, rb, strict=True) if not same(a, b)]  # fmt: skip
     assert differ == []
+    # and so does the health × maturity chart: each tier's points, and the threshold lines
+    live_chart, fresh_chart = matrix_points(tuned, recalculated), matrix_points(again, again)
+    assert live_chart == fresh_chart
+    assert sum(len(p) for p in live_chart.values()) > 10
+    moved_tier = sum(before[c]["tier"] != fresh[c]["tier"] for c in fresh if fresh[c]["cmi"] != "")
+    assert moved_tier > 0  # some points changed colour
+
+
+def matrix_points(book, values) -> dict[str, list[tuple[float, float]]]:
+    """What the health × maturity chart of ``book`` draws, per series: the (x, y) cells its
+    references hold in ``values`` (a file saved by LibreOffice names its charts its own way)
+    where both are numbers (a chart skips #N/A)."""
+    with zipfile.ZipFile(book) as z:
+        name = next(n for n in z.namelist() if n.endswith("segments_scatter.xml"))
+        xml = z.read(name).decode("utf-8")
+    rows = grid(values, "Segments")
+
+    def cells(ref: str) -> list:
+        found = re.fullmatch(r"'Segments'!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)", ref)
+        col, first, last = found.groups()
+        j = sum((ord(ch) - 64) * 26**k for k, ch in enumerate(reversed(col))) - 1
+        return [rows[i][j] if i < len(rows) and j < len(rows[i]) else ""
+                for i in range(int(first) - 1, int(last))]  # fmt: skip
+
+    out = {}
+    for k, ser in enumerate(re.findall(r"<c:ser>.*?</c:ser>", xml)):
+        x_ref, y_ref = re.findall(r"<c:f>([^<]*)</c:f>", ser)[-2:]
+        pairs = zip(cells(x_ref.replace("&apos;", "'")), cells(y_ref.replace("&apos;", "'")),
+                    strict=True)  # fmt: skip
+        out[k] = sorted((round(x, 9), round(y, 9)) for x, y in pairs
+                        if isinstance(x, float) and isinstance(y, float))  # fmt: skip
+    return out
 
 
 def test_exports_stay_values_only(book, tmp_path):

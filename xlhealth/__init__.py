@@ -44,6 +44,4 @@ def run(
     reading rows as :mod:`xlhealth.inputs` does). ``external``: ``inputs.sources.open_sources``;
     ``kept``: the book's own Summary, Actions and ActionLog (what people typed there).
     """
-    return engine.run(
-        model, sheets, history, as_of, external, prepare=prepare_customers, kept=kept
-    )
+    return engine.run(model, sheets, history, as_of, external, prepare=prepare_customers, kept=kept)

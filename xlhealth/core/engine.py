@@ -146,6 +146,7 @@ def run(
     overrides.apply(frame, chosen, model)
 
     values = agg.values.reset_index(drop=True)
+
     def baseline(days: float) -> pd.DataFrame:  # score_drop: a snapshot at least days old
         return snapshots.before(day - dt.timedelta(days=round(days) - 1))
 

@@ -93,4 +93,3 @@ class ExternalValues(Protocol):
         day: np.datetime64 | np.ndarray,
         problems: list[Problem],
     ) -> Batch: ...
-

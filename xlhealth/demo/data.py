@@ -19,6 +19,7 @@ from xlhealth.demo.cast import NAMES, ONBOARDING_STEPS, OWNER_EMAILS, OWNERS, SE
 
 AS_OF = dt.date(2026, 11, 20)
 
+
 def generate(
     n: int = 300, lang: str = "en", seed: int = 42, as_of: dt.date = AS_OF, drift: int = 0
 ) -> dict[str, pd.DataFrame]:

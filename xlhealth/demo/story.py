@@ -62,9 +62,11 @@ class Story:
         before = self.health_on(day - dt.timedelta(days=days))
         customers = self.static["Customers"]
         ended = pd.to_datetime(customers["outcome_date"]).to_numpy().astype("datetime64[D]")
-        left = (customers["outcome"] == "churned").to_numpy() & (
-            ended > np.datetime64(day - dt.timedelta(days=days), "D")
-        ) & (ended <= np.datetime64(day, "D"))
+        left = (
+            (customers["outcome"] == "churned").to_numpy()
+            & (ended > np.datetime64(day - dt.timedelta(days=days), "D"))
+            & (ended <= np.datetime64(day, "D"))
+        )
         return (self.health_on(day) < before - by) | left
 
 
@@ -162,7 +164,9 @@ def _events(
             "customer_id": ids[si],
             "date": day0 + sd.astype("timedelta64[D]"),
             "nps": np.clip(
-                np.round(1.5 + 8.5 * h[si, sd] + leaning[si]), 0, 10  # the same unless h moved
+                np.round(1.5 + 8.5 * h[si, sd] + leaning[si]),
+                0,
+                10,  # the same unless h moved
             ),
         }
     )

@@ -306,12 +306,23 @@ def _classic_calculator(b: SheetBuilder, names: list[str], frame: pd.DataFrame, 
     tier = assign_tiers([score], model.tiers).iloc[0]
     label = {t.tier: t.label for t in model.tiers}.get(int(tier), "") if tier == tier else ""
     score_cell = f"$B${b.next_row}"
-    lines = [("Score", fx.score(ranges["points"], ranges["weight"], ranges["max points"]), score),
-             ("Tier", fx.tier(sheet["Tiers"], score_cell), tier),
-             ("Tier name", fx.labelled(sheet["Tiers"], "tier", f"$B${b.next_row + 1}", "label",
-                                       fx.setting(sheet["Settings"], "language", '"en"')), label)]
+    lines = [
+        ("Score", fx.score(ranges["points"], ranges["weight"], ranges["max points"]), score),
+        ("Tier", fx.tier(sheet["Tiers"], score_cell), tier),
+        (
+            "Tier name",
+            fx.labelled(
+                sheet["Tiers"],
+                "tier",
+                f"$B${b.next_row + 1}",
+                "label",
+                fx.setting(sheet["Settings"], "language", '"en"'),
+            ),
+            label,
+        ),
+    ]
     for g in GROUPS:
-        mask = f'{ranges["group"]}={fx.text(g)}'
+        mask = f"{ranges['group']}={fx.text(g)}"
         lines.append((g, fx.score(ranges["points"], ranges["weight"], ranges["max points"], mask),
                       groups[g.lower()]))  # fmt: skip
     bold = b.styles.xf(CellStyle(bold=True))

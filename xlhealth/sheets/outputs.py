@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from xlhealth.core.engine import ALL_SEGMENTS, NO_SEGMENT
@@ -18,9 +17,10 @@ from xlhealth.core.model import GROUPS
 from xlhealth.core.problems import Problem
 from xlhealth.sheets import formulas as fx
 from xlhealth.sheets.checks import write_checks
+from xlhealth.sheets.matrix import MATRIX_HEIGHT, write_matrix
 from xlhealth.sheets.values import ConfigTables, Layout, live_summary, write_values
 from xlhealth.sheets.work import hidden, people_column, write_action_log, write_actions
-from xlhealth.sheets.writer import SheetWriter, contrast, text
+from xlhealth.sheets.writer import SheetWriter, text
 from xlhealth.xlsx import charts
 from xlhealth.xlsx.charts import sparklines
 from xlhealth.xlsx.package import OWN_PREFIX, NewSheet, chart_sheet
@@ -122,16 +122,6 @@ class OutputWriter(SheetWriter):
                              f"${layout.letters['tier']}{layout.first_row}")  # fmt: skip
         b.tab_color = "1F4E79"
         return NewSheet(b.xml())
-
-    def tier_colors(self, b: SheetBuilder, ranges: list[str], tier_cell: str) -> None:
-        """Each tier's colour as conditional formatting: a tier a formula changes is shown
-        in its new colour (the cells' own fill is the tier refresh computed)."""
-        for t in self.model.tiers:
-            color = (t.color or "#DDDDDD").lstrip("#").upper()
-            dxf = self.styles.dxf(fill=color, color=contrast(color), bold=True)
-            rule = (f'<cfRule type="expression" dxfId="{dxf}" priority="{{priority}}">'
-                    f"<formula>{tier_cell}={t.tier}</formula></cfRule>")  # fmt: skip
-            b.add_conditional(" ".join(ranges), rule)
 
     def live_segments(self, columns: list[Column], at: Layout_) -> list[Column]:
         """Segments' counts, means, medians and tier mix as formulas over Summary's live
@@ -237,157 +227,8 @@ class OutputWriter(SheetWriter):
         bar_height = max(14, 2 * len(seg) + 6)
 
         # Health × maturity drawn as the maturity article's 2×2 matrix, below the tier mix.
-        # Every cell a chart reads is on this sheet (points, lines and corner helpers below
-        # the charts), so the sheet can be copied whole (the in-Excel refresh does).
-        lang = self.lang
-        health_min = float(self.model.settings.health_high_min)
-        maturity_min = float(self.model.settings.maturity_high_min)
-        people = self.r.summary.reset_index(drop=True)
-        score = pd.to_numeric(people["score"], errors="coerce")
-        cmi = pd.to_numeric(people["cmi"], errors="coerce")
-        tier_no = pd.to_numeric(people["tier"], errors="coerce")
-        on_chart = (score.notna() & cmi.notna()).to_numpy()
-        no_cmi, no_score = int(cmi.isna().sum()), int(score.isna().sum())
-
-        # Who is not on the chart, in words beside (just above) it.
         b.next_row = chart_row + bar_height + 2
-        off = text("off_chart", lang, n=f"{no_cmi:,}", s="" if no_cmi == 1 else "s")
-        if no_score:
-            off += text("off_chart_score", lang, n=f"{no_score:,}")
-        matrix_top = b.text_line(off, CellStyle(bold=True, color="595959"))  # 0-based: next row
-        matrix_height = 26
-        b.next_row = matrix_top + matrix_height + 2
-
-        # Threshold lines (Settings) and the corner helpers carrying the quadrant names.
-        def quadrant(health: str, maturity: str) -> str:
-            cell = self.model.matrix.get((health, maturity))
-            return cell.text("quadrant", lang) if cell else f"{health} × {maturity}"
-
-        x_lo, x_hi, y_lo, y_hi = 1.0, 5.0, 0.0, 100.0
-        corners = [  # (x, y, label side, quadrant, quadrant exists)
-            (1.04, 96.0, "r", quadrant("high", "low"), maturity_min > x_lo and health_min < y_hi),
-            (4.96, 96.0, "l", quadrant("high", "high"), maturity_min < x_hi and health_min < y_hi),
-            (1.04, 4.0, "r", quadrant("low", "low"), maturity_min > x_lo and health_min > y_lo),
-            (4.96, 4.0, "l", quadrant("low", "high"), maturity_min < x_hi and health_min > y_lo),
-        ]
-        corners = [c for c in corners if c[4]]
-        line_m = text("line_maturity", lang, v=maturity_min)
-        line_h = text("line_health", lang, v=health_min)
-        helper = pd.DataFrame(
-            {
-                "cmi": [maturity_min, maturity_min, x_lo, x_hi, *(c[0] for c in corners)],
-                "score": [y_lo, y_hi, health_min, health_min, *(c[1] for c in corners)],
-                "chart_item": [line_m, line_m, line_h, line_h, *(c[3] for c in corners)],
-            }
-        )
-        hl = b.block(
-            Block(
-                helper,
-                [
-                    self.col("cmi", "number", "0.00", 20),
-                    self.col("score", "number", "0.0", 10),
-                    self.col("chart_item", width=9),
-                ],
-                title=text("matrix_cells", lang),
-                show_keys=False,
-            )
-        )
-
-        # The points, grouped by tier (best first) so each tier is one block of rows.
-        plotted = people.loc[on_chart].assign(_tier=tier_no[on_chart], _score=score[on_chart])
-        plotted = plotted.sort_values(["_tier", "_score"], ascending=False, kind="stable")
-        plotted = plotted.reset_index(drop=True)
-        point_columns = [
-            self.col("customer_id", width=20),
-            self.col("customer_name", width=26),
-            self.col("cmi", "number", "0.00", 9),
-            self.col("score", "number", "0.0", 10),
-            self.tier_column("tier", "int", 10, lambda v: v),
-            self.col("tier_label", width=11),
-        ]
-        pts = b.block(
-            Block(
-                plotted.drop(columns=["_tier", "_score"]),
-                point_columns,
-                title=text("matrix_points", lang, n=f"{len(plotted):,}"),
-                show_keys=False,
-            )
-        )
-        off_rows = people.loc[~on_chart].reset_index(drop=True)
-        if len(off_rows):
-            b.block(
-                Block(
-                    off_rows,
-                    point_columns,
-                    title=text("off_chart_title", lang, n=f"{len(off_rows):,}"),
-                    show_keys=False,
-                )
-            )
-
-        def ref(key: str, layout_, first: int, last: int) -> str:
-            col = layout_.letters[key]
-            return f"'Segments'!${col}${first}:${col}${last}"
-
-        small = len(plotted) <= 5000  # cached points for previewers; Excel reads the cells
-        tier_series = []
-        for t in tiers:
-            at = np.flatnonzero(plotted["_tier"].to_numpy(dtype=float) == t.tier)
-            if len(at):
-                first, last = pts.first_row + int(at[0]), pts.first_row + int(at[-1])
-            else:  # no customer of this tier on the chart: a blank cell keeps the legend
-                first = last = pts.last_row + 1
-            rows = plotted.iloc[at] if small else plotted.iloc[:0]
-            letter = layout.letters[f"tier_{t.tier}"]
-            tier_series.append(
-                charts.XY(
-                    name=f"{t.tier} {t.text(lang)}",
-                    name_ref=f"'Segments'!${letter}${layout.header_row - 1}",
-                    x_ref=ref("cmi", pts, first, last),
-                    xs=rows["cmi"].astype(float).tolist(),
-                    y_ref=ref("score", pts, first, last),
-                    ys=rows["_score"].astype(float).tolist(),
-                    color=(t.color or "#999999").lstrip("#").upper(),
-                )
-            )
-        r0 = hl.first_row
-        lines = [
-            charts.XY(
-                line_m,
-                ref("cmi", hl, r0, r0 + 1),
-                helper["cmi"][0:2].tolist(),
-                ref("score", hl, r0, r0 + 1),
-                helper["score"][0:2].tolist(),
-                color="808080",
-            ),
-            charts.XY(
-                line_h,
-                ref("cmi", hl, r0 + 2, r0 + 3),
-                helper["cmi"][2:4].tolist(),
-                ref("score", hl, r0 + 2, r0 + 3),
-                helper["score"][2:4].tolist(),
-                color="808080",
-            ),
-        ]
-        last_corner = max(r0 + 3 + len(corners), r0 + 4)
-        corner_series = charts.XY(
-            text("quadrants", lang),
-            ref("cmi", hl, r0 + 4, last_corner),
-            helper["cmi"][4:].tolist(),
-            ref("score", hl, r0 + 4, last_corner),
-            helper["score"][4:].tolist(),
-        )
-        sc = charts.matrix(
-            text("matrix_title", lang, n=f"{len(plotted):,}"),
-            tier_series,
-            lines,
-            corner_series,
-            [charts.Corner(c[3], c[2]) for c in corners],
-            text("cmi_axis", lang),
-            text("score_axis", lang),
-            lang=lang,
-            x_range=(x_lo, x_hi),
-            y_range=(y_lo, y_hi),
-        )
+        sc, matrix_top = write_matrix(self, b, self.values, layout)
         b.drawing_rid = "rId1"
         return chart_sheet(
             b.xml(),
@@ -395,7 +236,7 @@ class OutputWriter(SheetWriter):
             charts.drawing(
                 [
                     (0, chart_row, 9, chart_row + bar_height),
-                    (0, matrix_top, 9, matrix_top + matrix_height),
+                    (0, matrix_top, 9, matrix_top + MATRIX_HEIGHT),
                 ]
             ),
             [(f"{OWN_PREFIX}segments_tiers.xml", bar), (f"{OWN_PREFIX}segments_scatter.xml", sc)],
@@ -423,8 +264,10 @@ class OutputWriter(SheetWriter):
             self.col("cmi", "number", "0.00", 8),
         ]
         end = previous.last_row if previous is not None else None
-        kept = earlier is not None and len(earlier) and len(frame) == len(earlier) + len(
-            self.r.history_rows
+        kept = (
+            earlier is not None
+            and len(earlier)
+            and len(frame) == len(earlier) + len(self.r.history_rows)
         )  # no snapshot of this date was replaced
         if kept and previous is not None and end is not None and end >= 3:
             rows = b.data_rows(self.r.history_rows, columns, end + 1)

@@ -32,9 +32,7 @@ from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, escape
 from xlhealth.xlsx.styles import CellStyle
 
 VALUES_SHEET = "Values"
-NAME_ROW, WEIGHT_ROW, MAX_ROW, GROUP_ROW, WHEN_TEXT_ROW, WHEN_NUMBER_ROW, MISSING_ROW = range(
-    4, 11
-)
+NAME_ROW, WEIGHT_ROW, MAX_ROW, GROUP_ROW, WHEN_TEXT_ROW, WHEN_NUMBER_ROW, MISSING_ROW = range(4, 11)
 SETTINGS_ROW = 12  # B: language, D: health_high_min, F: maturity_high_min
 LABEL_ROW, KEY_ROW = 14, 15
 FIRST_ROW = 16
@@ -308,7 +306,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
     groups = fixed(p0, p0 + k - 1, GROUP_ROW)
     made = {
         "score": fx.score(pts_row, weights, maxes),
-        **{g.lower(): fx.score(pts_row, weights, maxes, f'{groups}={fx.text(g)}') for g in GROUPS},
+        **{g.lower(): fx.score(pts_row, weights, maxes, f"{groups}={fx.text(g)}") for g in GROUPS},
         "tier": fx.tier(t.tiers, cell("score")),
         "tier_label": fx.labelled(t.tiers, "tier", cell("tier"), "label", lang),
     }

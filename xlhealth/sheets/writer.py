@@ -88,6 +88,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "churned": ("Churned", "解約数"),
     "churn_rate": ("Churn rate", "解約率"),
     "chart_item": ("Chart element", "チャートの要素"),
+    "values_row": ("Row on Values", "Valuesの行"),
+    "maturity_x": ("Maturity line: CMI", "成熟度の線: CMI"),
+    "maturity_y": ("Maturity line: score", "成熟度の線: スコア"),
+    "health_x": ("Health line: CMI", "ヘルスの線: CMI"),
+    "health_y": ("Health line: score", "ヘルスの線: スコア"),
     "field": ("Field", "項目"),
     "header": ("Header in the sheet", "シートの見出し"),
     "origin": ("Recognised as", "認識の根拠"),
@@ -111,6 +116,7 @@ TEXT = {
     "line_maturity": ("Line: maturity_high_min = {v:g}", "線: maturity_high_min = {v:g}"),
     "line_health": ("Line: health_high_min = {v:g}", "線: health_high_min = {v:g}"),
     "quadrants": ("Quadrants", "象限"),
+    "on_chart": ("Chart", "チャート"),
     "matrix_points": (
         "Health × maturity: the {n} customers on the chart, by tier",
         "ヘルス × 成熟度：チャート上の顧客 {n} 社（ティア順）",
@@ -198,3 +204,13 @@ class SheetWriter:
             )
 
         return Column(key, label(key, self.lang), kind, base, width, styles)
+
+    def tier_colors(self, b: SheetBuilder, ranges: list[str], tier_cell: str) -> None:
+        """Each tier's colour as conditional formatting: a tier a formula changes is shown
+        in its new colour (the cells' own fill is the tier refresh computed)."""
+        for t in self.model.tiers:
+            color = (t.color or "#DDDDDD").lstrip("#").upper()
+            dxf = self.styles.dxf(fill=color, color=contrast(color), bold=True)
+            rule = (f'<cfRule type="expression" dxfId="{dxf}" priority="{{priority}}">'
+                    f"<formula>{tier_cell}={t.tier}</formula></cfRule>")  # fmt: skip
+            b.add_conditional(" ".join(ranges), rule)

@@ -368,4 +368,3 @@ def sparklines(sheet: str, target: str, first: str, last: str, top: int, bottom:
         f"<x14:sparklines>{lines}</x14:sparklines>"
         "</x14:sparklineGroup></x14:sparklineGroups></ext>"
     )
-

@@ -142,8 +142,6 @@ def _tables_by_sheet(book: calamine.CalamineWorkbook) -> dict[str, list]:
     return out
 
 
-
-
 def _error_cells(package: Package, actual: str) -> list[tuple[str, int, str]]:
     """(column letter, row, error text) of every error cell, scanning the sheet XML in chunks.
 

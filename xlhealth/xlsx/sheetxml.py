@@ -1,4 +1,4 @@
-"""Worksheet XML written column-wise from DataFrames: values only, never formulas.
+"""Worksheet XML written column-wise from DataFrames: values, and formulas with their cached values.
 
 Text goes out as inline strings, so text from inputs that starts with ``=``,
 ``+``, ``-`` or ``@`` stays text by construction. Cells are built a column at
@@ -61,6 +61,7 @@ class Column:
     hidden: bool = False  # bookkeeping refresh needs and people do not
     formula: str | None = None  # a formula with ``{r}`` for the row; the values are its cache
     array: bool = False  # an array formula (one per cell: MEDIAN(IF(…)) needs it before 365)
+    na: bool = False  # a formula's missing value is NA() (a chart skips it), not ""
 
 
 @dataclass
@@ -284,11 +285,11 @@ class SheetBuilder:
     ) -> np.ndarray:
         """Formula cells carrying ``values`` as their cached results (a number, or text;
         a blank value is the empty text a formula's ``""`` gives)."""
-        assert col.formula is not None
         n = len(values)
         base = self.styles.xf(col.style)
         xf = (col.styles(values) if col.styles is not None else np.full(n, base)).astype(str)
         refs = ' r="' + letter + numbers + '" s="' + xf.astype(object) + '"'
+        assert col.formula is not None
         # one shared formula per column (Excel's own form): the first cell holds the text
         # for its row, the others say "the same, moved down" — a tenth of the bytes
         parts = escape(col.formula).split("{r}")
@@ -305,10 +306,18 @@ class SheetBuilder:
             if n:
                 ref = f"{letter}{numbers[0]}:{letter}{numbers[-1]}"
                 formula[0] = f'<f t="shared" ref="{ref}" si="{index}">{first}</f>'
+        return self._formula_values(refs, formula, values, col)
+
+    @staticmethod
+    def _formula_values(refs, formula, values: pd.Series, col: Column) -> np.ndarray:
         if col.kind in ("number", "int"):
             ok, shown = _number_texts(pd.to_numeric(values, errors="coerce").to_numpy(float))
             number = "<c" + refs + ">" + formula + "<v>" + shown + "</v></c>"
-            blank = "<c" + refs + ' t="str">' + formula + "<v></v></c>"
+            blank = (
+                "<c" + refs + ' t="e">' + formula + "<v>#N/A</v></c>"
+                if col.na
+                else "<c" + refs + ' t="str">' + formula + "<v></v></c>"
+            )
             return np.where(ok, number, blank)
         text = escape_text(values.astype(object).fillna("").map(_plain).to_numpy(dtype=object))
         return "<c" + refs + ' t="str">' + formula + "<v>" + text + "</v></c>"

@@ -284,8 +284,7 @@ def xf_formats(xml: str) -> list[str]:
     decides whether a number cell reads as a date."""
     root = SafeET.fromstring(xml.encode("utf-8"))
     codes = {
-        el.get("numFmtId", ""): el.get("formatCode", "")
-        for el in root.iter(f"{{{NS_MAIN}}}numFmt")
+        el.get("numFmtId", ""): el.get("formatCode", "") for el in root.iter(f"{{{NS_MAIN}}}numFmt")
     }
     xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
     if xfs is None:
