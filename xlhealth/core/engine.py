@@ -264,9 +264,17 @@ def _id_text(value: object) -> object:
 def segments(summary: pd.DataFrame, model: Model) -> pd.DataFrame:
     """Per segment and for all customers: count, mean/median score, tiers, DEAR means, change."""
     language = model.settings.language
-    seg = summary["segment"].astype(object).where(summary["segment"].notna(), NO_SEGMENT[language])
-    seg = seg.map(lambda s: str(s).strip() or NO_SEGMENT[language])
-    frame = summary.assign(segment=seg)
+    # Segments' live formulas compare TRIM(segment) with the label by Excel's "=": runs of
+    # spaces count as one, letter case not at all. Group the same way, under the spelling
+    # met first, so both count the same customers.
+    none = NO_SEGMENT[language]
+    raw = summary["segment"].astype(object)
+    shown = raw.where(raw.isna(), raw.astype(str)).astype(object)
+    shown = shown.str.replace(" +", " ", regex=True).str.strip(" ")
+    shown = shown.where(shown.notna() & (shown != ""), none)
+    key = shown.str.lower()
+    spelled = shown.groupby(key, sort=False).first()
+    frame = summary.assign(segment=key.map(spelled))
     tiers = sorted(model.tiers, key=lambda t: -t.tier)
 
     def describe(group: pd.DataFrame) -> dict[str, object]:
