@@ -32,6 +32,7 @@ import python_calamine
 from tests.workbooks import cli, sheet_frame
 from xlhealth.core.tables import column_letter
 from xlhealth.excel import live as excel
+from xlhealth.excel import livebook, swap
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
 from xlhealth.xlsx.cells import column_index, formula_blocks
 from xlhealth.xlsx.package import Package, parse_rels
@@ -141,8 +142,9 @@ def _spread(ref: str, texts: list[str]) -> list[tuple[str, str]]:
     return [
         (f"{col}{row}", shift_rows(text, row - int(r1)))
         for row in range(int(r1), int(r2) + 1)
-        for col, text in zip(columns, texts * len(columns) if len(texts) == 1 else texts,
-                             strict=False)
+        for col, text in zip(
+            columns, texts * len(columns) if len(texts) == 1 else texts, strict=False
+        )
     ]
 
 
@@ -194,25 +196,93 @@ class FakeSeriesApi:
 
 
 class FakeSeries:
-    def __init__(self, chart: "FakeChart", formula: str):
-        self.chart, self.formula = chart, formula
+    def __init__(self, chart: "FakeChart", formula: str, filtered: bool = False):
+        self.chart, self.formula, self.filtered = chart, formula, filtered
 
     @property
     def api(self) -> FakeSeriesApi:
         return FakeSeriesApi(self)
 
 
+class FakeFullSeries:
+    """COM's ``Chart.FullSeriesCollection()``: every series, filtered-out ones too."""
+
+    def __init__(self, chart: "FakeChart"):
+        self.chart = chart
+
+    @property
+    def Count(self) -> int:
+        return len(self.chart.all)
+
+    def Item(self, i: int) -> FakeSeriesApi:
+        return FakeSeriesApi(self.chart.all[i - 1])
+
+
+class FakeChartCom:
+    def __init__(self, chart: "FakeChart"):
+        self.chart = chart
+
+    def FullSeriesCollection(self) -> FakeFullSeries:
+        return FakeFullSeries(self.chart)
+
+
 class FakeChart:
-    def __init__(self, sheet: "FakeSheet", formulas: list[str]):
+    def __init__(self, sheet: "FakeSheet", formulas: list[str], filtered: set[int] = frozenset()):
         self.sheet = sheet
-        self.series = [FakeSeries(self, f) for f in formulas]
+        self.all = [FakeSeries(self, f, i in filtered) for i, f in enumerate(formulas)]
+
+    @property
+    def series(self) -> list[FakeSeries]:
+        """xlwings' ``chart.series`` (COM ``SeriesCollection``): without the series a user
+        filtered out of the chart."""
+        return [s for s in self.all if not s.filtered]
+
+    @property
+    def api(self) -> tuple[None, FakeChartCom]:
+        return None, FakeChartCom(self)
 
     def delete(self) -> None:
-        self.sheet.book.app.step("chart.delete")
-        self.sheet.charts.remove(self)
+        self.sheet.change("chart.delete")
+        self.sheet.chart_list.remove(self)
 
     def formulas(self) -> list[str]:
-        return [s.formula for s in self.series]
+        return [s.formula for s in self.all]
+
+    def filtered(self) -> set[int]:
+        return {i for i, s in enumerate(self.all) if s.filtered}
+
+    def copy_to(self, sheet: "FakeSheet", formulas: list[str]) -> "FakeChart":
+        return FakeChart(sheet, formulas, self.filtered())
+
+
+class FakeChartAt:
+    """A chart as Mac xlwings holds it: "chart object i" of the sheet, looked up when a call
+    is sent (so deleting chart 1 makes the handle of chart 2 point past the end)."""
+
+    def __init__(self, sheet: "FakeSheet", index: int):
+        self.sheet, self.index = sheet, index
+
+    def _chart(self) -> FakeChart:
+        if self.index >= len(self.sheet.chart_list):
+            raise FakeComError(f"Can't get chart object {self.index + 1} (-1728)")
+        return self.sheet.chart_list[self.index]
+
+    def __getattr__(self, name: str):
+        return getattr(self._chart(), name)
+
+
+class FakeCharts:
+    def __init__(self, sheet: "FakeSheet"):
+        self.sheet = sheet
+
+    def __len__(self) -> int:
+        return len(self.sheet.chart_list)
+
+    def __iter__(self):
+        return iter([FakeChartAt(self.sheet, i) for i in range(len(self))])
+
+    def __getitem__(self, i: int) -> FakeChartAt:
+        return FakeChartAt(self.sheet, i)
 
 
 class FakeRange:
@@ -226,7 +296,7 @@ class FakeRange:
         do formulas that refer to other sheets: from another book they become links to it.
         """
         src, dst = self.sheet, destination.sheet
-        src.book.app.step("cells.copy")
+        dst.change("cells.copy")
         dst.grid = [list(r) for r in src.grid]
         dst.formats = src.formats
         other = src.book is not dst.book
@@ -235,9 +305,11 @@ class FakeRange:
             for cell, f in src.cell_formulas.items()
         }
         qualifier = src.name if src.book is dst.book else f"[{src.book.name}]{src.name}"
-        for chart in src.charts:
+        if not src.book.app.copy_objects_with_cells:  # the user option: charts stay behind
+            return
+        for chart in src.chart_list:
             formulas = [_requalify(f, src.name, qualifier) for f in chart.formulas()]
-            dst.charts.append(FakeChart(dst, formulas))
+            dst.chart_list.append(chart.copy_to(dst, formulas))
 
 
 def _requalify(formula: str, sheet: str, qualifier: str) -> str:
@@ -308,9 +380,10 @@ class FakeSheet:
         self.book, self._name, self.grid = book, name, grid
         self.cell_formulas: dict[str, str] = dict(formulas or {})
         self.formats = f"{book.name}:{name}"
-        self.charts: list[FakeChart] = [FakeChart(self, f) for f in charts]
+        self.chart_list: list[FakeChart] = [FakeChart(self, f) for f in charts]
         self.formulas: dict[str, FakeFormula] = {}
         self.deleted = False
+        self.protected = False  # Review > Protect Sheet: every change to it fails
 
     @property
     def name(self) -> str:
@@ -324,6 +397,23 @@ class FakeSheet:
     @property
     def cells(self) -> FakeRange:
         return FakeRange(self)
+
+    @property
+    def charts(self) -> FakeCharts:
+        return FakeCharts(self)
+
+    @property
+    def api(self) -> "FakeSheet":
+        return self  # COM's Worksheet: ProtectContents
+
+    @property
+    def ProtectContents(self) -> bool:
+        return self.protected
+
+    def change(self, label: str) -> None:
+        self.book.app.step(label)
+        if self.protected:
+            raise FakeComError("The cell or chart you're trying to change is on a protected sheet.")
 
     def range(self, ref: str) -> FakeCells:
         return FakeCells(self, ref)
@@ -342,15 +432,15 @@ class FakeSheet:
         other = target is not self.book
         new.cell_formulas = {c: qualified(f, self.book.name) if other else f
                              for c, f in self.cell_formulas.items()}  # fmt: skip
-        new.charts = [
-            FakeChart(new, [_requalify(f, self.name, name) for f in c.formulas()])
-            for c in self.charts
+        new.chart_list = [
+            c.copy_to(new, [_requalify(f, self.name, name) for f in c.formulas()])
+            for c in self.chart_list
         ]
         target.sheets.items.insert(target.sheets.items.index(after) + 1, new)
         return new
 
     def clear(self) -> None:
-        self.book.app.step("sheet.clear")
+        self.change("sheet.clear")
         self.grid, self.formats, self.cell_formulas = [], None, {}
 
     def delete(self) -> None:
@@ -419,6 +509,38 @@ class FakeBooks:
         return book
 
 
+class FakeOption:
+    """An appscript property: ``.get()`` / ``.set(value)``."""
+
+    def __init__(self, app: "FakeApp", key: str):
+        self.app, self.key = app, key
+
+    def get(self):
+        return getattr(self.app, self.key)
+
+    def set(self, value) -> None:
+        setattr(self.app, self.key, value)
+
+
+class FakeAppApi:
+    """``app.api``: CopyObjectsWithCells as COM (Windows) and appscript (Mac) spell it."""
+
+    def __init__(self, app: "FakeApp"):
+        object.__setattr__(self, "app", app)
+
+    @property
+    def CopyObjectsWithCells(self) -> bool:
+        return self.app.copy_objects_with_cells
+
+    @CopyObjectsWithCells.setter
+    def CopyObjectsWithCells(self, value: bool) -> None:
+        self.app.copy_objects_with_cells = value
+
+    @property
+    def copy_objects_with_cells(self) -> FakeOption:
+        return FakeOption(self.app, "copy_objects_with_cells")
+
+
 class FakeApp:
     def __init__(self):
         self.alerts: list[str] = []
@@ -428,8 +550,11 @@ class FakeApp:
             "display_alerts": True,
             "enable_events": True,
             "status_bar": False,
+            "copy_objects_with_cells": True,  # Excel's default; a user may turn it off
         }
         self.books = FakeBooks(self)
+        self.calculated = 0
+        self.refuse: dict[str, int] = {}  # label -> the occurrence of it that fails
         self.opened: list[FakeBook] = []
         self.own: list[FakeBook] = []
         self.opened_with: list[tuple] = []
@@ -443,8 +568,18 @@ class FakeApp:
             self.reject -= 1
             raise CommandError(f"Excel got an error: {label} was rejected (-1708)")
         self.steps.append(label)
+        if self.refuse.get(label) == self.steps.count(label):
+            raise FakeComError(f"{label} refused")
         if self.fail_at == len(self.steps):
             raise FakeComError(f"injected failure at step {len(self.steps)}: {label}")
+
+    @property
+    def api(self) -> "FakeAppApi":
+        return FakeAppApi(self)
+
+    def calculate(self) -> None:
+        self.step("app.calculate")
+        self.calculated += 1
 
     def open_books(self) -> list["FakeBook"]:
         return [b for b in self.own + self.opened if not b.closed]
@@ -484,8 +619,11 @@ class FakeBook:
         self.closed = False
         self.names: dict[str, tuple[FakeSheet, str]] = {}
         self.sheets = FakeSheets(
-            [FakeSheet(self, n, g, c, f) for n, (g, c, *rest) in contents.items()
-             for f in [rest[0] if rest else {}]]
+            [
+                FakeSheet(self, n, g, c, f)
+                for n, (g, c, *rest) in contents.items()
+                for f in [rest[0] if rest else {}]
+            ]
         )
 
     def save(self) -> None:
@@ -504,8 +642,14 @@ def state(book: FakeBook) -> dict:
     app = book.app
     return {
         "sheets": [
-            (id(s), s.name, s.grid, s.formats, [c.formulas() for c in s.charts],
-             s.cell_formulas)
+            (
+                id(s),
+                s.name,
+                s.grid,
+                s.formats,
+                [(c.formulas(), c.filtered()) for c in s.chart_list],
+                s.cell_formulas,
+            )
             for s in book.sheets
         ],
         "settings": {k: v for k, v in app._settings.items() if k != "status_bar"},
@@ -617,7 +761,7 @@ def test_live_scores_read_the_books_own_sheets_not_the_copy(demo_path, tmp_path)
 def test_without_the_rewrite_the_copy_would_leave_links(demo_path, refreshed, monkeypatch):
     """The fake does what Excel does to formulas copied between books (so the test above
     can fail): without the rewrite, Summary reads the closed copy."""
-    monkeypatch.setattr(excel, "rewrite_formulas", lambda *args: None)
+    monkeypatch.setattr(swap, "rewrite_formulas", lambda *args: None)
     book = FakeBook(demo_path)
     excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
     linked = [f for f in book.sheets["Summary"].cell_formulas.values() if "[" in f]
@@ -641,7 +785,7 @@ def test_user_formulas_and_names_on_summary_read_the_new_scores(demo_path, refre
 def test_segments_charts_point_at_the_books_own_sheet(demo_path, refreshed):
     book = FakeBook(demo_path)
     excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
-    charts = [c.formulas() for c in book.sheets["Segments"].charts]
+    charts = [c.formulas() for c in book.sheets["Segments"].chart_list]
     expected = _charts_of(refreshed)["Segments"]
     assert charts and len(charts) == len(expected)
     for got, want in zip(charts, expected, strict=True):
@@ -650,7 +794,7 @@ def test_segments_charts_point_at_the_books_own_sheet(demo_path, refreshed):
 
 
 def test_a_failure_at_every_step_leaves_the_book_as_it_was(demo_path, refreshed, monkeypatch):
-    monkeypatch.setattr(excel, "RETRY_DELAYS", (0,))
+    monkeypatch.setattr(livebook, "RETRY_DELAYS", (0,))
     probe = FakeBook(demo_path)
     with_dashboard(probe)
     excel.swap_in(excel.LiveBook(probe), refreshed, OUTPUT_SHEETS)
@@ -665,25 +809,33 @@ def test_a_failure_at_every_step_leaves_the_book_as_it_was(demo_path, refreshed,
         old_value = formula.value
         book.app.fail_at = fail_at
         label = probe.app.steps[fail_at - 1]
+        live = excel.LiveBook(book)
         try:
-            excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
+            excel.swap_in(live, refreshed, OUTPUT_SHEETS)
         except FakeComError:
             assert state(book) == before, f"step {fail_at}: {label}"
             assert formula.value == old_value and formula.text == "=Summary!E5"
             undone += 1
-        else:  # closing the copies or giving back the settings: retried, and it worked
+        else:  # closing the copies or giving back a setting failed after the swap
             assert label in (
                 "book.close",
                 "app.calculation",
                 "app.screen_updating",
                 "app.display_alerts",
                 "app.enable_events",
+                "app.copy_objects_with_cells",
                 "app.status_bar",
-            )
-            assert fail_at > total - 8
-            assert _same_content(state(book), done)
-        assert book.app.status_bar is False
-    assert undone >= total - 8
+            ), label
+            assert fail_at > total - 10
+            ours, theirs = state(book), done
+            if label == "book.close":  # a scratch book left open; the swap itself is done
+                ours = {**ours, "open": ours["open"][:1]}
+            setting = label.removeprefix("app.").replace("copy_objects_with_cells", "copy_objects")
+            if setting in live.unrestored:  # named, so the message can say what to do
+                assert live.unrestored == [setting]
+                ours = {**ours, "settings": theirs["settings"]}
+            assert _same_content(ours, theirs), label
+    assert undone >= total - 10
 
 
 def _same_content(a: dict, b: dict) -> dict:
@@ -696,7 +848,7 @@ def _same_content(a: dict, b: dict) -> dict:
 
 
 def test_a_failure_in_refresh_is_one_message_and_no_change(demo_path, monkeypatch):
-    monkeypatch.setattr(excel, "RETRY_DELAYS", (0,))
+    monkeypatch.setattr(livebook, "RETRY_DELAYS", (0,))
     book = FakeBook(demo_path)
     before = state(book)
     book.app.fail_at = 12
@@ -708,7 +860,7 @@ def test_a_failure_in_refresh_is_one_message_and_no_change(demo_path, monkeypatc
 
 
 def test_an_undo_that_fails_too_says_so(demo_path, monkeypatch):
-    monkeypatch.setattr(excel, "RETRY_DELAYS", (0,))
+    monkeypatch.setattr(livebook, "RETRY_DELAYS", (0,))
     book = FakeBook(demo_path)
     original = excel.LiveBook.overwrite
     calls = []
@@ -727,10 +879,128 @@ def test_an_undo_that_fails_too_says_so(demo_path, monkeypatch):
     assert "could not undo" in message and "WITHOUT saving" in message
 
 
+def test_every_undo_step_is_attempted_when_one_fails(demo_path, refreshed, monkeypatch):
+    """Issue 22.8: the rollback goes on past an undo step that fails, so only that sheet
+    is left changed, and the message says the book must be closed without saving."""
+    monkeypatch.setattr(livebook, "RETRY_DELAYS", (0,))
+    book = FakeBook(demo_path)
+    before = state(book)
+    original = excel.LiveBook.overwrite
+    calls: list[str] = []
+
+    def overwrite(self, target, source):
+        calls.append(target.name)
+        if len(calls) == 4:  # three sheets are written, the fourth fails
+            raise FakeComError("fourth sheet failed")
+        if len(calls) == 6:  # undo: the fourth back (5), then the third back fails (6)
+            raise FakeComError("undo failed")
+        original(self, target, source)
+
+    monkeypatch.setattr(excel.LiveBook, "overwrite", overwrite)
+    with pytest.raises(swap.RollbackError) as raised:
+        excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
+    assert len(raised.value.undo_errors) == 1
+    after = {s[1]: s[2:] for s in state(book)["sheets"]}
+    was = {s[1]: s[2:] for s in before["sheets"]}
+    left = [name for name in was if after[name] != was[name]]
+    assert left == [calls[2]]  # the two sheets before it were put back all the same
+    assert calls[4:] == [calls[3], calls[2], calls[1], calls[0]]
+
+
+def test_a_protected_sheet_is_named_before_anything_changes(demo_path):
+    """Issue 22.8/9: a protected Summary is said at once, in words, and nothing is touched
+    (it used to fail, be retried for ~20 s, and fail its undo too: "close WITHOUT saving")."""
+    book = FakeBook(demo_path)
+    book.sheets["Summary"].protected = True
+    before = state(book)
+    excel.refresh(book)
+    (message,) = book.app.alerts
+    assert message.startswith("Refresh stopped — nothing was changed")
+    assert "Summary: protected" in message and "Unprotect Sheet" in message
+    assert state(book) == before
+    assert not any(label.startswith(("sheet.", "cells.", "chart.")) for label in book.app.steps)
+
+
+def test_only_busy_rejections_are_retried(monkeypatch):
+    monkeypatch.setattr(livebook, "RETRY_DELAYS", (0, 0, 0))
+    calls = []
+
+    def fails(error):
+        def step():
+            calls.append(1)
+            raise error
+
+        return step
+
+    with pytest.raises(FakeComError):
+        livebook.retry(fails(FakeComError("The cell is on a protected sheet.")))
+    assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(CommandError):
+        livebook.retry(fails(CommandError("Excel got an error: rejected (-1708)")))
+    assert len(calls) == 4  # three waits, then the last try
+    calls.clear()
+    with pytest.raises(FakeComError):
+        livebook.retry(fails(FakeComError((-2147418111, "Call was rejected by callee."))))
+    assert len(calls) == 4
+
+
+def test_each_setting_is_given_back_on_its_own(demo_path):
+    """Issue 22.7: one setting Excel refuses to restore leaves the others restored, and the
+    message says what to do about it."""
+    book = FakeBook(demo_path)
+    book.app.refuse = {"app.display_alerts": 2}  # the 2nd: giving it back
+    excel.refresh(book)
+    app = book.app
+    assert app.calculation == "automatic" and app.screen_updating is True
+    assert app.enable_events is True and app.copy_objects_with_cells is True
+    assert app.display_alerts is False
+    (message,) = app.alerts
+    assert message.startswith("xlhealth: refreshed 50 customers")
+    assert "will not ask before closing unsaved work" in message
+
+
+def test_charts_copy_with_the_user_option_off_and_it_stays_off(demo_path):
+    """Issue 22.3: CopyObjectsWithCells off (a user option) would leave Segments' charts
+    behind; the swap turns it on for the run and gives it back."""
+    book = FakeBook(demo_path)
+    book.app.copy_objects_with_cells = False
+    excel.refresh(book)
+    assert book.app.alerts == [] and book.app.copy_objects_with_cells is False
+    assert len(book.sheets["Segments"].chart_list) == 2
+
+
+def test_refresh_twice_deletes_charts_by_position(demo_path):
+    """Issue 22.1: Mac xlwings addresses charts by index; deleting them front to back
+    failed from the second refresh on (the fake looks charts up by position)."""
+    book = FakeBook(demo_path)
+    for _ in range(2):
+        excel.refresh(book)
+        assert book.app.alerts == []
+        assert len(book.sheets["Segments"].chart_list) == 2
+    assert book.app.calculated == 2  # and every open book is recalculated after the swap
+
+
+def test_a_series_filtered_out_is_put_back_too(demo_path, refreshed, monkeypatch):
+    """Issue 22.12: the undo re-points every series, the ones a user filtered out of the
+    chart too (COM's SeriesCollection skips them; FullSeriesCollection does not)."""
+    monkeypatch.setattr(livebook, "RETRY_DELAYS", (0,))
+    probe = FakeBook(demo_path)
+    excel.swap_in(excel.LiveBook(probe), refreshed, OUTPUT_SHEETS)
+    last = max(i for i, label in enumerate(probe.app.steps, 1) if label == "series.Formula")
+    book = FakeBook(demo_path)
+    book.sheets["Segments"].chart_list[0].all[1].filtered = True
+    before = state(book)
+    book.app.fail_at = last + 1
+    with pytest.raises(FakeComError):
+        excel.swap_in(excel.LiveBook(book), refreshed, OUTPUT_SHEETS)
+    assert state(book) == before
+
+
 def test_mac_editing_a_cell_is_rejected_cleanly_and_undone(demo_path, monkeypatch):
     """Mac RunPython returns at once; a user typing in a cell makes Excel reject calls."""
-    monkeypatch.setattr(excel, "IS_MAC", True)
-    monkeypatch.setattr(excel, "RETRY_DELAYS", (0, 0, 0, 0, 0))
+    monkeypatch.setattr(livebook, "IS_MAC", True)
+    monkeypatch.setattr(livebook, "RETRY_DELAYS", (0, 0, 0, 0, 0))
     monkeypatch.setenv("HOME", str(demo_path.parent))
     book = FakeBook(demo_path)
     before = state(book)
@@ -747,14 +1017,14 @@ def test_mac_editing_a_cell_is_rejected_cleanly_and_undone(demo_path, monkeypatc
     excel.refresh(book)
     (message,) = book.app.alerts
     assert message.startswith("Refresh stopped — nothing was changed")
-    assert "was a cell being edited" in message and "CommandError" in message
+    assert "a cell being edited" in message and "CommandError" in message
     assert state(book) == before
 
 
 def test_mac_reports_success_in_a_message_box_and_copies_inside_the_sandbox(
     demo_path, monkeypatch, tmp_path
 ):
-    monkeypatch.setattr(excel, "IS_MAC", True)
+    monkeypatch.setattr(livebook, "IS_MAC", True)
     home = tmp_path / "home"
     monkeypatch.setenv("HOME", str(home))
     book = FakeBook(demo_path)
@@ -766,7 +1036,7 @@ def test_mac_reports_success_in_a_message_box_and_copies_inside_the_sandbox(
     sandbox = home / "Library" / "Containers" / "com.microsoft.Excel" / "Data"
     assert sandbox in path.parents
     # series formulas go through appscript's series.formula on a Mac
-    assert all("[" not in f for c in book.sheets["Segments"].charts for f in c.formulas())
+    assert all("[" not in f for c in book.sheets["Segments"].chart_list for f in c.formulas())
 
 
 def test_a_broken_config_alerts_and_changes_nothing(demo_path):
@@ -792,10 +1062,10 @@ def test_an_unsaved_book_is_asked_to_be_saved(tmp_path, demo_path):
 def test_repoint_series_references():
     f = "=SERIES('[xlhealth-a.xlsx]Segments'!$B$4,'Segments'!$A$5:$A$9,'[a.xlsm]Other'!$B$5,1)"
     assert (
-        excel.repoint(f, "Segments", "Segments", "a.xlsm")
+        livebook.repoint(f, "Segments", "Segments", "a.xlsm")
         == "=SERIES('Segments'!$B$4,'Segments'!$A$5:$A$9,'Other'!$B$5,1)"
     )
-    assert excel.repoint("=SERIES(,Seg!A1,'It''s'!B1,1)", "It's", "Seg", "x") == (
+    assert livebook.repoint("=SERIES(,Seg!A1,'It''s'!B1,1)", "It's", "Seg", "x") == (
         "=SERIES(,Seg!A1,'Seg'!B1,1)"
     )
 

@@ -62,6 +62,12 @@ def test_libreoffice_loads_the_demo_and_holds_the_same_values(books, lang, tmp_p
     start = openpyxl.load_workbook(theirs, data_only=True)["Start"]
     status = next(c.value for c in start["A"] if isinstance(c.value, str) and "60" in c.value)
     assert ("Last refresh: " if lang == "en" else "前回の更新：") in status
+    # the as-of date spelled by arithmetic, not TEXT(…,"yyyy-mm-dd") (a German Excel would
+    # show "yyyy-04-dd": format codes are not translated)
+    as_of = openpyxl.load_workbook(ours, read_only=True)["Checks"]["B3"].value
+    assert as_of.date().isoformat() in status
+    formulas = openpyxl.load_workbook(ours)["Start"]
+    assert not any("TEXT(" in str(c.value) for row in formulas.iter_rows() for c in row)
     # Japanese labels survive as text
     if lang == "ja":
         header = next(

@@ -246,7 +246,7 @@ def test_what_the_workbook_calls_in_python_exists(built):
     import openpyxl
 
     macros = modules(built)[vba.MACRO_MODULE]
-    calls = re.findall(r'RunPython "import ([\w.]+); \1\.(\w+)\(\)"', macros)
+    calls = re.findall(r'HSRun "import ([\w.]+); \1\.(\w+)\(\)"', macros)
     assert len(calls) >= 4
     for module, function in calls:
         assert callable(getattr(importlib.import_module(module), function)), (module, function)
@@ -254,6 +254,30 @@ def test_what_the_workbook_calls_in_python_exists(built):
     conf = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
     udfs = importlib.import_module(conf["UDF Modules"])
     assert {spec.name for spec in REGISTRY} <= set(dir(udfs))
+
+
+def test_buttons_give_back_excels_settings_and_clear_the_status_line(built):
+    """Issue 22.7/12: after RunPython returns (Windows) the macro restores calculation,
+    screen updating, events and alerts as they were, whatever Python did, and clears the
+    success text from the status bar 20 seconds later; MacroOptions doubles an apostrophe
+    in the book's name (Bob's HealthScore.xlsm)."""
+    macros = modules(built)[vba.MACRO_MODULE]
+    run = re.search(r"Private Sub HSRun\(code As String\)\r\n(.*?)\r\nEnd Sub", macros, re.S)
+    assert run
+    body = run.group(1)
+    saved = body.index("calc = Application.Calculation")
+    called = body.index("RunPython code")
+    assert saved < called
+    for setting, name in (("Calculation", "calc"), ("ScreenUpdating", "updating"),
+                          ("EnableEvents", "events"), ("DisplayAlerts", "alerts")):  # fmt: skip
+        assert body.index(f"{name} = Application.{setting}") < called
+        assert body.index(f"Application.{setting} = {name}") > called
+    assert body.index("#If Not Mac Then") > called  # a Mac run is asynchronous
+    assert "HSClearStatus" in body and re.search(r"^Sub HSClearStatus\(\)", macros, re.M)
+    assert 'Replace(ThisWorkbook.Name, "\'", "\'\'")' in body
+    assert 'Macro:="\'" & Replace(ThisWorkbook.Name, "\'", "\'\'") & "\'!" & fn' in macros
+    # every button goes through HSRun: its call is the only RunPython statement
+    assert re.findall(r"^\s*RunPython .*$", macros, re.M) == ["    RunPython code\r"]
 
 
 def test_sheets_conf_and_calculator(built):

@@ -64,13 +64,50 @@ def book_path(tmp_path) -> Path:
     return path
 
 
+def refreshed_at(book):
+    """Checks!B4, the time of the last refresh (None before the first)."""
+    try:
+        return book.sheets["Checks"].range("B4").value
+    except Exception:
+        return None
+
+
 def run_refresh(book) -> None:
+    """Press Refresh and wait for it to finish: on a Mac RunPython returns at once, so wait
+    until the refresh time on Checks changes (a second refresh must finish too)."""
+    before = refreshed_at(book)
     book.macro("Refresh")()
-    if sys.platform == "darwin":  # RunPython returns at once on a Mac
-        for _ in range(120):
+    if sys.platform == "darwin":
+        for _ in range(180):
             time.sleep(1)
-            if book.sheets["Summary"].range("A3").value:
+            if refreshed_at(book) not in (None, before):
                 break
+    assert refreshed_at(book) not in (None, before), "the refresh did not finish"
+
+
+def test_a_second_refresh_works_and_keeps_the_charts(app, book_path):
+    """Issue 22.1/3: Segments' two charts are deleted by position and copied with the cells,
+    also with Excel's option to copy objects with cells turned off (and it stays off)."""
+    book = app.books.open(book_path)
+    option = (app.api.copy_objects_with_cells.get() if sys.platform == "darwin"
+              else app.api.CopyObjectsWithCells)  # fmt: skip
+    if sys.platform == "darwin":
+        app.api.copy_objects_with_cells.set(False)
+    else:
+        app.api.CopyObjectsWithCells = False
+    try:
+        run_refresh(book)
+        time.sleep(61)  # Checks!B4 has minutes: the second refresh must show another time
+        run_refresh(book)
+        assert len(book.sheets["Segments"].charts) == 2
+        after = (app.api.copy_objects_with_cells.get() if sys.platform == "darwin"
+                 else app.api.CopyObjectsWithCells)  # fmt: skip
+        assert after is False or after == 0
+    finally:
+        if sys.platform == "darwin":
+            app.api.copy_objects_with_cells.set(option)
+        else:
+            app.api.CopyObjectsWithCells = option
 
 
 def test_refresh_macro_fills_summary_with_the_shipped_conf(app, book_path):

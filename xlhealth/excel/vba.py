@@ -232,7 +232,9 @@ def function_help_vba() -> list[str]:
         "    Dim description As String",
         "    If ja Then description = jaText Else description = en",
         "    On Error Resume Next",
-        '    Application.MacroOptions Macro:="\'" & ThisWorkbook.Name & "\'!" & fn, '
+        "    ' a book name with an apostrophe (Bob's HealthScore.xlsm) has it doubled",
+        '    Application.MacroOptions Macro:="\'" & Replace(ThisWorkbook.Name, "\'", "\'\'") & '
+        '"\'!" & fn, '
         f'Description:=description, Category:="{CATEGORY}", ArgumentDescriptions:=args',
         "End Sub",
         "",
@@ -258,10 +260,37 @@ def macro_module() -> str:
     for sub, (module, function) in MACROS.items():
         lines += [
             f"Sub {sub}()",
-            f'    RunPython "import {module}; {module}.{function}()"',
+            f'    HSRun "import {module}; {module}.{function}()"',
             "End Sub",
             "",
         ]
+    lines += [
+        "Private Sub HSRun(code As String)",
+        "    ' Excel's settings as they were before the run, whatever Python did: on Windows",
+        "    ' RunPython returns when Python has finished (on a Mac at once, and Python gives",
+        "    ' them back itself). The status line clears itself after 20 seconds.",
+        "    Dim calc As Long, updating As Boolean, events As Boolean, alerts As Boolean",
+        "    calc = Application.Calculation",
+        "    updating = Application.ScreenUpdating",
+        "    events = Application.EnableEvents",
+        "    alerts = Application.DisplayAlerts",
+        "    RunPython code",
+        "    #If Not Mac Then",
+        "    On Error Resume Next",
+        "    If Application.Calculation <> calc Then Application.Calculation = calc",
+        "    If Application.ScreenUpdating <> updating Then Application.ScreenUpdating = updating",
+        "    If Application.EnableEvents <> events Then Application.EnableEvents = events",
+        "    If Application.DisplayAlerts <> alerts Then Application.DisplayAlerts = alerts",
+        "    Application.OnTime Now + TimeSerial(0, 0, 20), \"'\" & "
+        "Replace(ThisWorkbook.Name, \"'\", \"''\") & \"'!HSClearStatus\"",
+        "    #End If",
+        "End Sub",
+        "",
+        "Sub HSClearStatus()",
+        "    Application.StatusBar = False",
+        "End Sub",
+        "",
+    ]
     for _, _, _, callback, sub, _ in RIBBON_BUTTONS:
         lines += [f"Sub {callback}(control As IRibbonControl)", f"    {sub}", "End Sub", ""]
     lines += function_help_vba()

@@ -116,17 +116,23 @@ START = {
 # Start shows the last refresh from Checks (B3 as of, B4 refreshed at, B5 customers, B6
 # problems). INDIRECT keeps the formula valid when refresh replaces the Checks sheet.
 _CHECK = 'INDIRECT("Checks!{}")'
+# The as-of date spelled yyyy-mm-dd by arithmetic: TEXT's format codes are not translated,
+# so TEXT(d,"yyyy-mm-dd") shows "yyyy-04-dd" in a German, French or Dutch Excel.
+_AS_OF = _CHECK.format("B3")
+_ISO_DAY = (
+    f'YEAR({_AS_OF})&"-"&RIGHT("0"&MONTH({_AS_OF}),2)&"-"&RIGHT("0"&DAY({_AS_OF}),2)'
+)
 STATUS = {
     "en": (
         f'IF({_CHECK.format("B4")}="","Last refresh: not yet — press Refresh",'
-        f'"Last refresh: "&{_CHECK.format("B4")}&" — scores as of "&TEXT('
-        f'{_CHECK.format("B3")},"yyyy-mm-dd")&", "&{_CHECK.format("B5")}&" customers, "&'
+        f'"Last refresh: "&{_CHECK.format("B4")}&" — scores as of "&{_ISO_DAY}&", "&'
+        f'{_CHECK.format("B5")}&" customers, "&'
         f'{_CHECK.format("B6")}&" data problem(s) (see Checks)")'
     ),
     "ja": (
         f'IF({_CHECK.format("B4")}="","前回の更新：未実行（「更新」を押してください）",'
-        f'"前回の更新："&{_CHECK.format("B4")}&"（基準日 "&TEXT({_CHECK.format("B3")},'
-        f'"yyyy-mm-dd")&"、"&{_CHECK.format("B5")}&"社、データの問題 "&'
+        f'"前回の更新："&{_CHECK.format("B4")}&"（基準日 "&{_ISO_DAY}&"、"&'
+        f'{_CHECK.format("B5")}&"社、データの問題 "&'
         f'{_CHECK.format("B6")}&"件：Checksを参照）")'
     ),
 }
