@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlhealth.book.archive import append_archive
 from xlhealth.book.read import read_workbook
 from xlhealth.book.score import Progress, open_scored, score_workbook
 from xlhealth.core.engine import Result
@@ -58,20 +59,26 @@ def refresh(
     backup: bool = True,
     progress: Progress = lambda _: None,
     base: Path | None = None,
+    home: Path | None = None,
 ) -> Report:
     """Score the workbook at ``path`` and replace its output sheets, atomically.
 
     ``base``: the folder Sources paths are relative to, when ``path`` is a working copy
     (the Refresh button refreshes a copy of the saved book: its paths start beside the book).
+    ``home``: the book such a copy stands for (its History archive is beside it).
+    History snapshots that no longer fit the sheet move to ``NAME-history.parquet``
+    (:mod:`xlhealth.book.archive`) before the workbook is replaced.
     """
     path = Path(path)
-    book, result, problems = open_scored(path, as_of, progress, base)
+    book, result, problems = open_scored(path, as_of, progress, base, home)
     progress("Writing Summary, Actions, Segments, History, ActionLog and Checks")
     earlier = book.sheets["History"].frame if "History" in book.sheets else None
     tmp = path.with_name(f".{path.name}.xlhealth-tmp")
     try:
         with Package(path) as package:
             writer = OutputWriter(result, package.styles, package.date1904)
+            if book.archive is not None:
+                writer.archive = (book.archive.name, book.archived)
             history_part = package.sheet_part("History")
             earlier_xml = package.append_only(history_part) if history_part else None
             history, _ = writer.history(earlier, earlier_xml)
@@ -88,6 +95,8 @@ def refresh(
             package.set_sheet("Checks", writer.checks(problems))
             package.save(tmp)
         _check_readable(tmp)
+        if writer.history_moved is not None and book.archive is not None:
+            append_archive(book.archive, writer.history_moved)
         bak = None
         if backup:
             bak = path.with_name(path.name + ".bak")

@@ -35,6 +35,8 @@ class Workbook:
     path: Path | None = None  # the file read (its folder anchors the Sources sheet's paths)
     kept: Kept = field(default_factory=Kept)  # Summary, Actions, ActionLog as people left them
     pending: list[Pending] = field(default_factory=list)  # row-cache files to write on success
+    archive: Path | None = None  # NAME-history.parquet: History that no longer fits the sheet
+    archived: int = 0  # rows in it when the book was scored
 
     def keep_cache(self) -> None:
         """Write the row cache of the sheets read in full (after a refresh succeeded)."""

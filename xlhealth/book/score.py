@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from xlhealth.book.archive import archive_path, read_archive
 from xlhealth.book.files import ensure_writable
 from xlhealth.book.read import Workbook, read_workbook
 from xlhealth.core.config import model_from_tables
 from xlhealth.core.engine import Result, run
+from xlhealth.core.history import with_archive
 from xlhealth.core.model import CONFIG_SHEETS, Model
 from xlhealth.core.problems import ConfigError, Problem, RefreshError
 from xlhealth.core.tables import FIRST_DATE, LAST_DATE, normalise_header
@@ -32,10 +34,13 @@ def score_workbook(
     as_of: dt.date | None = None,
     progress: Progress = lambda _: None,
     base: Path | None = None,
+    home: Path | None = None,
 ) -> tuple[Result, list[Problem]]:
     """Model from the config sheets, then the core; raises RefreshError on a broken config.
 
     ``base``: the folder the Sources sheet's paths are relative to (default: the book's).
+    ``home``: the workbook a working copy stands for (the Refresh button refreshes a copy):
+    its ``NAME-history.parquet`` holds the snapshots that no longer fit History.
 
     A config sheet the reader could not take (no header row, unreadable) blocks here
     together with every model mistake, so ``check`` and ``refresh`` stop on the same lines
@@ -63,7 +68,8 @@ def score_workbook(
         with book_sources(specs, tables, model, folder) as external:
             if external:
                 progress(f"Reading {len(external)} source(s) from the Sources sheet")
-            result = run(model, inputs, history=tables.get("History"), as_of=as_of,
+            history = _history(book, tables.get("History"), home)
+            result = run(model, inputs, history=history, as_of=as_of,
                          external=external, prepare=prepare_customers, kept=book.kept)  # fmt: skip
             result.columns = column_mapping(book, model)
             result.columns = source_columns(result.columns, external, model)
@@ -71,6 +77,17 @@ def score_workbook(
         raise RefreshError([book.locate(p) for p in error.problems]) from error
     problems = [book.locate(p) for p in book.problems + result.problems]
     return result, problems
+
+
+def _history(book: Workbook, sheet: pd.DataFrame | None, home: Path | None):
+    """History as the sheet and the archive beside the book hold it together."""
+    book_path = home or book.path
+    if book_path is None:
+        return sheet
+    book.archive = archive_path(book_path)
+    archived = read_archive(book.archive)
+    book.archived = 0 if archived is None else len(archived)
+    return with_archive(archived, sheet)
 
 
 def column_mapping(book: Workbook, model: Model) -> pd.DataFrame:
@@ -92,7 +109,11 @@ def column_mapping(book: Workbook, model: Model) -> pd.DataFrame:
 
 
 def open_scored(
-    path: Path, as_of: dt.date | None, progress: Progress, base: Path | None
+    path: Path,
+    as_of: dt.date | None,
+    progress: Progress,
+    base: Path | None,
+    home: Path | None = None,
 ) -> tuple[Workbook, Result, list[Problem]]:
     """The first half of every command that rewrites a book (refresh, suggest): refuse a
     book Excel holds open, read it, score it; RefreshError for a user to read."""
@@ -102,5 +123,5 @@ def open_scored(
         book = read_workbook(path)
     except ReadError as error:
         raise RefreshError(str(error)) from error
-    result, problems = score_workbook(book, as_of, progress, base)
+    result, problems = score_workbook(book, as_of, progress, base, home)
     return book, result, problems

@@ -127,3 +127,39 @@ def merge_history(earlier: pd.DataFrame | None, new: pd.DataFrame, as_of: dt.dat
     day = pd.to_datetime(keep["as_of"], errors="coerce").dt.normalize()
     keep = keep[(day != pd.Timestamp(as_of)).to_numpy()]
     return pd.concat([keep, new], ignore_index=True)
+
+
+AFTER_MOVE = 0.9  # a History that overflows keeps at most this share of the sheet after
+
+
+def overflow(frame: pd.DataFrame, capacity: int, as_of: dt.date) -> np.ndarray:
+    """Which History rows move out of a sheet that holds ``capacity`` rows: none when all
+    fit; else whole snapshots, oldest first (rows without a readable date before them), until
+    the rest fills at most ``AFTER_MOVE`` of the sheet — so the next refreshes append again
+    instead of moving one snapshot each time. This run's snapshot never moves."""
+    moving = np.zeros(len(frame), dtype=bool)
+    if len(frame) <= capacity:
+        return moving
+    day = pd.to_datetime(frame["as_of"], errors="coerce").dt.normalize()
+    older = (day < pd.Timestamp(as_of)).to_numpy() | day.isna().to_numpy()
+    counts = day[older].value_counts(dropna=False).sort_index(na_position="first")
+    excess = len(frame) - int(capacity * AFTER_MOVE)
+    before = counts.cumsum() - counts  # rows moved before each date's snapshot
+    dates = counts.index[(before < excess).to_numpy()]
+    moving = day.isin(dates[dates.notna()]).to_numpy()
+    if dates.isna().any():
+        moving |= day.isna().to_numpy()
+    return moving
+
+
+def with_archive(archived: pd.DataFrame | None, sheet: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The whole History: the archived snapshots, then the sheet's. A date in both (a
+    refresh that stopped after archiving, or a date refreshed again) is the sheet's."""
+    if archived is None or archived.empty:
+        return sheet
+    if sheet is None or sheet.empty:
+        return archived.reindex(columns=HISTORY_COLUMNS)
+    on_sheet = pd.to_datetime(sheet["as_of"], errors="coerce").dt.normalize()
+    archived_day = pd.to_datetime(archived["as_of"], errors="coerce").dt.normalize()
+    keep = archived[~archived_day.isin(set(on_sheet.dropna())).to_numpy()]
+    return pd.concat([keep.reindex(columns=HISTORY_COLUMNS), sheet], ignore_index=True)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from xlhealth.core.problems import Problem, is_blank, show_value
 
+SHEET_ROWS = 1_048_576  # rows in an Excel sheet: a longer one is "repaired" (cut) by Excel
 FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(2262, 4, 10)
 """The dates xlhealth scores with: Excel's calendar starts in 1900 and pandas' timestamps

@@ -137,7 +137,7 @@ def refresh(book: Any = None) -> None:
     try:
         report = _on_a_copy(
             live,
-            lambda copy, saved: refresh_file(copy, backup=False, base=saved.parent),  # Sources
+            lambda copy, saved: refresh_file(copy, backup=False, base=saved.parent, home=saved),
             lambda report: OUTPUT_SHEETS,
         )
     except Exception as error:

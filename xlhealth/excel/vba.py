@@ -281,8 +281,8 @@ def macro_module() -> str:
         "    If Application.ScreenUpdating <> updating Then Application.ScreenUpdating = updating",
         "    If Application.EnableEvents <> events Then Application.EnableEvents = events",
         "    If Application.DisplayAlerts <> alerts Then Application.DisplayAlerts = alerts",
-        "    Application.OnTime Now + TimeSerial(0, 0, 20), \"'\" & "
-        "Replace(ThisWorkbook.Name, \"'\", \"''\") & \"'!HSClearStatus\"",
+        '    Application.OnTime Now + TimeSerial(0, 0, 20), "\'" & '
+        'Replace(ThisWorkbook.Name, "\'", "\'\'") & "\'!HSClearStatus"',
         "    #End If",
         "End Sub",
         "",

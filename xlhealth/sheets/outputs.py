@@ -12,9 +12,10 @@ from dataclasses import replace
 import pandas as pd
 
 from xlhealth.core.engine import ALL_SEGMENTS, NO_SEGMENT
-from xlhealth.core.history import merge_history
+from xlhealth.core.history import merge_history, overflow
 from xlhealth.core.model import GROUPS
 from xlhealth.core.problems import Problem
+from xlhealth.core.tables import SHEET_ROWS
 from xlhealth.sheets import formulas as fx
 from xlhealth.sheets.checks import write_checks
 from xlhealth.sheets.matrix import MATRIX_HEIGHT, write_matrix
@@ -29,6 +30,7 @@ from xlhealth.xlsx.sheetxml import Block, Column, SheetBuilder
 from xlhealth.xlsx.sheetxml import Layout as Layout_
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
+HISTORY_CAPACITY = SHEET_ROWS - 2  # a label row and a key row above the snapshots
 OUTPUT_SHEETS = ("Summary", "Actions", "Segments", "History", "ActionLog", "Checks", "Values")
 
 SCORE_SCALE = (
@@ -57,6 +59,8 @@ class OutputWriter(SheetWriter):
 
     values: Layout | None = None  # set by values_sheet(): Summary's scores become formulas
     summary_at: Layout_ | None = None  # where summary() put its table (Segments reads it)
+    history_moved: pd.DataFrame | None = None  # History rows that no longer fit the sheet
+    archive: tuple[str, int] | None = None  # (NAME-history.parquet, rows in it before)
 
     # ------------------------------------------------------------------ Summary
 
@@ -255,6 +259,10 @@ class OutputWriter(SheetWriter):
         (a year of weekly snapshots costs a refresh what it adds).
         """
         frame = merge_history(earlier, self.r.history_rows, self.r.as_of)
+        moving = overflow(frame, HISTORY_CAPACITY, self.r.as_of)
+        if moving.any():  # the oldest snapshots go to NAME-history.parquet (book.archive)
+            self.history_moved = frame[moving].reset_index(drop=True)
+            frame = frame[~moving].reset_index(drop=True)
         b = self.builder()
         columns = [
             self.col("as_of", "date", "yyyy-mm-dd", 11),
@@ -268,7 +276,7 @@ class OutputWriter(SheetWriter):
             earlier is not None
             and len(earlier)
             and len(frame) == len(earlier) + len(self.r.history_rows)
-        )  # no snapshot of this date was replaced
+        )  # no snapshot of this date was replaced, none moved out
         if kept and previous is not None and end is not None and end >= 3:
             rows = b.data_rows(self.r.history_rows, columns, end + 1)
             raw = previous.append(rows, end + len(self.r.history_rows))

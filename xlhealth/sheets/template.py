@@ -119,9 +119,7 @@ _CHECK = 'INDIRECT("Checks!{}")'
 # The as-of date spelled yyyy-mm-dd by arithmetic: TEXT's format codes are not translated,
 # so TEXT(d,"yyyy-mm-dd") shows "yyyy-04-dd" in a German, French or Dutch Excel.
 _AS_OF = _CHECK.format("B3")
-_ISO_DAY = (
-    f'YEAR({_AS_OF})&"-"&RIGHT("0"&MONTH({_AS_OF}),2)&"-"&RIGHT("0"&DAY({_AS_OF}),2)'
-)
+_ISO_DAY = f'YEAR({_AS_OF})&"-"&RIGHT("0"&MONTH({_AS_OF}),2)&"-"&RIGHT("0"&DAY({_AS_OF}),2)'
 STATUS = {
     "en": (
         f'IF({_CHECK.format("B4")}="","Last refresh: not yet — press Refresh",'

@@ -28,7 +28,7 @@ from xlhealth.inputs.grid import Sheet
 from xlhealth.sheets import formulas as fx
 from xlhealth.sheets.writer import SheetWriter
 from xlhealth.xlsx.package import NewSheet
-from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, escape
+from xlhealth.xlsx.sheetxml import NOTE, TITLE, Block, Column, escape, fit_cell
 from xlhealth.xlsx.styles import CellStyle
 
 VALUES_SHEET = "Values"
@@ -240,7 +240,7 @@ def cell_xml(ref: str, xf: int, formula: str | None, value: object) -> str:
     number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
     if number and not np.isfinite(float(value)):  # type: ignore[arg-type]
         value, number = "", False
-    shown = repr(float(value)) if number else escape(str(value if value is not None else ""))
+    shown = repr(float(value)) if number else escape(fit_cell(str("" if value is None else value)))
     if number and float(value).is_integer():  # type: ignore[arg-type]
         shown = str(int(value))  # type: ignore[call-overload]
     if formula is None:

@@ -15,7 +15,7 @@ from xlhealth.core.actions import LOG_COLUMNS, STATUS_LABELS, STATUSES
 from xlhealth.sheets.writer import SheetWriter
 from xlhealth.xlsx.package import NewSheet
 from xlhealth.xlsx.rawzip import AppendOnly
-from xlhealth.xlsx.sheetxml import Block, Column, validation
+from xlhealth.xlsx.sheetxml import SHEET_ROWS, Block, Column, validation
 from xlhealth.xlsx.styles import CellStyle
 
 PRIORITY_FILLS = {1: "F8CBAD", 2: "FCE4D6", 3: "FFF2CC"}
@@ -161,7 +161,8 @@ def write_action_log(w: SheetWriter, previous: AppendOnly | None = None) -> NewS
     keys = [c.key for c in columns]
     end = previous.last_row if previous is not None else None
     same_header = earlier is not None and [c for c in earlier.columns if c != "_row"] == keys
-    if same_header and previous is not None and end is not None and end >= 2:
+    fits = end is not None and end + len(new) <= SHEET_ROWS
+    if same_header and previous is not None and end is not None and end >= 2 and fits:
         if new.empty:  # append only: the rows there stay, byte for byte
             return NewSheet(b"", raw=previous.unchanged())
         rows = b.data_rows(new.reindex(columns=keys), columns, end + 1)

@@ -12,6 +12,7 @@ import re
 from xml.sax.saxutils import escape
 
 from xlhealth.core.tables import column_letter
+from xlhealth.xlsx.sheetxml import fit_cell
 
 
 class CellError(Exception):
@@ -72,8 +73,9 @@ def _content(prefix: str, value: object) -> tuple[str, str]:
     if value is None:
         return "", ""
     if isinstance(value, str):
+        shown = escape(fit_cell(value))
         return ' t="inlineStr"', (
-            f'<{prefix}is><{prefix}t xml:space="preserve">{escape(value)}</{prefix}t></{prefix}is>'
+            f'<{prefix}is><{prefix}t xml:space="preserve">{shown}</{prefix}t></{prefix}is>'
         )
     return "", f"<{prefix}v>{_number(float(value))}</{prefix}v>"
 

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pandas as pd
 
-from xlhealth.core.tables import column_letter
+from xlhealth.core.tables import SHEET_ROWS, column_letter
 from xlhealth.xlsx.styles import CellStyle, StyleBook
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -42,9 +42,22 @@ ESCAPES = str.maketrans(
 )
 
 
+CELL_TEXT_LIMIT = 32_767  # characters in one cell: Excel repairs (and empties) a longer one
+
+
+def fit_cell(text: str) -> str:
+    """``text`` cut to what a cell holds, ending in "…" so the cut shows."""
+    return text if len(text) <= CELL_TEXT_LIMIT else text[: CELL_TEXT_LIMIT - 1] + "…"
+
+
 def escape_text(values: np.ndarray) -> np.ndarray:
-    """XML-escape an object array of str in one pass (illegal control characters removed)."""
-    return pd.Series(values, dtype=object).astype(str).str.translate(ESCAPES).to_numpy(dtype=object)
+    """XML-escape an object array of str in one pass (illegal control characters removed),
+    each cut to what a cell holds (:func:`fit_cell`)."""
+    text = pd.Series(values, dtype=object).astype(str)
+    long = text.str.len().to_numpy() > CELL_TEXT_LIMIT
+    if long.any():
+        text[long] = text[long].map(fit_cell)
+    return text.str.translate(ESCAPES).to_numpy(dtype=object)
 
 
 @dataclass
@@ -175,8 +188,17 @@ class SheetBuilder:
             self._text_row(keys, KEYS)
             header = self.next_row - 1
         first = self.next_row
-        self._data_rows(block.frame, block.columns)
+        frame, left_out = block.frame, 0
+        room = SHEET_ROWS - first  # a row kept for the line that says what did not fit
+        if len(frame) > room + 1:  # the last resort: History moves out before this
+            frame, left_out = frame.iloc[:room], len(frame) - room
+        self._data_rows(frame, block.columns)
         last = self.next_row - 1
+        if left_out:
+            self.text_line(
+                f"… {left_out:,} more rows not shown: an Excel sheet holds {SHEET_ROWS:,} rows",
+                NOTE,
+            )
         for i, c in enumerate(block.columns):
             self.widths[i] = max(self.widths.get(i, 0), c.width)
             if c.hidden:
