@@ -60,10 +60,13 @@ def test_score_drop_goes_mostly_to_customers_whose_health_fell(weekly):
     for day, result in zip(refresh_days(END), results, strict=True):
         drops = result.actions[result.actions["alert"] == "score_drop"]
         # the accounts a team works: not the ones that churned before (kept for the back-test)
-        left = customers.loc[drops["customer_id"], "outcome"].eq("churned").to_numpy() & (
-            pd.to_datetime(customers.loc[drops["customer_id"], "outcome_date"]).dt.date
-            < day - dt.timedelta(days=28)
-        ).to_numpy()
+        left = (
+            customers.loc[drops["customer_id"], "outcome"].eq("churned").to_numpy()
+            & (
+                pd.to_datetime(customers.loc[drops["customer_id"], "outcome_date"]).dt.date
+                < day - dt.timedelta(days=28)
+            ).to_numpy()
+        )
         drops = drops[~left]
         position = {c: i for i, c in enumerate(result.summary["customer_id"])}
         truth = s.fell(day)

@@ -133,3 +133,49 @@ def test_cli_excel_setup_book(tmp_path, monkeypatch):
     code, out = cli("excel-setup", str(book))
     assert code == 0 and "INTERPRETER_MAC = /opt/py" in out
     assert ("Interpreter_Mac", "/opt/py") in [(k, v) for k, v, _ in read_book_conf(book)]
+
+
+JAPANESE_PYTHON = "C:\\Users\\山田\\venv\\Scripts\\pythonw.exe"
+
+
+def test_user_config_is_written_in_the_code_page_xlwings_reads(tmp_path, monkeypatch):
+    """Issue 22.4: xlwings' VBA reads xlwings.conf with Open … For Input, in the ANSI code
+    page: a Japanese user name written as UTF-8 would read as garbage."""
+    monkeypatch.setattr(es, "conf_encoding", lambda: "cp932")
+    conf = tmp_path / "xlwings.conf"
+    es.write_user_config(conf, {"INTERPRETER_WIN": JAPANESE_PYTHON})
+    data = conf.read_bytes()
+    assert data.decode("cp932") == f'"INTERPRETER_WIN","{JAPANESE_PYTHON}"\n'
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    # written again: read back in the code page, the other keys kept
+    es.write_user_config(conf, {"SHOW CONSOLE": "True"})
+    assert conf.read_bytes().decode("cp932").splitlines() == [
+        f'"INTERPRETER_WIN","{JAPANESE_PYTHON}"',
+        '"SHOW CONSOLE","True"',
+    ]
+
+
+def test_a_utf8_config_from_before_is_read_and_rewritten_in_the_code_page(tmp_path, monkeypatch):
+    monkeypatch.setattr(es, "conf_encoding", lambda: "cp932")
+    conf = tmp_path / "xlwings.conf"
+    conf.write_bytes('"PYTHONPATH","C:\\\\プロジェクト"\n"INTERPRETER_WIN","python"\n'.encode())
+    es.write_user_config(conf, {"INTERPRETER_WIN": JAPANESE_PYTHON})
+    assert conf.read_bytes().decode("cp932").splitlines() == [
+        '"PYTHONPATH","C:\\\\プロジェクト"',
+        f'"INTERPRETER_WIN","{JAPANESE_PYTHON}"',
+    ]
+
+
+def test_a_path_the_code_page_cannot_hold_is_refused_in_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(es, "conf_encoding", lambda: "cp1252")
+    python = tmp_path / "山田" / "Scripts" / "python.exe"
+    python.parent.mkdir(parents=True)
+    for name in ("python.exe", "pythonw.exe"):
+        (python.parent / name).write_text("")
+    home = tmp_path / "home"
+    with pytest.raises(es.SetupError) as refused:
+        excel_setup(None, "win32", str(python), home)
+    message = str(refused.value)
+    assert "INTERPRETER_WIN" in message and "'山田'" in message and "cp1252" in message
+    assert not (home / ".xlwings" / "xlwings.conf").exists()  # nothing half-written

@@ -93,9 +93,11 @@ def refreshes(path, dates) -> list[pd.DataFrame]:
 
 
 def history_rows(path) -> pd.DataFrame:
-    rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(
-        "History"
-    ).to_python()
+    rows = (
+        python_calamine.CalamineWorkbook.from_path(str(path))
+        .get_sheet_by_name("History")
+        .to_python()
+    )
     frame = pd.DataFrame(rows[2:], columns=rows[1])
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     return frame

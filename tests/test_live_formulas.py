@@ -75,7 +75,7 @@ def test_every_formula_is_classic(book):
 
 
 def test_functions_in_reads_names_outside_text():
-    f = 'IF(A1="SUM(x)",INDEX(\'My (odd) sheet\'!$A:$A,3),LOOKUP(2,1/(B1:B3=1),C1:C3))'
+    f = "IF(A1=\"SUM(x)\",INDEX('My (odd) sheet'!$A:$A,3),LOOKUP(2,1/(B1:B3=1),C1:C3))"
     assert functions_in(f) == {"IF", "INDEX", "LOOKUP"}
 
 

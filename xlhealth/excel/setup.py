@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import locale
 import os
 import subprocess
 import sys
@@ -90,11 +91,30 @@ def user_config_file(platform: str = sys.platform, home: Path | None = None) -> 
     return home / ".xlwings" / "xlwings.conf"
 
 
-def write_user_config(path: Path, settings: dict[str, str]) -> None:
-    """Set ``settings`` in an xlwings.conf file ("KEY","VALUE" lines), keeping other keys."""
-    rows: list[list[str]] = []
-    if path.exists():
-        rows = [r for r in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))) if r]
+def conf_encoding() -> str:
+    """The encoding xlwings' VBA reads xlwings.conf in: ``Open … For Input`` uses the ANSI
+    code page (cp1252, cp932 …), which is what ``xlwings config create`` writes with."""
+    return locale.getpreferredencoding(False)
+
+
+def read_user_config(path: Path, encoding: str | None = None) -> list[list[str]]:
+    """The rows of an xlwings.conf file, written in the code page or (by xlhealth before
+    0.9, or by hand) in UTF-8: both are read."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")  # code-page text with non-ASCII is rarely UTF-8
+    except UnicodeDecodeError:
+        text = data.decode(encoding or conf_encoding(), errors="replace")
+    return [r for r in csv.reader(io.StringIO(text)) if r]
+
+
+def write_user_config(path: Path, settings: dict[str, str], encoding: str | None = None) -> None:
+    """Set ``settings`` in an xlwings.conf file ("KEY","VALUE" lines), keeping other keys,
+    in the code page xlwings' VBA reads it in (:func:`conf_encoding`). A value that code
+    page cannot hold is refused: xlwings would read it garbled ("Could not find
+    Interpreter!")."""
+    encoding = encoding or conf_encoding()
+    rows = read_user_config(path, encoding) if path.exists() else []
     wanted = {k.upper(): (k, v) for k, v in settings.items()}
     out = []
     for row in rows:
@@ -104,9 +124,21 @@ def write_user_config(path: Path, settings: dict[str, str]) -> None:
         else:
             out.append(row)
     out += [[k, v] for k, v in wanted.values()]
+    for key, value in out:
+        try:
+            value.encode(encoding)
+        except UnicodeEncodeError as error:
+            bad = value[error.start : error.end]
+            raise SetupError(
+                f"{key} = {value}: '{bad}' cannot be written in {encoding}, the code page "
+                "Excel's xlwings reads its settings in, so Excel could not find Python. "
+                "Install Python (or the virtual environment) in a folder whose path has only "
+                "characters of that code page (e.g. C:\\Python\\xlhealth), then run "
+                "xlhealth excel-setup again."
+            ) from None
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(",".join(f'"{c}"' for c in row) + "\n" for row in out)
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text.encode(encoding))
 
 
 def read_book_conf(book: Path) -> list[tuple[str, str, str]]:
