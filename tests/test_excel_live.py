@@ -23,6 +23,7 @@ import datetime as dt
 import re
 import shutil
 import zipfile
+from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 
 import openpyxl
@@ -36,6 +37,7 @@ from xlhealth.excel import livebook, swap
 from xlhealth.sheets.outputs import OUTPUT_SHEETS
 from xlhealth.xlsx.cells import column_index, formula_blocks
 from xlhealth.xlsx.package import Package, parse_rels
+from xlhealth.xlsx.sheetlook import SheetLook, sheet_look
 
 
 class FakeComError(Exception):
@@ -108,11 +110,14 @@ def _load(path: Path) -> dict:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         charts = _charts_of(path)
         formulas = _formulas_of(path)
+        with Package(path) as p:
+            looks = {n: asdict(sheet_look(p.read(p.sheet_part(n)))) for n in p.sheet_names}
         _LOADED[key] = {
             n: (
                 book.get_sheet_by_name(n).to_python(skip_empty_area=False),
                 charts.get(n, []),
                 formulas.get(n, {}),
+                looks.get(n, {}),
             )
             for n in book.sheet_names
         }
@@ -330,6 +335,16 @@ class FakeCells:
     def __init__(self, sheet: "FakeSheet", ref: str):
         self.sheet, self.ref = sheet, ref
 
+    @property
+    def api(self) -> "FakeCells":
+        return self
+
+    def AutoFilter(self) -> None:  # Range.AutoFilter(): filter buttons on this range
+        self.sheet.change("range.AutoFilter")
+        self.sheet.look["autofilter"] = self.ref
+
+    autofilter_range = AutoFilter  # the Mac (appscript) command
+
     def cells(self) -> list[list[str]]:
         first, _, last = self.ref.partition(":")
         c1, r1 = re.fullmatch(r"([A-Z]+)(\d+)", first).groups()
@@ -376,6 +391,7 @@ class FakeSheet:
         grid: list[list],
         charts: list[list[str]],
         formulas: dict[str, str] | None = None,
+        look: dict | None = None,
     ):
         self.book, self._name, self.grid = book, name, grid
         self.cell_formulas: dict[str, str] = dict(formulas or {})
@@ -384,6 +400,9 @@ class FakeSheet:
         self.formulas: dict[str, FakeFormula] = {}
         self.deleted = False
         self.protected = False  # Review > Protect Sheet: every change to it fails
+        # frozen panes, filter, tab colour, page setup: the sheet's (and its window's), not
+        # its cells' — a copy of cells carries none, Sheet.Copy all, Cells.Clear the filter
+        self.look = {**asdict(SheetLook()), **(look or {})}
 
     @property
     def name(self) -> str:
@@ -403,12 +422,12 @@ class FakeSheet:
         return FakeCharts(self)
 
     @property
-    def api(self) -> "FakeSheet":
-        return self  # COM's Worksheet: ProtectContents
+    def api(self) -> "FakeSheetApi":
+        return FakeSheetApi(self)
 
-    @property
-    def ProtectContents(self) -> bool:
-        return self.protected
+    def activate(self) -> None:
+        self.book.app.step("sheet.activate")
+        self.book.sheets.active = self
 
     def change(self, label: str) -> None:
         self.book.app.step(label)
@@ -427,7 +446,7 @@ class FakeSheet:
         n = 2
         while name in taken:
             name, n = f"{self.name} ({n})", n + 1
-        new = FakeSheet(target, name, [list(r) for r in self.grid], [])
+        new = FakeSheet(target, name, [list(r) for r in self.grid], [], look=dict(self.look))
         new.formats = self.formats
         other = target is not self.book
         new.cell_formulas = {c: qualified(f, self.book.name) if other else f
@@ -441,6 +460,7 @@ class FakeSheet:
 
     def clear(self) -> None:
         self.change("sheet.clear")
+        self.look["autofilter"] = None
         self.grid, self.formats, self.cell_formulas = [], None, {}
 
     def delete(self) -> None:
@@ -454,6 +474,162 @@ class FakeSheet:
         c = ord(col) - 65
         r = int(row) - 1
         return self.grid[r][c] if r < len(self.grid) and c < len(self.grid[r]) else None
+
+
+class FakeTab:
+    def __init__(self, sheet: FakeSheet):
+        object.__setattr__(self, "sheet", sheet)
+
+    @property
+    def Color(self) -> int:
+        rgb = self.sheet.look["tab_color"] or "000000"
+        r, g, b = (int(rgb[i : i + 2], 16) for i in (0, 2, 4))
+        return r + g * 256 + b * 65536
+
+    @Color.setter
+    def Color(self, bgr: int) -> None:
+        self.sheet.change("tab.Color")
+        r, g, b = bgr & 255, (bgr >> 8) & 255, (bgr >> 16) & 255
+        self.sheet.look["tab_color"] = f"{r:02X}{g:02X}{b:02X}"
+
+
+class FakePageSetup:
+    def __init__(self, sheet: FakeSheet):
+        object.__setattr__(self, "sheet", sheet)
+
+    def __setattr__(self, key, value) -> None:
+        self.sheet.change(f"PageSetup.{key}")
+        look = self.sheet.look
+        if key == "Orientation":
+            look["landscape"] = value == 2
+        elif key == "FitToPagesWide":
+            look["fit_width"] = value
+
+
+class FakeSheetApi:
+    """COM's Worksheet as the adapter uses it."""
+
+    def __init__(self, sheet: FakeSheet):
+        object.__setattr__(self, "sheet", sheet)
+
+    @property
+    def ProtectContents(self) -> bool:
+        return self.sheet.protected
+
+    @property
+    def Tab(self) -> FakeTab:
+        return FakeTab(self.sheet)
+
+    @property
+    def PageSetup(self) -> FakePageSetup:
+        return FakePageSetup(self.sheet)
+
+    # appscript (Mac) spellings of the same properties: .get() / .set(value)
+    @property
+    def protect_contents(self) -> "FakeProperty":
+        return FakeProperty(lambda: self.sheet.protected, None)
+
+    @property
+    def autofilter_mode(self) -> "FakeProperty":
+        return FakeProperty(lambda: self.AutoFilterMode,
+                            lambda v: setattr(self, "AutoFilterMode", v))  # fmt: skip
+
+    @property
+    def tab(self) -> "FakeMacTab":
+        return FakeMacTab(self.sheet)
+
+    @property
+    def page_setup_object(self) -> "FakeMacPage":
+        return FakeMacPage(self.sheet)
+
+    @property
+    def AutoFilterMode(self) -> bool:
+        return self.sheet.look["autofilter"] is not None
+
+    @AutoFilterMode.setter
+    def AutoFilterMode(self, value: bool) -> None:
+        self.sheet.change("AutoFilterMode")
+        if not value:
+            self.sheet.look["autofilter"] = None
+
+
+class FakeProperty:
+    def __init__(self, get, put):
+        self._get, self._put = get, put
+
+    def get(self):
+        return self._get()
+
+    def set(self, value) -> None:
+        self._put(value)
+
+
+class FakeMacTab:
+    def __init__(self, sheet: FakeSheet):
+        self.sheet = sheet
+
+    @property
+    def color(self) -> FakeProperty:
+        def put(rgb) -> None:  # appscript colours: [r, g, b] in 0..65535
+            r, g, b = (round(v / 257) for v in rgb)
+            FakeTab(self.sheet).Color = r + g * 256 + b * 65536
+
+        return FakeProperty(lambda: None, put)
+
+
+class FakeMacPage:
+    def __init__(self, sheet: FakeSheet):
+        self.sheet = sheet
+
+    def __getattr__(self, name: str) -> FakeProperty:
+        com = {
+            "page_orientation": "Orientation",
+            "zoom": "Zoom",
+            "fit_to_pages_wide": "FitToPagesWide",
+            "fit_to_pages_tall": "FitToPagesTall",
+        }
+        key = com[name]
+
+        def put(value) -> None:
+            if key == "Orientation":
+                value = 2 if value == "landscape" else 1
+            setattr(FakePageSetup(self.sheet), key, value)
+
+        return FakeProperty(lambda: None, put)
+
+
+class FakeMacWindow:
+    def __init__(self, app: "FakeApp"):
+        self.window = FakeWindow(app)
+
+    def __getattr__(self, name: str) -> FakeProperty:
+        key = {"freeze_panes": "FreezePanes", "split_column": "SplitColumn",
+               "split_row": "SplitRow"}[name]  # fmt: skip
+        return FakeProperty(lambda: None, lambda v: setattr(self.window, key, v))
+
+
+class FakeWindow:
+    """``app.api.ActiveWindow``: frozen panes belong to the window of the active sheet."""
+
+    def __init__(self, app: "FakeApp"):
+        object.__setattr__(self, "app", app)
+        object.__setattr__(self, "split", [0, 0])
+
+    def sheet(self) -> FakeSheet:
+        book = next(b for b in self.app.own if not b.closed)
+        return book.sheets.active
+
+    def __setattr__(self, key, value) -> None:
+        self.sheet().change(f"window.{key}")
+        if key == "SplitColumn":
+            self.split[0] = value
+        elif key == "SplitRow":
+            self.split[1] = value
+        elif key == "FreezePanes":
+            columns, rows = self.split
+            self.sheet().look["freeze"] = (
+                f"{column_letter(columns)}{rows + 1}" if value and (columns or rows) else None
+            )
 
 
 class FakeFormula:
@@ -474,6 +650,15 @@ class FakeFormula:
 class FakeSheets:
     def __init__(self, items: list[FakeSheet]):
         self.items = items
+        self._active: FakeSheet | None = None
+
+    @property
+    def active(self) -> FakeSheet:
+        return self._active if self._active in self.items else self.items[0]
+
+    @active.setter
+    def active(self, sheet: FakeSheet) -> None:
+        self._active = sheet
 
     def __iter__(self):
         return iter(list(self.items))
@@ -539,6 +724,14 @@ class FakeAppApi:
     @property
     def copy_objects_with_cells(self) -> FakeOption:
         return FakeOption(self.app, "copy_objects_with_cells")
+
+    @property
+    def ActiveWindow(self) -> "FakeWindow":
+        return FakeWindow(self.app)
+
+    @property
+    def active_window(self) -> "FakeMacWindow":
+        return FakeMacWindow(self.app)
 
 
 class FakeApp:
@@ -649,6 +842,7 @@ def state(book: FakeBook) -> dict:
                 s.formats,
                 [(c.formulas(), c.filtered()) for c in s.chart_list],
                 s.cell_formulas,
+                s.look,
             )
             for s in book.sheets
         ],
@@ -816,7 +1010,17 @@ def test_a_failure_at_every_step_leaves_the_book_as_it_was(demo_path, refreshed,
             assert state(book) == before, f"step {fail_at}: {label}"
             assert formula.value == old_value and formula.text == "=Summary!E5"
             undone += 1
-        else:  # closing the copies or giving back a setting failed after the swap
+        else:  # a step after the swap: a sheet's look, closing the copies, the settings
+            look_step = label.startswith(("tab.", "AutoFilterMode", "range.AutoFilter",
+                                          "window.", "PageSetup.", "sheet.activate"))  # fmt: skip
+            if look_step:  # noted, never a reason to undo the refresh; the data is all there
+                last_activate = fail_at == max(
+                    i for i, step in enumerate(probe.app.steps, 1) if step == "sheet.activate"
+                )  # the user's sheet active again: nothing to say
+                assert live.notes or last_activate, label
+                same_data = _same_content(state(book), done, looks=False)
+                assert same_data, label
+                continue
             assert label in (
                 "book.close",
                 "app.calculation",
@@ -826,7 +1030,6 @@ def test_a_failure_at_every_step_leaves_the_book_as_it_was(demo_path, refreshed,
                 "app.copy_objects_with_cells",
                 "app.status_bar",
             ), label
-            assert fail_at > total - 10
             ours, theirs = state(book), done
             if label == "book.close":  # a scratch book left open; the swap itself is done
                 ours = {**ours, "open": ours["open"][:1]}
@@ -835,14 +1038,15 @@ def test_a_failure_at_every_step_leaves_the_book_as_it_was(demo_path, refreshed,
                 assert live.unrestored == [setting]
                 ours = {**ours, "settings": theirs["settings"]}
             assert _same_content(ours, theirs), label
-    assert undone >= total - 10
+    assert undone >= total * 0.7
 
 
-def _same_content(a: dict, b: dict) -> dict:
+def _same_content(a: dict, b: dict, looks: bool = True) -> dict:
     """Two states alike but for sheet ids (different fake books)."""
 
     def strip(s):
-        return [x[1:] for x in s["sheets"]], s["settings"], s["open"]
+        sheets = [x[1:] if looks else x[1:-1] for x in s["sheets"]]
+        return sheets, s["settings"], s["open"]
 
     return strip(a) == strip(b)
 
@@ -979,6 +1183,36 @@ def test_refresh_twice_deletes_charts_by_position(demo_path):
         assert book.app.alerts == []
         assert len(book.sheets["Segments"].chart_list) == 2
     assert book.app.calculated == 2  # and every open book is recalculated after the swap
+
+
+@pytest.mark.parametrize("mac", [False, True])
+def test_frozen_panes_filters_tab_colours_and_page_setup_as_the_cli_writes(
+    tmp_path, monkeypatch, mac
+):
+    """Issue 22.2: a copy of cells carries none of them; the swap sets each as the refreshed
+    file has it (COM on Windows, AppleScript on a Mac), and the user's sheet stays active."""
+    from xlhealth.demo import data as demo_data
+    from xlhealth.sheets.template import new_workbook
+
+    monkeypatch.setattr(livebook, "IS_MAC", mac)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / "never-refreshed.xlsx"
+    new_workbook(path, inputs=demo_data.generate(30))
+    cli_copy = tmp_path / "cli.xlsx"
+    shutil.copy(path, cli_copy)
+    assert cli("refresh", str(cli_copy), "--no-backup")[0] == 0
+    book = FakeBook(path)
+    book.sheets.active = book.sheets["Customers"]
+    before = {s.name: dict(s.look) for s in book.sheets}
+    excel.refresh(book)
+    assert book.app.alerts == [] or mac  # a Mac says "refreshed" in a message box
+    with Package(cli_copy) as p:
+        wanted = {n: asdict(sheet_look(p.read(p.sheet_part(n)))) for n in OUTPUT_SHEETS}
+    for name in OUTPUT_SHEETS:
+        assert book.sheets[name].look == wanted[name], name
+    assert wanted["Summary"]["freeze"] and wanted["Summary"]["autofilter"]
+    assert before["Summary"] != wanted["Summary"]  # the template's look was not it
+    assert book.sheets.active is book.sheets["Customers"]
 
 
 def test_a_series_filtered_out_is_put_back_too(demo_path, refreshed, monkeypatch):

@@ -216,3 +216,26 @@ def test_refresh_keeps_statuses_notes_and_columns_people_typed(app, book_path):
     s = summary.range("A1").expand().value
     column = s[0].index("Account plan")
     assert [r[column] for r in s[2:] if r[0] == customer] == ["plan-1"]
+
+
+def test_summary_has_its_frozen_header_filter_and_tab_colour_after_refresh(app, book_path):
+    """Issue 22.2: what the CLI file has (frozen panes, filter buttons, tab colour, page
+    setup) is set by the in-Excel Refresh too, and the user's sheet stays active."""
+    book = app.books.open(book_path)
+    book.sheets["Customers"].activate()
+    run_refresh(book)
+    summary = book.sheets["Summary"]
+    assert book.sheets.active.name == "Customers"
+    if sys.platform == "win32":
+        assert summary.api.AutoFilterMode
+        assert summary.api.Tab.Color == 0x79 * 65536 + 0x4E * 256 + 0x1F  # 1F4E79 as BGR
+        assert summary.api.PageSetup.Orientation == 2  # landscape
+        summary.activate()
+        window = app.api.ActiveWindow
+        assert window.FreezePanes and (window.SplitColumn, window.SplitRow) == (2, 2)
+    else:
+        assert summary.api.autofilter_mode.get()
+        summary.activate()
+        window = app.api.active_window
+        assert window.freeze_panes.get()
+        assert (window.split_column.get(), window.split_row.get()) == (2, 2)

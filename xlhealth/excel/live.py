@@ -57,7 +57,7 @@ def _reason(error: BaseException) -> str:
             "Excel was busy (a cell being edited, or a dialog open). Press Enter or Esc, "
             "then run it again." + said
         )
-    if "protect" in text.lower():
+    if "protected" in text.lower():
         return (
             "A sheet or the workbook is protected, so its sheets cannot be rewritten: "
             "Review > Unprotect Sheet (and Protect Workbook), then run it again." + said
@@ -74,7 +74,8 @@ def _reason(error: BaseException) -> str:
 
 
 def _settings_left(live: LiveBook) -> str:
-    return "".join("\n" + SETTING_HINTS[key] for key in live.unrestored)
+    notes = [SETTING_HINTS[key] for key in live.unrestored] + live.notes[:5]
+    return "".join("\n" + note for note in notes)
 
 
 def _stopped(live: LiveBook, what: str, error: BaseException) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xlhealth.core.problems import RefreshError
+from xlhealth.xlsx.sheetlook import SheetLook, split_of
 
 IS_MAC = sys.platform == "darwin"
 # Retried while Excel rejects calls: on a Mac RunPython returns at once, and a user who
@@ -43,6 +44,7 @@ class LiveBook:
     def __init__(self, book: Any):
         self.book = book
         self.unrestored: list[str] = []  # Excel settings quiet() could not give back
+        self.notes: list[str] = []  # what could not be set and does not change a number
 
     @property
     def app(self) -> Any:
@@ -173,6 +175,83 @@ class LiveBook:
                 fixed = repoint(formula, source.name, target.name, self.book.name)
                 if fixed != formula:
                     set_series_formula(series, fixed)
+
+    def set_look(self, sheet: Any, look: SheetLook) -> None:
+        """Frozen panes, AutoFilter, tab colour and page setup as refresh wrote them: a copy
+        of cells carries none of them. Each is set on its own; one Excel refuses is noted
+        (:attr:`notes`), never a reason to undo the refresh."""
+        steps: list[tuple[str, Callable[[], None]]] = []
+        if look.tab_color:
+            steps.append(("tab colour", lambda: self._tab(sheet, look.tab_color or "")))
+        steps.append(("filter buttons", lambda: self._autofilter(sheet, look.autofilter)))
+        steps.append(("frozen panes", lambda: self._freeze(sheet, look.freeze)))
+        if look.landscape is not None or look.fit_width:
+            steps.append(("page setup", lambda: self._page(sheet, look)))
+        for what, step in steps:
+            try:
+                retry(step)
+            except Exception as error:
+                self.notes.append(f"{sheet.name}: could not set the {what} ({error})")
+
+    def _tab(self, sheet: Any, rgb: str) -> None:
+        r, g, b = (int(rgb[i : i + 2], 16) for i in (0, 2, 4))
+        if IS_MAC:
+            sheet.api.tab.color.set([r * 257, g * 257, b * 257])
+        else:
+            sheet.api.Tab.Color = r + g * 256 + b * 65536  # COM colours are BGR
+
+    def _autofilter(self, sheet: Any, ref: str | None) -> None:
+        if IS_MAC:
+            if sheet.api.autofilter_mode.get():
+                sheet.api.autofilter_mode.set(False)
+            if ref:
+                sheet.range(ref).api.autofilter_range()
+        else:
+            if sheet.api.AutoFilterMode:
+                sheet.api.AutoFilterMode = False
+            if ref:
+                sheet.range(ref).api.AutoFilter()
+
+    def _freeze(self, sheet: Any, cell: str | None) -> None:
+        """Freezing is a window's setting: the sheet is activated for it (the sheet the
+        user was on comes back after the swap)."""
+        sheet.activate()
+        columns, rows = split_of(cell) if cell else (0, 0)
+        if IS_MAC:
+            window = self.app.api.active_window
+            window.freeze_panes.set(False)
+            if cell:
+                window.split_column.set(columns)
+                window.split_row.set(rows)
+                window.freeze_panes.set(True)
+        else:
+            window = self.app.api.ActiveWindow
+            window.FreezePanes = False
+            if cell:
+                window.SplitColumn = columns
+                window.SplitRow = rows
+                window.FreezePanes = True
+
+    def _page(self, sheet: Any, look: SheetLook) -> None:
+        if IS_MAC:
+            page = sheet.api.page_setup_object
+            if look.landscape is not None:
+                page.page_orientation.set("landscape" if look.landscape else "portrait")
+            if look.fit_width:
+                page.zoom.set(False)
+                page.fit_to_pages_wide.set(look.fit_width)
+                page.fit_to_pages_tall.set(False)
+        else:
+            page = sheet.api.PageSetup
+            if look.landscape is not None:
+                page.Orientation = 2 if look.landscape else 1  # xlLandscape / xlPortrait
+            if look.fit_width:
+                page.Zoom = False
+                page.FitToPagesWide = look.fit_width
+                page.FitToPagesTall = False
+
+    def active_sheet(self) -> Any:
+        return self.book.sheets.active
 
     def calculate(self) -> None:
         """Recalculate every open book: in manual calculation the user's own formulas that

@@ -19,6 +19,7 @@ from xlhealth.excel import livebook
 from xlhealth.excel.livebook import LiveBook, LiveError, retry
 from xlhealth.xlsx.cells import formula_blocks
 from xlhealth.xlsx.package import Package
+from xlhealth.xlsx.sheetlook import sheet_look
 
 MAC_SANDBOX = Path("Library/Containers/com.microsoft.Excel/Data")  # under the home folder
 
@@ -69,6 +70,7 @@ def swap_in(live: LiveBook, source: Path, names: Sequence[str]) -> None:
                     live.overwrite(added, new)  # charts pointed at the book's own sheet
             rewrite_formulas(live, source, names)
             live.calculate()
+            set_looks(live, source, names)
         except BaseException as error:
             # every undo step is attempted: one that fails must not leave the others undone
             failed = []
@@ -106,12 +108,30 @@ def rewrite_formulas(live: LiveBook, source: Path, names: Sequence[str]) -> None
             live.set_formulas(target, ref, formulas)
 
 
+def set_looks(live: LiveBook, source: Path, names: Sequence[str]) -> None:
+    """Frozen panes, filters, tab colours and page setup of sheets ``names`` as the file
+    ``source`` has them; the sheet the user was on is active again after."""
+    with Package(source) as package:
+        looks = {
+            name: sheet_look(package.read(part))
+            for name in names
+            if (part := package.sheet_part(name)) is not None
+        }
+    active = live.active_sheet()
+    for name, look in looks.items():
+        live.set_look(live.sheet(name), look)
+    with contextlib.suppress(Exception):
+        retry(active.activate)
+
+
 def _restore(live: LiveBook, target: Any, backup: Any, name: str) -> None:
     """Undo one overwritten sheet: its cells back from the scratch book, and its formulas
-    entered again as the saved book has them (from the scratch book they would point
-    there)."""
+    and look set again as the saved book has them (from the scratch book formulas would
+    point there; a copy of cells carries no frozen panes or filter)."""
     live.overwrite(target, backup)
-    rewrite_formulas(live, Path(live.book.fullname), [name])
+    saved = Path(live.book.fullname)
+    rewrite_formulas(live, saved, [name])
+    set_looks(live, saved, [name])
 
 
 def _delete_added(live: LiveBook, before: Sequence[str]) -> None:
