@@ -128,3 +128,24 @@ def test_every_udf_is_registered_with_a_description():
         "HS_DECISION",
     }
     assert all(spec.description for spec in udfs.REGISTRY)
+
+
+def test_an_error_cell_is_said_where_it_is_not_scored_as_missing(scored):
+    """Issue 22.10: xlwings hands error cells over as their text (err_to_str); a function
+    names the argument, row and column instead of scoring the cell as a blank."""
+    result, _, t = scored
+    names, rows = values_grid(result)
+    rows = [list(r) for r in rows[:5]]
+    rows[2][1] = "#DIV/0!"
+    (message,) = flat(udfs.HS_SCORE(names, rows, t["Metrics"], t["Rules"]))
+    assert message.startswith("HS_SCORE: argument values: row 3")
+    assert repr(names[0][1]) in message and "#DIV/0!" in message
+    (tier,) = flat(udfs.HS_TIER([[50.0], ["#N/A"]], t["Tiers"]))
+    assert tier.startswith("HS_TIER: argument scores: row 2") and "#N/A" in tier
+    broken = [list(r) for r in t["Rules"]]
+    broken[3][4] = "#REF!"
+    (config,) = flat(udfs.HS_SCORE(names, rows[:1], t["Metrics"], broken))
+    assert config.startswith("HS_SCORE: argument rules: row 4") and "#REF!" in config
+    # text that only looks alike is a value like any other
+    ok = flat(udfs.HS_TIER([[50.0], ["#DIV/0! (note)"]], t["Tiers"]))
+    assert not str(ok[0]).startswith("HS_TIER:")

@@ -97,8 +97,9 @@ def xlwings_generate_vba_wrapper():
 def test_udf_module_is_exactly_what_xlwings_import_functions_writes(built):
     """Line for line the output of xlwings.udfs.generate_vba_wrapper for our UDFs.
 
-    ``@xw.func`` defaults (udfs.py xlfunc): call_in_wizard=True, volatile=False,
-    sub=False; an argument with a default gets "optional".
+    What ``udfs.udf`` declares: ``@xw.func(call_in_wizard=False)`` (so xlwings writes its
+    CommandBars guard: the Insert Function dialog does not run the function at each
+    keystroke), volatile=False, sub=False; an argument with a default gets "optional".
     """
     import io
     import types
@@ -113,7 +114,7 @@ def test_udf_module_is_exactly_what_xlwings_import_functions_writes(built):
 
         fn.__xlfunc__ = {
             "name": spec.name,
-            "call_in_wizard": True,
+            "call_in_wizard": False,
             "volatile": False,
             "sub": False,
             "args": [
@@ -136,7 +137,9 @@ def test_udf_module_is_exactly_what_xlwings_import_functions_writes(built):
     source = modules(built)[vba.UDF_MODULE]
     assert source.replace("\r\n", "\n").endswith(vba.udf_wrappers())
     assert vba.UDF_MODULE == "xlwings_udfs"  # the module Import Functions replaces
-    assert "CommandBars" not in source  # written only for call_in_wizard=False
+    assert source.count("CommandBars") == len(REGISTRY)  # one guard per function
+    udfs_py = (Path(vba.__file__).parent / "udfs.py").read_text()
+    assert "xw.func(call_in_wizard=False)" in udfs_py and "err_to_str=True" in udfs_py
 
 
 def test_generated_vba_is_ascii_with_crlf_line_ends(built):

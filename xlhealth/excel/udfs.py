@@ -51,9 +51,11 @@ def udf(description: str, optional: tuple[str, ...] = ()) -> Callable:
         args = tuple(inspect.signature(fn).parameters)
         REGISTRY.append(UdfSpec(fn.__name__, args, optional, description))
         decorated = fn
-        for arg in args:
-            decorated = xw.arg(arg, ndim=2)(decorated)
-        return xw.func(decorated)
+        for arg in args:  # error cells as their text (#DIV/0!), not as blanks
+            decorated = xw.arg(arg, ndim=2, err_to_str=True)(decorated)
+        # not run while the Insert Function dialog is open (it calls a function over and
+        # over as arguments are typed): xlwings writes its CommandBars guard for this
+        return xw.func(call_in_wizard=False)(decorated)
 
     return wrap
 
@@ -65,6 +67,12 @@ class ArgumentError(ValueError):
 Grid = list[list[Any]]
 
 
+EXCEL_ERRORS = frozenset(
+    ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!")
+)  # fmt: skip
+
+
 def _grid(value: Any) -> Grid:
     """Whatever Excel passed (scalar, row, column, 2-D) as a list of rows."""
     if value is None:
@@ -74,6 +82,19 @@ def _grid(value: Any) -> Grid:
             return [list(r) for r in value]
         return [list(value)]
     return [[value]]
+
+
+def _no_errors(value: Any, argument: str, header: list[str] | None = None) -> None:
+    """An error cell in an argument is said, located, as refresh reports one: scored as a
+    blank it would quietly count as a missing value."""
+    for i, row in enumerate(_grid(value), start=1):
+        for j, cell in enumerate(row):
+            if isinstance(cell, str) and cell.strip().upper() in EXCEL_ERRORS:
+                where = f"column {header[j]!r}" if header and j < len(header) else f"column {j + 1}"
+                raise ArgumentError(
+                    f"argument {argument}: row {i}, {where} holds the error {cell}; fix that "
+                    "cell (an error is not a missing value)"
+                )
 
 
 def _table(value: Any, argument: str) -> pd.DataFrame:
@@ -110,6 +131,7 @@ def _model(**ranges: Any) -> Model:
         "settings": "Settings",
     }
     for arg, value in ranges.items():
+        _no_errors(value, arg)
         if arg != "settings" and not _grid(value):
             raise ArgumentError(
                 f"argument {arg}: give the {names[arg]} table with its header "
@@ -125,7 +147,7 @@ def _model(**ranges: Any) -> Model:
         raise ArgumentError(f"argument {arg}: {first}{more}") from error
 
 
-def _rows(names: Any, values: Any) -> pd.DataFrame:
+def _rows(names: Any, values: Any, argument: str = "values") -> pd.DataFrame:
     """Values by metric name: ``names`` is one header row, ``values`` one row per customer."""
     header = [str(c).strip() for c in (_grid(names)[0] if _grid(names) else [])]
     if len(header) == 1 and len(_grid(names)) > 1:  # names given as a column
@@ -138,11 +160,13 @@ def _rows(names: Any, values: Any) -> pd.DataFrame:
             f"argument values: {len(rows[0])} columns but {len(header)} "
             "metric names; select the same columns"
         )
+    _no_errors(rows, argument, header)
     frame = pd.DataFrame(rows, columns=header).replace({"": None})
     return frame
 
 
-def _numbers(value: Any) -> np.ndarray:
+def _numbers(value: Any, argument: str = "values") -> np.ndarray:
+    _no_errors(value, argument)
     flat = [c for r in _grid(value) for c in r]
     return pd.to_numeric(pd.Series(flat, dtype=object), errors="coerce").to_numpy(float)
 
@@ -239,7 +263,9 @@ def HS_REASONS(metric_names, values, metrics, rules, settings=None):
 def HS_TIER(scores, tiers):
     def compute() -> Grid:
         model = _model(tiers=tiers)
-        return _column(scoring.assign_tiers(_numbers(scores), model.tiers).to_numpy(object))
+        return _column(
+            scoring.assign_tiers(_numbers(scores, "scores"), model.tiers).to_numpy(object)
+        )
 
     return _guard("HS_TIER", compute)
 
@@ -249,7 +275,7 @@ def HS_TIER_LABEL(scores, tiers, language=None):
     def compute() -> Grid:
         model = _model(tiers=tiers)
         lang = str(_grid(language)[0][0]).strip() if _grid(language) else "en"
-        numbers = scoring.assign_tiers(_numbers(scores), model.tiers)
+        numbers = scoring.assign_tiers(_numbers(scores, "scores"), model.tiers)
         names = {t.tier: t.text(lang) for t in model.tiers}
         return _column(numbers.map(names, na_action="ignore").to_numpy(object))
 
@@ -258,7 +284,7 @@ def HS_TIER_LABEL(scores, tiers, language=None):
 
 def _cmi(factor_names: Any, levels: Any, maturity_model: Any) -> pd.DataFrame:
     model = _model(maturity_model=maturity_model)
-    frame = _rows(factor_names, levels)
+    frame = _rows(factor_names, levels, "levels")
     known = set(model.maturity.factor_names)
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
@@ -295,7 +321,7 @@ def HS_MATURITY_LEVEL(factor_names, levels, maturity_model):
 
 def _quadrant(what: str, scores: Any, cmis: Any, matrix: Any, settings: Any) -> Grid:
     model = _model(matrix=matrix, settings=settings)
-    s, c = _numbers(scores), _numbers(cmis)
+    s, c = _numbers(scores, "scores"), _numbers(cmis, "cmis")
     if len(c) != len(s):
         raise ArgumentError(f"argument cmis: {len(c)} values for {len(s)} scores")
     return _column(maturity.quadrants(model, s, c)[what].replace("", None).to_numpy(object))

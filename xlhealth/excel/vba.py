@@ -3,8 +3,8 @@
 * the UDF wrappers exactly as xlwings' "Import Functions" writes them
   (``xlwings.udfs.generate_vba_wrapper``): a module named ``xlwings_udfs``
   (the one module Import Functions replaces), four-space indents, CRLF line
-  ends, no ``CommandBars`` guard (xlwings writes it only for
-  ``call_in_wizard=False``);
+  ends, and the ``CommandBars`` guard xlwings writes for ``call_in_wizard=False``
+  (the Insert Function dialog does not run a function at each keystroke);
 * the macros module: Refresh, Export for email, Import questionnaires, Suggest weights (RunPython
   into ``xlhealth.excel``), the ribbon callbacks and ``RegisterFunctionHelp``,
   which registers each function's description and argument help with
@@ -156,6 +156,7 @@ def _wrapper(spec: UdfSpec) -> list[str]:
     name = spec.name
     return [
         f"Function {name}({', '.join(args)})",
+        '    If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function',
         '    #If App = "Microsoft Excel" Then',
         "        If TypeOf Application.Caller Is Range Then On Error GoTo failed",
         f'        {name} = XLPy.CallUDF("{MODULE}", "{name}", {array}, ThisWorkbook, '
