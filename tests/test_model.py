@@ -189,8 +189,16 @@ def test_band_min_not_below_max_and_unknown_metric_and_points_required():
     rules.loc[2, "points"] = None
     problems = problems_of(Rules=rules)
     assert one(problems, "Rules", "max").row == 2
-    assert one(problems, "Rules", "metric").row == 3
     assert one(problems, "Rules", "points").row == 4
+    # a row about a metric Metrics does not define is left out with a located warning
+    # (issue 23.1: a book from `new` keeps default rows about metrics a user replaced)
+    assert not [p for p in problems if p.column == "metric"]
+    extra = default_tables()["Rules"].copy()
+    extra.loc[len(extra)] = {"metric": "nope", "points": 1}
+    model = model_from_tables({"Rules": extra})
+    (warning,) = [p for p in model.warnings if p.sheet == "Rules" and p.column == "metric"]
+    assert warning.row == len(extra) + 1 and not warning.blocking
+    assert "left out" in warning.message and warning.value == "nope"
 
 
 def test_text_bands_and_mixing():
@@ -282,8 +290,14 @@ def test_alert_rules_are_validated():
     alerts.loc[1, "priority"] = 9
     problems = problems_of(Alerts=alerts)
     assert one(problems, "Alerts", "trigger").row == 2
-    assert one(problems, "Alerts", "metric").row == 5
     assert one(problems, "Alerts", "priority").row == 3
+    assert not [p for p in problems if p.column == "metric"]  # a warning: row 5 left out
+    only_metric = default_tables()["Alerts"].copy()
+    only_metric.loc[3, "metric"] = "nope"
+    model = model_from_tables({"Alerts": only_metric})
+    (warning,) = [p for p in model.warnings if p.sheet == "Alerts" and p.column == "metric"]
+    assert warning.row == 5 and "left out" in warning.message
+    assert len(model.alerts) == len(only_metric) - 1
 
 
 def test_settings_are_typed():

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import DATA, band, churn_model, make_model, usage_metric
 from tests.workbooks import cli, part_bytes
@@ -541,3 +543,74 @@ def test_only_the_customers_scored_before_their_outcome_are_used():
     nobody = Honest(frame.assign(basis="today"), pd.DataFrame(), pd.DataFrame(), 90)
     s = suggest(model, *inputs_from_honest(nobody))
     assert s.customers == 0 and not s.fitted
+
+
+def effect_book(n: int, churn: float, effects: dict[str, float], seed: int):
+    """Customers whose churn log-odds move by ``effects[name]`` per band step (0/1/2) of
+    each metric: negative = more of it keeps customers (helpful), positive = harmful,
+    0 = no effect. Bands give 0/5/10 points, rising with the value."""
+    rng = np.random.default_rng(seed)
+    names = list(effects)
+    values = pd.DataFrame({nm: rng.integers(0, 3, n).astype(float) for nm in names})
+    base = np.log(churn / (1 - churn))
+    eta = base + sum(effects[nm] * (values[nm] - 1) for nm in names)
+    churned = rng.random(n) < 1 / (1 + np.exp(-eta))
+    model = make_model(
+        [usage_metric(nm) for nm in names],
+        [
+            b
+            for nm in names
+            for b in (band(nm, None, 1, 0), band(nm, 1, 2, 5), band(nm, 2, None, 10))
+        ],
+    )
+    return model, scoring.band_points(model, values).points, values, churned
+
+
+@pytest.mark.parametrize(
+    "n, churn, effect", [(4000, 0.18, 0.25), (12000, 0.06, 0.15), (1500, 0.3, 0.25)]
+)
+def test_flags_follow_the_auc_interval_at_every_sample_size(n, churn, effect):
+    """Issue 23.3: a harmful metric is "against" — never "does not separate" — at n≈700
+    churners; an absent effect is "no clear evidence"; a helpful one is fine even at AUC
+    0.54, which the fixed band 0.45–0.55 called "does not separate" whatever the sample
+    size. The interval is shown beside the AUC and holds it."""
+    effects = {"harmful": effect, "absent": 0.0, "helpful": -effect}
+    model, points, values, churned = effect_book(n, churn, effects, seed=n)
+    s = suggest(model, points, values, churned, repeats=1)
+    m = s.metrics.set_index("metric")
+    assert m.loc["harmful", "flag"] == "against", m.loc["harmful"].to_dict()
+    assert m.loc["absent", "flag"] == "no_separation"
+    assert m.loc["helpful", "flag"] == ""
+    for name in effects:
+        lo, auc, hi = m.loc[name, ["auc_low", "metric_auc", "auc_high"]]
+        assert lo < auc < hi and hi - lo < 0.2
+    assert m.loc["harmful", "auc_high"] < 0.5 < m.loc["helpful", "auc_low"]
+
+
+def test_the_interval_agrees_with_a_bootstrap():
+    from xlhealth.core.checks import auc_interval
+
+    _, points, _, churned = effect_book(3000, 0.2, {"x": -0.3}, seed=5)
+    p = points["x"].to_numpy(float)
+    _, lo, hi = auc_interval(p, churned)
+    rng = np.random.default_rng(0)
+    draws = [
+        fit.auc(p[i], churned[i]) for i in (rng.integers(0, len(p), len(p)) for _ in range(400))
+    ]
+    assert (hi - lo) / 2 == pytest.approx(1.96 * np.std(draws), rel=0.15)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), effect=st.floats(-0.6, 0.6))
+def test_evidence_never_contradicts_the_cut_points(seed, effect):
+    """A metric whose reliable re-banding reverses its points is flagged "against"; one
+    flagged fine is never reversed by a reliable suggestion (the three tables agree)."""
+    from xlhealth.suggest.evidence import reverses
+
+    model, points, values, churned = effect_book(1500, 0.25, {"x": effect, "y": 0.0}, seed)
+    s = suggest(model, points, values, churned, repeats=1)
+    flags = s.metrics.set_index("metric")["flag"]
+    metrics = {m.name: m for m in model.scored_metrics}
+    for cut in s.cut_points:
+        if cut.reliable and reverses(metrics[cut.metric], cut.cuts):
+            assert flags[cut.metric] == "against", (cut.metric, cut.cuts)

@@ -243,3 +243,78 @@ def test_config_values_that_crashed_are_located(demo, tmp_path, sheet, column, v
     assert errors(out) == errors(check_out)
     assert any(line.startswith(f"error: {sheet}!") and message in line for line in errors(out))
     assert book.read_bytes() == before
+
+
+# ----------------------------------------------------------------------------- the new-book path
+
+
+def _paste(ws, frame: pd.DataFrame) -> None:
+    """Replace a sheet's contents with ``frame`` (header row first), as a user pastes."""
+    ws.delete_rows(1, ws.max_row)
+    ws.append(list(frame.columns))
+    for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+        ws.append([v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in row])
+
+
+def test_new_then_own_metrics_then_refresh_works(tmp_path):
+    """Issue 23.1: ``new`` writes Rules and Alerts with the default rows; a user who then
+    writes their own Metrics must get a refresh, with the rows about metrics they do not
+    have left out and located — not "unknown metric" errors about rows they never wrote."""
+    from xlhealth.demo import data as demo_data
+
+    path = tmp_path / "mine.xlsx"
+    code, out = cli("new", str(path))
+    assert code == 0, out
+    inputs = demo_data.generate(30)
+    wb = openpyxl.load_workbook(path)
+    _paste(wb["Customers"], inputs["Customers"])
+    _paste(wb["Surveys"], inputs["Surveys"])
+    _paste(wb["Logins"], inputs["Logins"])
+    _paste(wb["Metrics"], METRICS)
+    rules = wb["Rules"]
+    header = [c.value for c in rules[1]]
+    for row in RULES.itertuples(index=False):
+        rules.append([getattr(row, h, None) if h in RULES.columns else None for h in header])
+    wb.save(path)
+    code, out = cli("refresh", str(path))
+    assert code == 0, out
+    assert not errors(out)
+    summary = sheet_frame(path, "Summary")
+    assert summary["score"].notna().sum() > 10
+    checks = " ".join(checks_rows(path))
+    assert "not a metric on the Metrics sheet, so this row is left out" in checks
+    assert "'onboarding_overdue'" in checks  # a default Rules/Alerts row, named
+    assert "Rules" in checks and "Alerts" in checks
+
+
+def test_a_misspelt_metric_on_rules_is_caught_on_its_metrics_row(tmp_path, demo):
+    """A Rules row whose name is one letter off leaves that metric without bands: that is
+    the mistake that matters, located on the Metrics row, not a warning lost on Checks."""
+
+    def misspell(wb):
+        ws = wb["Rules"]
+        for row in ws.iter_rows(min_row=2):
+            if row[0].value == "nps_latest":
+                row[0].value = "nps_lastest"
+
+    book = edited(demo, tmp_path, misspell)
+    code, out = cli("check", str(book))
+    assert code != 0
+    (line,) = [x for x in errors(out) if "nps_latest" in x]
+    assert line.startswith("error: Metrics!A") and "'nps_lastest'" in line
+
+
+def test_new_books_carry_outcome_date_with_date_validation_and_a_hint(tmp_path):
+    """Issue 23.2: the honest back-test needs outcome_date; a new book asks for it."""
+    path = tmp_path / "new.xlsx"
+    assert cli("new", str(path))[0] == 0
+    built = Path(__file__).resolve().parents[1] / "workbook" / "HealthScore.xlsm"
+    for book in (path, built):
+        ws = openpyxl.load_workbook(book)["Customers"]
+        header = [c.value for c in ws[1]]
+        assert "outcome" in header and "outcome_date" in header, book.name
+        letter = openpyxl.utils.get_column_letter(header.index("outcome_date") + 1)
+        rules = [v for v in ws.data_validations.dataValidation
+                 if str(v.sqref).startswith(f"{letter}2:")]  # fmt: skip
+        assert len(rules) == 1 and rules[0].type == "date", book.name
+        assert "back-test" in rules[0].prompt and "flatters" in rules[0].prompt

@@ -96,6 +96,32 @@ def auc(score: np.ndarray, churned: np.ndarray) -> float:
     return float(u / (n_renew * n_churn))
 
 
+Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
+
+
+def auc_interval(score: np.ndarray, churned: np.ndarray) -> tuple[float, float, float]:
+    """The AUC and its 95% interval by DeLong's method (ties count ½, as in :func:`auc`).
+
+    DeLong's variance is exact for tied scores, which banded points are full of (Hanley and
+    McNeil's formula assumes continuous scores). NaN without both outcomes.
+    """
+    score = np.asarray(score, dtype=float)
+    churned = np.asarray(churned, dtype=bool)
+    renewed = ~churned
+    m, n = int(renewed.sum()), int(churned.sum())
+    if m == 0 or n == 0:
+        return float("nan"), float("nan"), float("nan")
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    own_renewed = pd.Series(score[renewed]).rank(method="average").to_numpy()
+    own_churned = pd.Series(score[churned]).rank(method="average").to_numpy()
+    v10 = (ranks[renewed] - own_renewed) / n  # per renewed: share of churned below it
+    v01 = 1.0 - (ranks[churned] - own_churned) / m  # per churned: share of renewed above it
+    value = float(v10.mean())
+    var = (v10.var(ddof=1) / m if m > 1 else 0.0) + (v01.var(ddof=1) / n if n > 1 else 0.0)
+    half = Z95 * float(np.sqrt(max(var, 0.0)))
+    return value, max(0.0, value - half), min(1.0, value + half)
+
+
 @dataclass
 class Backtest:
     by_tier: pd.DataFrame  # tier, customers, churned, churn_rate
@@ -105,6 +131,8 @@ class Backtest:
     auc: float
     lowest_tier: int | None
     lift: float
+    auc_low: float = float("nan")  # the AUC's 95% interval (DeLong)
+    auc_high: float = float("nan")
 
 
 def backtest(summary: pd.DataFrame, model: Model) -> Backtest | None:
@@ -155,12 +183,5 @@ def tier_backtest(
         if lowest is not None and rate > 0
         else float("nan")
     )
-    return Backtest(
-        by_tier,
-        total,
-        churned,
-        rate,
-        auc(frame["score"].to_numpy(), frame["churned"].to_numpy()),
-        lowest,
-        lift,
-    )
+    value, low, high = auc_interval(frame["score"].to_numpy(), frame["churned"].to_numpy())
+    return Backtest(by_tier, total, churned, rate, value, lowest, lift, low, high)

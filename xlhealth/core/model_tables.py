@@ -8,6 +8,7 @@ Each parser reads a table shaped like its sheet (``Metrics``, ``Rules``, ``Tiers
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import string
@@ -154,10 +155,13 @@ def attach_bands(
         return metrics
     by_name = {m.name: m for m in metrics}
     bands: dict[str, list[Band]] = {m.name: [] for m in metrics}
+    unknown: dict[str, int] = {}  # a name Rules uses and Metrics does not define: first row
     for row in iter_rows("Rules", df, problems):
         name = row.text("metric", required=True)
         if name and name not in by_name:
-            row.problem("metric", "unknown metric; use a name from the Metrics sheet", name)
+            row.warn("metric", f"{LEFT_OUT}; add {name!r} to Metrics or delete this row", name)
+            unknown.setdefault(name, row.sheet_row)
+            continue
         lo = row.number("min")
         hi = row.number("max")
         value = row.text("value") or None
@@ -178,6 +182,7 @@ def attach_bands(
                     row=row.sheet_row,
                 )
             )
+    _typos(metrics, bands, unknown, problems)
     out = []
     for m in metrics:
         own = bands.get(m.name, [])
@@ -186,6 +191,33 @@ def attach_bands(
         text = [b for b in own if b.is_text]
         out.append(replace(m, bands=tuple(numeric + text)))
     return out
+
+
+LEFT_OUT = "not a metric on the Metrics sheet, so this row is left out"
+
+
+def _typos(metrics, bands, unknown: dict[str, int], problems: list[Problem]) -> None:
+    """A metric left without bands while Rules names something close to it is a typo that
+    matters (the metric would quietly stop being scored): a located error on its row."""
+    if not unknown:
+        return
+    for m in metrics:
+        if bands.get(m.name):
+            continue
+        close = difflib.get_close_matches(m.name, list(unknown), n=1, cutoff=0.8)
+        if close:
+            problems.append(
+                Problem(
+                    "Metrics",
+                    f"metric {m.name!r} has no bands on Rules, but Rules row {unknown[close[0]]} "
+                    f"names {close[0]!r}: correct the spelling on one of them (a metric "
+                    "without bands is not scored)",
+                    row=m.row,
+                    column="metric",
+                    value=m.name,
+                    blocking=True,
+                )
+            )
 
 
 def _band_start(band: Band) -> float:
@@ -424,7 +456,9 @@ def parse_alerts(
             if not metric:
                 row.problem("metric", f"trigger {trigger} needs the metric it watches")
             elif metric not in metrics:
-                row.problem("metric", "unknown metric; use a name from the Metrics sheet", metric)
+                row.warn("metric", f"{LEFT_OUT}; add {metric!r} to Metrics or delete this row",
+                         metric)  # fmt: skip
+                continue
         if trigger in TRIGGERS and threshold is None:
             row.problem("threshold", f"trigger {trigger} needs a threshold")
         if trigger == "tier_renewal" and days is None:

@@ -79,6 +79,12 @@ class Row:
             )
         )
 
+    def warn(self, column: str | None, message: str, value: Any = None) -> None:
+        """A located warning: shown on Checks, never stops the refresh."""
+        self.problems.append(
+            Problem(self.table, message, row=self.sheet_row, column=column, value=value)
+        )
+
     def raw(self, column: str) -> Any:
         return self.values.get(column)
 

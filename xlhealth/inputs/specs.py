@@ -35,7 +35,7 @@ SPECS: dict[str, Spec] = {
     "Customers": Spec(
         ("customer_id",),
         {"arr": (0, None), "seats": (0, None)},
-        ("renewal_date",),
+        ("renewal_date", "outcome_date"),
         {"exemplar": ("good", "bad"), "outcome": ("renewed", "churned")},
     ),
     "Usage": Spec(("customer_id",)),

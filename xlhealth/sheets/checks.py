@@ -204,10 +204,12 @@ def _backtest(w: SheetWriter, b: SheetBuilder) -> None:
             churned=fair.churned,
             rate=fair.churn_rate,
             auc=fair.auc,
+            low=fair.auc_low,
+            high=fair.auc_high,
             lift=fair.lift,
         ),
         text("backtest_basis", lang, **counts, lead=honest.lead_days),
-        text("backtest_today", lang, auc=bt.auc, lift=bt.lift),
+        text("backtest_today", lang, auc=bt.auc, low=bt.auc_low, high=bt.auc_high, lift=bt.lift),
     ]
     if counts["today"]:
         notes.append(text("backtest_fallback_today", lang, n=counts["today"]))

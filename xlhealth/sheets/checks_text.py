@@ -83,33 +83,36 @@ CHECKS_TEXT: dict[str, tuple[str, str]] = {
         "実績がありません。Customersシートのoutcome列にrenewed/churnedを入力してください。",
     ),
     "backtest_honest": (
-        "Honest: {n} customers scored {lead} days before their outcome; {churned} churned "
-        "({rate:.0%}). AUC {auc:.2f} (1.0 = every renewal ranked above every churn; 0.5 = a "
-        "coin toss). Lowest tier churns {lift:.1f}× the average. Columns C–E.",
-        "公正な検証：実績の{lead}日前の時点でスコアを算出した{n}社、うち解約{churned}社"
-        "（{rate:.0%}）。AUC {auc:.2f}（1.0＝全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
+        "Honest: {n:,} customers scored {lead} days before their outcome; {churned:,} churned "
+        "({rate:.0%}). AUC {auc:.3f}, 95% interval {low:.3f}–{high:.3f} (1.0 = every renewal "
+        "ranked above every churn; 0.5 = a coin toss). Lowest tier churns {lift:.1f}× the "
+        "average. Columns C–E.",
+        "公正な検証：実績の{lead}日前の時点でスコアを算出した{n:,}社、うち解約{churned:,}社"
+        "（{rate:.0%}）。AUC {auc:.3f}、95%区間 {low:.3f}〜{high:.3f}"
+        "（1.0＝全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
         "最下位ティアの解約率は平均の{lift:.1f}倍。C〜E列。",
     ),
     "backtest_basis": (
-        "Scored as of outcome_date − {lead} days: {outcome_date}; from a History snapshot at "
-        "least {lead} days old (no outcome_date): {history}; today's score (no outcome_date, "
-        "no snapshot): {today}.",
-        "outcome_date − {lead}日時点で算出：{outcome_date}社、outcome_dateがなく{lead}日以上前の"
-        "Historyスナップショットを使用：{history}社、どちらもなく今日のスコアを使用：{today}社。",
+        "Scored as of outcome_date − {lead} days: {outcome_date:,}; from a History snapshot at "
+        "least {lead} days old (no outcome_date): {history:,}; today's score (no outcome_date, "
+        "no snapshot): {today:,}.",
+        "outcome_date − {lead}日時点で算出：{outcome_date:,}社、outcome_dateがなく{lead}日以上前の"
+        "Historyスナップショットを使用：{history:,}社、どちらもなく今日のスコアを使用：{today:,}社。",
     ),
     "backtest_today": (
         "Scored today (optimistic — today's score already sees the churn, e.g. no logins "
-        "since the customer left): AUC {auc:.2f}, lowest tier {lift:.1f}× the average. "
+        "since the customer left): AUC {auc:.3f} ({low:.3f}–{high:.3f}), lowest tier "
+        "{lift:.1f}× the average. "
         "Columns F–H. Trust the honest figure.",
         "今日のスコアでの検証（楽観的：解約後にログインがないなど、結果そのものを見ている）："
-        "AUC {auc:.2f}、最下位ティアは平均の{lift:.1f}倍。F〜H列。"
+        "AUC {auc:.3f}（{low:.3f}〜{high:.3f}）、最下位ティアは平均の{lift:.1f}倍。F〜H列。"
         "公正な検証の値を信頼してください。",
     ),
     "backtest_fallback_today": (
-        "Warning: {n} customers have neither an outcome_date nor an old enough History "
+        "Warning: {n:,} customers have neither an outcome_date nor an old enough History "
         "snapshot, so their honest figure uses today's score and is optimistic — fill "
         "outcome_date on Customers.",
-        "注意：{n}社はoutcome_dateも十分古いHistoryスナップショットもないため、今日のスコアで"
+        "注意：{n:,}社はoutcome_dateも十分古いHistoryスナップショットもないため、今日のスコアで"
         "代用しており楽観的です。Customersシートのoutcome_dateを入力してください。",
     ),
 }

@@ -75,6 +75,19 @@ INPUT_FIELDS: dict[str, list[Field]] = {
                 "判明したら renewed / churned（実績検証用）。",
             ),
         ),
+        Field(
+            "outcome_date",
+            "date",
+            12,
+            DATE,
+            (
+                "When the outcome was decided (the renewal or churn date): the honest "
+                "back-test scores each customer as it stood before this date. Without it the "
+                "back-test uses today's score, which flatters the model.",
+                "結果が決まった日（更新日・解約日）。公正なバックテストはこの日より前の"
+                "時点のスコアで検証します。空欄だと現在のスコアで代用し、楽観的になります。",
+            ),
+        ),
     ],
     "Usage": [
         Field("customer_id"),

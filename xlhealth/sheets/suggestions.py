@@ -148,6 +148,11 @@ def _metrics_table(s: Suggestion, lang: str, b: SheetBuilder, col, styles: Style
     ]
     m["flag_key"] = m["flag"]
     m["flag"] = [text(f or "ok", lang) for f in m["flag"]]
+    m["auc_interval"] = [
+        f"{lo:.3f}–{hi:.3f}" if lo == lo and hi == hi else ""
+        for lo, hi in zip(m.get("auc_low", np.nan * m["metric_auc"]),
+                          m.get("auc_high", np.nan * m["metric_auc"]), strict=True)
+    ]  # fmt: skip
     fills = {k: styles.xf(CellStyle(fill=v, wrap=True)) for k, v in FLAG_FILLS.items()}
     plain = styles.xf(CellStyle(wrap=True))
     keys = m["flag_key"].reset_index(drop=True)
@@ -166,6 +171,7 @@ def _metrics_table(s: Suggestion, lang: str, b: SheetBuilder, col, styles: Style
         col("weight_today", "number", "0.0##", 10),
         col("weight_suggested", "number", "0.0##", 11, bold=True),
         col("metric_auc", "number", "0.000", 10),
+        col("auc_interval", width=13, halign="center"),
         col("change", width=16, halign="center"),
         flag_column,
         col("description", width=50),

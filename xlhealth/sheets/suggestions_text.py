@@ -105,9 +105,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "metrics_title": ("Per metric: evidence and weights", "指標ごと：実績と重み"),
     "metrics_note": (
         "Metric AUC: the metric's points alone against churn (1 = every renewal above every "
-        "churn, 0.5 = a coin toss, below 0.5 = backwards). Weight 0 = leave the metric out.",
+        "churn, 0.5 = a coin toss, below 0.5 = backwards), with its 95% interval (DeLong): "
+        "the fewer the churners, the wider it is. Weight 0 = leave the metric out.",
         "指標の AUC：その指標の点数だけで解約を見分けられるか（1＝更新がすべて解約より上、"
-        "0.5＝偶然と同じ、0.5未満＝逆向き）。重み 0 ＝ スコアから外す提案です。",
+        "0.5＝偶然と同じ、0.5未満＝逆向き）と95%区間（DeLong法；解約が少ないほど広い）。"
+        "重み 0 ＝ スコアから外す提案です。",
     ),
     "folds_title": ("AUC per held-out fold", "検証用の分割ごとの AUC"),
     "folds_note": (
@@ -164,12 +166,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "解約を見分けない：全員が同じ点数（重みはそのまま）",
     ),
     "against": (
-        "runs against outcomes: more points, more churn",
-        "実績と逆：点数が高いほど解約が多い",
+        "runs against outcomes: more points, more churn (its 95% interval is below 0.5, or "
+        "re-banding reverses its points)",
+        "実績と逆：点数が高いほど解約が多い（95%区間が0.5未満、または区分の見直しで点数が逆転）",
     ),
     "no_separation": (
-        "does not separate churners (AUC near 0.5)",
-        "解約を見分けない（AUC が0.5付近）",
+        "no clear evidence it separates churners: its 95% interval includes 0.5",
+        "解約を見分ける明確な根拠なし：95%区間が0.5を含む",
     ),
 }
 
@@ -183,6 +186,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "weight_suggested": ("Suggested weight", "提案の重み"),
     "change": ("Suggestion", "提案"),
     "metric_auc": ("Metric AUC", "指標の AUC"),
+    "auc_interval": ("95% interval", "95%区間"),
     "flag": ("Check", "判定"),
     "band": ("Band", "区分"),
     "label": ("Label", "ラベル"),

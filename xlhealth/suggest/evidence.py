@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from xlhealth.core.checks import auc_interval
 from xlhealth.core.model import Metric, Model
 from xlhealth.core.scoring import band_index
 from xlhealth.suggest import fit as fit
@@ -27,9 +28,10 @@ from xlhealth.suggest import fit as fit
 MIN_OUTCOMES = 30
 """Churned and renewed customers each needed before weights are fitted."""
 FOLDS, REPEATS, SEED = 5, 4, 20260101
-AGAINST_AUC = 0.45  # a metric AUC below this runs against the outcomes, …
-AGAINST_MARGIN = 0.02  # … as does one below 0.48 whose band churn rates rise with the points;
-NO_SIGNAL = (0.45, 0.55)  # otherwise an AUC in here does not separate churners
+# A metric's flag comes from its AUC's 95% interval (DeLong), so it respects sample size:
+# "against" when the whole interval is below 0.5, "no_separation" when it contains 0.5.
+# A fixed band of AUCs said "does not separate" of a harmful metric at AUC 0.456 with 764
+# churners — four standard errors below 0.5.
 
 FLAGS = ("no_data", "one_band", "against", "no_separation")
 
@@ -185,7 +187,30 @@ def _suggest(model, points, values, churned, min_outcomes, folds, repeats, seed,
     result.folds = pd.DataFrame(rows)
     progress("Cut points for numeric metrics")
     result.cut_points = _cut_points(metrics, design, vals, y, today, splits, result.folds)
+    _agree(result, metrics)
     return result
+
+
+def _agree(result: Suggestion, metrics: list[Metric]) -> None:
+    """The evidence row never contradicts the cut-point table: a metric whose reliable
+    re-banding reverses its points (more of it now costs points, or the other way) runs
+    against the outcomes as its bands stand."""
+    by_name = {m.name: m for m in metrics}
+    table = result.metrics
+    for cut in result.cut_points:
+        if not cut.reliable or not reverses(by_name[cut.metric], cut.cuts):
+            continue
+        table.loc[table["metric"] == cut.metric, "flag"] = "against"
+
+
+def reverses(metric: Metric, cuts: fit.Cuts) -> bool:
+    """Whether suggested bands give points the other way round along the values than the
+    metric's bands do: the lowest values' band against the highest values' band."""
+    numeric = [b.points for b in metric.bands if not b.is_text]  # in order of their values
+    if len(numeric) < 2 or len(cuts.points) < 2:
+        return False
+    now, new = numeric[-1] - numeric[0], cuts.points[-1] - cuts.points[0]
+    return bool(now * new < 0)
 
 
 def _evidence(
@@ -200,7 +225,10 @@ def _evidence(
         have = band_of >= 0
         p = pts[:, j]
         scored = ~np.isnan(p)
-        metric_auc = fit.auc(p, y) if scored.any() else float("nan")
+        if scored.any():
+            metric_auc, auc_low, auc_high = auc_interval(p[scored], y[scored])
+        else:
+            metric_auc = auc_low = auc_high = float("nan")
         rates, band_points = [], []
         for i, b in enumerate(m.bands):
             inside = band_of == i
@@ -240,9 +268,9 @@ def _evidence(
             flag = "no_data"
         elif distinct <= 1:
             flag = "one_band"
-        elif metric_auc < AGAINST_AUC or (metric_auc < 0.5 - AGAINST_MARGIN and corr > 0):
+        elif auc_high < 0.5:
             flag = "against"
-        elif NO_SIGNAL[0] <= metric_auc <= NO_SIGNAL[1]:
+        elif not auc_low > 0.5:  # the interval holds 0.5 (or there is no interval)
             flag = "no_separation"
         else:
             flag = ""
@@ -256,6 +284,8 @@ def _evidence(
                 "weight_today": m.weight,
                 "weight_suggested": np.nan,
                 "metric_auc": metric_auc,
+                "auc_low": auc_low,
+                "auc_high": auc_high,
                 "band_churn_corr": corr,
                 "flag": flag,
                 "text": m.is_text,
