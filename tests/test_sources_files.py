@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import shutil
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.sources_data import (
     assert_same,
@@ -19,6 +23,7 @@ from tests.sources_data import (
     write,
 )
 from xlhealth.inputs.sources import SourceSpec
+from xlhealth.inputs.sources.database import quote
 from xlhealth.inputs.sources.files import SourceError, prepare_text, resolve, separator_of
 
 
@@ -166,3 +171,55 @@ def test_a_last_data_row_that_reads_like_a_footer_is_kept(tmp_path):
                           tmp_path)  # fmt: skip
     assert got.sources["rows"].iloc[0] == 4
     assert not [p for p in got.problems if "footer" in p.message]
+
+
+# ---------------------------------------------------------------- the first rows of each file
+
+_CELL = st.one_of(
+    st.sampled_from(["", "a", "x,y", 'say "hi"', "顧客", " spaced ", "12", "2026-01-05"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=6),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=0, max_size=6),
+    tsv=st.booleans(),
+    bom=st.booleans(),
+    pad=st.integers(0, 2),
+)
+def test_the_kept_start_of_a_csv_is_what_the_engine_reads(tmp_path_factory, rows, tsv, bom, pad):
+    """Issue 24: the leading rows of each file come from the start kept while it was
+    streamed, not from one query per file (which scanned every file before it): exactly
+    what DuckDB reads — quoting, separators, a BOM, Japanese, empty values."""
+    from xlhealth.inputs.sources.database import DuckDBEngine
+    from xlhealth.inputs.sources.export_rows import LEADING, leading_rows
+
+    tmp = tmp_path_factory.mktemp("lead")
+    sep = "\t" if tsv else ","
+    header = ["customer_id", "note", "date"]
+    for k in range(2):  # two files: the second's rows must not come from the first
+        body = [header, *([[f"f{k}", *r[1:]] for r in rows]), *([[""] * 3] * pad)]
+        text = io.StringIO(newline="")
+        csv.writer(text, delimiter=sep, lineterminator="\r\n").writerows(body)
+        data = text.getvalue().encode("utf-8")
+        (tmp / f"{k}.{'tsv' if tsv else 'csv'}").write_bytes(
+            (b"\xef\xbb\xbf" if bom else b"") + data
+        )
+    fileset = resolve(str(tmp / ("*.tsv" if tsv else "*.csv")), "tsv" if tsv else "csv", tmp)
+    prepare_text(fileset, "auto", tmp, tmp)
+    engine = DuckDBEngine.for_files(fileset)
+    try:
+        names = [n for n, _ in engine.describe() if not n.startswith("_xlhealth")]
+        for i, path in enumerate(fileset.read):
+            kept = leading_rows(fileset, path, names)
+            got = engine.fetch(
+                f"SELECT {', '.join(quote(n) for n in names)} FROM {engine.relation} "
+                f"WHERE file_index = {i} LIMIT {LEADING}"
+            )
+            values = list(got.values())
+            theirs = [["" if v[r] is None else v[r] for v in values]
+                      for r in range(len(values[0]) if values else 0)]  # fmt: skip
+            assert kept == theirs
+    finally:
+        engine.close()

@@ -7,6 +7,7 @@ They are skipped here and wherever Excel is absent — they are not counted as p
 Each test names the issue item it shows.
 """
 
+import re
 import shutil
 import sys
 import time
@@ -239,3 +240,37 @@ def test_summary_has_its_frozen_header_filter_and_tab_colour_after_refresh(app, 
         window = app.api.active_window
         assert window.freeze_panes.get()
         assert (window.split_column.get(), window.split_row.get()) == (2, 2)
+
+
+def test_every_setting_is_the_users_again_and_the_start_date_is_iso(app, book_path):
+    """Issue 22.7/11: calculation, screen updating, alerts and events are the user's after
+    the run; Start's as-of date is yyyy-mm-dd whatever Excel's language (no TEXT codes)."""
+    book = app.books.open(book_path)
+    app.calculation = "manual"
+    run_refresh(book)
+    assert app.calculation == "manual" and app.screen_updating
+    assert app.display_alerts and app.enable_events
+    app.calculate()
+    start = book.sheets["Start"].range("A1:A12").value
+    status = next(v for v in start if isinstance(v, str) and v.startswith("Last refresh"))
+    assert re.search(r"scores as of \d{4}-\d{2}-\d{2},", status), status
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="xlwings UDFs are Windows-only")
+def test_an_error_cell_in_a_udf_argument_is_said_in_the_cell(app, book_path):
+    """Issue 22.10: =HS_TIER over a #DIV/0! says where, instead of scoring a blank."""
+    book = app.books.open(book_path)
+    sheet = book.sheets["Calculator"]
+    sheet.range("Z1").formula = "=1/0"
+    sheet.range("Z2").formula = "=HS_TIER(Z1,HS_TIERS)"
+    app.calculate()
+    assert str(sheet.range("Z2").value).startswith("HS_TIER: argument scores: row 1")
+
+
+def test_a_book_name_with_an_apostrophe_refreshes(app, book_path):
+    """Issue 22.12: Bob's HealthScore.xlsm (MacroOptions and OnTime name it doubled)."""
+    named = book_path.with_name("Bob's HealthScore.xlsm")
+    shutil.copy(book_path, named)
+    book = app.books.open(named)
+    run_refresh(book)
+    assert book.sheets["Summary"].range("A3").value

@@ -3,7 +3,8 @@
 The rules are the pasted sheet's (:func:`xlhealth.inputs.shapes.trim_export`), file by file:
 
 * **extra header rows** at the top — Qualtrics' question texts and ``{"ImportId": …}`` row,
-  SurveyMonkey's "Response" row: the first ≤ 3 rows, read through the engine;
+  SurveyMonkey's "Response" row: the first ≤ 3 rows, from the start of a CSV kept when it
+  was streamed for its encoding (other formats: read through the engine);
 * **report footers** at the bottom of a CSV/TSV — Salesforce's blank line, ``Grand Totals
   (N records)``, ``Confidential Information …``, the copyright line: the file's last lines,
   kept when the file was streamed for its encoding (:class:`~xlhealth.inputs.sources.files.Ends`;
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from pathlib import Path
 
 from xlhealth.core.problems import Problem
 from xlhealth.inputs.shapes import blank_row, extra_header_row, footer_start
 from xlhealth.inputs.sources.database import FILE_COLUMN, Engine, literal, quote
-from xlhealth.inputs.sources.files import Ends, FileSet
+from xlhealth.inputs.sources.files import TAIL, Ends, FileSet
 
 
 def skip_condition(
@@ -53,16 +55,52 @@ def _headers(engine: Engine, fileset: FileSet, described: list[tuple[str, str]],
     )
     drop = []
     for i, path in enumerate(fileset.read):
-        got = engine.fetch(f"SELECT {quoted} FROM {engine.relation} WHERE file_index = {i} LIMIT 3")
-        values = list(got.values())
-        rows = [["" if v[r] is None else v[r] for v in values]
-                for r in range(len(values[0]) if values else 0)]  # fmt: skip
+        rows = leading_rows(fileset, path, names)
+        if rows is None:  # not a CSV whose start was kept: ask the engine for this file
+            got = engine.fetch(
+                f"SELECT {quoted} FROM {engine.relation} WHERE file_index = {i} LIMIT {LEADING}"
+            )
+            values = list(got.values())
+            rows = [["" if v[r] is None else v[r] for v in values]
+                    for r in range(len(values[0]) if values else 0)]  # fmt: skip
         for row in rows:
             if not extra_header_row(row, typed):
                 break
             drop.append(_same_row(i, names, row))
             problems.append(_said(sheet, "extra header row", row, where, fileset, path))
     return drop
+
+
+LEADING = 3  # rows at the top of each file that may be extra header rows
+
+
+def leading_rows(fileset: FileSet, path: Path, names: list[str]) -> list[list[str]] | None:
+    """The first data rows of a CSV/TSV as the engine reads them (all text, in the order of
+    ``names``, "" for a missing value), from the start :class:`Ends` kept while the file was
+    streamed for its encoding — none when that cannot stand for the engine's reading (not a
+    CSV, a header the engine named otherwise, rows longer than the kept start).
+
+    One query per file (``WHERE file_index = i LIMIT 3``) scanned every file before file i:
+    a year of weekly exports cost the square of the number of files.
+    """
+    ends = fileset.ends.get(str(path))
+    if ends is None or fileset.format not in ("csv", "tsv"):
+        return None
+    text = ends.head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    cut = len(ends.head) >= TAIL  # the file goes on: only whole lines are known
+    if cut:
+        text = text[: text.rfind("\n") + 1]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fileset.separator)
+    records = [r for r in itertools.islice((r for r in reader if r), LEADING + 1)]
+    if not records:
+        return None
+    header, rows = records[0], records[1:]
+    if len(set(header)) < len(header) or not set(header) <= set(names):
+        return None
+    if cut and len(rows) < LEADING:
+        return None
+    at = {h: k for k, h in enumerate(header)}
+    return [[row[at[n]] if n in at and at[n] < len(row) else "" for n in names] for row in rows]
 
 
 def _footers(fileset: FileSet, described: set[str], sheet: str, where: str,
