@@ -218,8 +218,8 @@ def test_no_cell_passes_excels_text_limit(tmp_path, length):
     """Issue 22.6: text longer than a cell holds is cut with "…" where it is written (Checks
     quotes a bad input value: at the limit, its quotes made it 32,769)."""
     inputs = demo_data.generate(8)
-    customers = inputs["Customers"].astype({"arr": object})
-    customers.loc[0, "arr"] = "9" * (length - 1) + "x"
+    customers = inputs["Customers"].astype({"outcome": object})
+    customers.loc[0, "outcome"] = "9" * (length - 1) + "x"  # not renewed/churned: quoted
     customers.loc[1, "customer_name"] = "名" * length
     inputs["Customers"] = customers
     path = tmp_path / "book.xlsx"

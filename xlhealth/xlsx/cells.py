@@ -12,7 +12,7 @@ import re
 from xml.sax.saxutils import escape
 
 from xlhealth.core.tables import column_letter
-from xlhealth.xlsx.sheetxml import fit_cell
+from xlhealth.xlsx.celltext import fit_cell
 
 
 class CellError(Exception):

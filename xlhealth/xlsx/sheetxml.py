@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.tables import SHEET_ROWS, column_letter
+from xlhealth.xlsx.celltext import escape_text, fit_cell, number_texts, plain_text
 from xlhealth.xlsx.styles import CellStyle, StyleBook
+
+__all__ = ["escape_text", "fit_cell"]  # the cell text helpers, where writers found them
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -30,34 +33,6 @@ HEADER = CellStyle(
 KEYS = CellStyle(italic=True, color="7F7F7F", size=8, fill="DDE6F0")
 TITLE = CellStyle(bold=True, size=14, color="1F4E79")
 NOTE = CellStyle(italic=True, color="595959")
-
-
-ESCAPES = str.maketrans(
-    {
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-        **{c: None for c in [*map(chr, range(0x20)), "\ufffe", "\uffff"] if c not in "\t\n\r"},
-    }
-)
-
-
-CELL_TEXT_LIMIT = 32_767  # characters in one cell: Excel repairs (and empties) a longer one
-
-
-def fit_cell(text: str) -> str:
-    """``text`` cut to what a cell holds, ending in "…" so the cut shows."""
-    return text if len(text) <= CELL_TEXT_LIMIT else text[: CELL_TEXT_LIMIT - 1] + "…"
-
-
-def escape_text(values: np.ndarray) -> np.ndarray:
-    """XML-escape an object array of str in one pass (illegal control characters removed),
-    each cut to what a cell holds (:func:`fit_cell`)."""
-    text = pd.Series(values, dtype=object).astype(str)
-    long = text.str.len().to_numpy() > CELL_TEXT_LIMIT
-    if long.any():
-        text[long] = text[long].map(fit_cell)
-    return text.str.translate(ESCAPES).to_numpy(dtype=object)
 
 
 @dataclass
@@ -211,7 +186,7 @@ class SheetBuilder:
         """One row of text cells (a table's label or key row): one row, so built directly."""
         row = self.next_row
         xf = self.styles.xf(style)
-        shown = escape_text(np.array([_plain(t) if t is not None else "" for t in texts],
+        shown = escape_text(np.array([plain_text(t) if t is not None else "" for t in texts],
                                      dtype=object))  # fmt: skip
         cells = "".join(
             f'<c r="{column_letter(j)}{row}" s="{xf}" t="inlineStr"><is><t xml:space="preserve">'
@@ -285,7 +260,7 @@ class SheetBuilder:
                     x[serial] = values[serial].to_numpy(dtype=float)
             else:
                 x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-            ok, text = _number_texts(x)
+            ok, text = number_texts(x)
             if kind == "bool":
                 out = "<c" + refs + ' t="b"><v>' + text + "</v></c>"
             else:
@@ -294,7 +269,7 @@ class SheetBuilder:
         present = values.notna().to_numpy() & (values.astype(str).str.len() > 0).to_numpy()
         text = escape_text(
             values.astype(object)
-            .map(_plain, na_action="ignore")
+            .map(plain_text, na_action="ignore")
             .astype(object)  # an all-blank str column maps to float64
             .fillna("")
             .to_numpy(dtype=object)
@@ -333,7 +308,7 @@ class SheetBuilder:
     @staticmethod
     def _formula_values(refs, formula, values: pd.Series, col: Column) -> np.ndarray:
         if col.kind in ("number", "int"):
-            ok, shown = _number_texts(pd.to_numeric(values, errors="coerce").to_numpy(float))
+            ok, shown = number_texts(pd.to_numeric(values, errors="coerce").to_numpy(float))
             number = "<c" + refs + ">" + formula + "<v>" + shown + "</v></c>"
             blank = (
                 "<c" + refs + ' t="e">' + formula + "<v>#N/A</v></c>"
@@ -341,7 +316,7 @@ class SheetBuilder:
                 else "<c" + refs + ' t="str">' + formula + "<v></v></c>"
             )
             return np.where(ok, number, blank)
-        text = escape_text(values.astype(object).fillna("").map(_plain).to_numpy(dtype=object))
+        text = escape_text(values.astype(object).fillna("").map(plain_text).to_numpy(dtype=object))
         return "<c" + refs + ' t="str">' + formula + "<v>" + text + "</v></c>"
 
     def _auto_cells(
@@ -510,23 +485,3 @@ def validation(
     if formula2 is not None:
         body += f"<formula2>{escape(formula2)}</formula2>"
     return f'<dataValidation {" ".join(attrs)} sqref="{sqref}">{body}</dataValidation>'
-
-
-def _number_texts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which values are finite, and each as a cell's ``<v>`` text (whole numbers without
-    ``.0``; others in the shortest form that reads back exactly)."""
-    ok = np.isfinite(x)
-    safe = np.where(ok, x, 0.0)
-    whole = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
-    text = np.where(whole, np.round(safe).astype(np.int64).astype(str), safe.astype(str))
-    return ok, text.astype(object)
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
