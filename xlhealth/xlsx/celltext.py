@@ -43,8 +43,12 @@ def number_texts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(x)
     safe = np.where(ok, x, 0.0)
     whole = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
-    text = np.where(whole, np.round(safe).astype(np.int64).astype(str), safe.astype(str))
-    return ok, text.astype(object)
+    text = np.empty(len(safe), dtype=object)  # each value spelled once, one way or the other
+    text[whole] = safe[whole].astype(np.int64).astype(str)
+    fraction = ~whole
+    if fraction.any():
+        text[fraction] = safe[fraction].astype(str)
+    return ok, text
 
 
 def plain_text(value: object) -> str:

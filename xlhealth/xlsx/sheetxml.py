@@ -265,7 +265,9 @@ class SheetBuilder:
                 out = "<c" + refs + ' t="b"><v>' + text + "</v></c>"
             else:
                 out = "<c" + refs + "><v>" + text + "</v></c>"
-            return np.where(ok, out, "<c" + refs + "/>")
+            if not ok.all():
+                out[~ok] = "<c" + refs[~ok] + "/>"
+            return out
         present = values.notna().to_numpy() & (values.astype(str).str.len() > 0).to_numpy()
         text = escape_text(
             values.astype(object)
@@ -309,13 +311,13 @@ class SheetBuilder:
     def _formula_values(refs, formula, values: pd.Series, col: Column) -> np.ndarray:
         if col.kind in ("number", "int"):
             ok, shown = number_texts(pd.to_numeric(values, errors="coerce").to_numpy(float))
-            number = "<c" + refs + ">" + formula + "<v>" + shown + "</v></c>"
-            blank = (
-                "<c" + refs + ' t="e">' + formula + "<v>#N/A</v></c>"
-                if col.na
-                else "<c" + refs + ' t="str">' + formula + "<v></v></c>"
-            )
-            return np.where(ok, number, blank)
+            out = "<c" + refs + ">" + formula + "<v>" + shown + "</v></c>"
+            if not ok.all():  # the blanks spelled for themselves only
+                missing = ~ok
+                blank = ' t="e">' if col.na else ' t="str">'
+                value = "<v>#N/A</v></c>" if col.na else "<v></v></c>"
+                out[missing] = "<c" + refs[missing] + blank + formula[missing] + value
+            return out
         text = escape_text(values.astype(object).fillna("").map(plain_text).to_numpy(dtype=object))
         return "<c" + refs + ' t="str">' + formula + "<v>" + text + "</v></c>"
 
