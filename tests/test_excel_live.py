@@ -694,19 +694,6 @@ class FakeBooks:
         return book
 
 
-class FakeOption:
-    """An appscript property: ``.get()`` / ``.set(value)``."""
-
-    def __init__(self, app: "FakeApp", key: str):
-        self.app, self.key = app, key
-
-    def get(self):
-        return getattr(self.app, self.key)
-
-    def set(self, value) -> None:
-        setattr(self.app, self.key, value)
-
-
 class FakeAppApi:
     """``app.api``: CopyObjectsWithCells as COM (Windows) and appscript (Mac) spell it."""
 
@@ -722,8 +709,9 @@ class FakeAppApi:
         self.app.copy_objects_with_cells = value
 
     @property
-    def copy_objects_with_cells(self) -> FakeOption:
-        return FakeOption(self.app, "copy_objects_with_cells")
+    def copy_objects_with_cells(self) -> "FakeProperty":
+        return FakeProperty(lambda: self.app.copy_objects_with_cells,
+                            lambda v: setattr(self.app, "copy_objects_with_cells", v))  # fmt: skip
 
     @property
     def ActiveWindow(self) -> "FakeWindow":

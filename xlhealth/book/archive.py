@@ -50,8 +50,7 @@ def append_archive(path: Path, rows: pd.DataFrame) -> int:
     earlier = read_archive(path)
     rows = rows.reindex(columns=HISTORY_COLUMNS).copy()
     rows["as_of"] = pd.to_datetime(rows["as_of"], errors="coerce")
-    rows["customer_id"] = rows["customer_id"].astype(object).where(rows["customer_id"].notna())
-    rows["customer_id"] = rows["customer_id"].map(lambda v: v if v is None else str(v))
+    rows["customer_id"] = rows["customer_id"].astype("string")  # IDs as text, blanks kept
     for column in ("score", "tier", "cmi"):
         rows[column] = pd.to_numeric(rows[column], errors="coerce").astype(float)
     frame = rows if earlier is None else pd.concat([earlier, rows], ignore_index=True)

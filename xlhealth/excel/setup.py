@@ -124,7 +124,8 @@ def write_user_config(path: Path, settings: dict[str, str], encoding: str | None
         else:
             out.append(row)
     out += [[k, v] for k, v in wanted.values()]
-    for key, value in out:
+    for key, *values in out:
+        value = ",".join(values)
         try:
             value.encode(encoding)
         except UnicodeEncodeError as error:

@@ -19,7 +19,7 @@ from xlhealth.excel import livebook
 from xlhealth.excel.livebook import LiveBook, LiveError, retry
 from xlhealth.xlsx.cells import formula_blocks
 from xlhealth.xlsx.package import Package
-from xlhealth.xlsx.sheetlook import sheet_look
+from xlhealth.xlsx.sheetlook import SheetLook, sheet_look
 
 MAC_SANDBOX = Path("Library/Containers/com.microsoft.Excel/Data")  # under the home folder
 
@@ -68,9 +68,10 @@ def swap_in(live: LiveBook, source: Path, names: Sequence[str]) -> None:
                     undo.append(lambda: _delete_added(live, before))
                     added = live.copy_sheet(new, live.book)
                     live.overwrite(added, new)  # charts pointed at the book's own sheet
-            rewrite_formulas(live, source, names)
+            blocks, looks = _as_filed(source, names)
+            rewrite_formulas(live, blocks)
             live.calculate()
-            set_looks(live, source, names)
+            set_looks(live, looks)
         except BaseException as error:
             # every undo step is attempted: one that fails must not leave the others undone
             failed = []
@@ -88,35 +89,38 @@ def swap_in(live: LiveBook, source: Path, names: Sequence[str]) -> None:
                     retry(lambda book=book: live.close_book(book))
 
 
-def rewrite_formulas(live: LiveBook, source: Path, names: Sequence[str]) -> None:
-    """Enter the formulas of sheets ``names`` as the file ``source`` has them.
+def _as_filed(
+    source: Path, names: Sequence[str]
+) -> tuple[dict[str, list[tuple[str, list[str]]]], dict[str, SheetLook]]:
+    """The formulas and the look of sheets ``names`` in the file ``source``: each sheet part
+    read once for both."""
+    blocks, looks = {}, {}
+    with Package(source) as package:
+        for name in names:
+            part = package.sheet_part(name)
+            if part is not None:
+                xml = package.read(part)
+                blocks[name], looks[name] = formula_blocks(xml), sheet_look(xml)
+    return blocks, looks
+
+
+def rewrite_formulas(live: LiveBook, blocks: dict[str, list[tuple[str, list[str]]]]) -> None:
+    """Enter each sheet's formulas as the file has them (``blocks``: :func:`_as_filed`).
 
     Cells copied from another workbook keep their formulas, but Excel points every
     reference to another sheet at that workbook (``'[work-Book.xlsx]Values'!$E:$E``):
     Summary's live scores would read the closed scratch copy. Entered in the book itself
     they read its own Values, Rules and Tiers.
     """
-    with Package(source) as package:
-        blocks = {
-            name: formula_blocks(package.read(part))
-            for name in names
-            if (part := package.sheet_part(name)) is not None
-        }
     for name, found in blocks.items():
         target = live.sheet(name)
         for ref, formulas in found:
             live.set_formulas(target, ref, formulas)
 
 
-def set_looks(live: LiveBook, source: Path, names: Sequence[str]) -> None:
-    """Frozen panes, filters, tab colours and page setup of sheets ``names`` as the file
-    ``source`` has them; the sheet the user was on is active again after."""
-    with Package(source) as package:
-        looks = {
-            name: sheet_look(package.read(part))
-            for name in names
-            if (part := package.sheet_part(name)) is not None
-        }
+def set_looks(live: LiveBook, looks: dict[str, SheetLook]) -> None:
+    """Frozen panes, filters, tab colours and page setup of each sheet as the file has them;
+    the sheet the user was on is active again after."""
     active = live.active_sheet()
     for name, look in looks.items():
         live.set_look(live.sheet(name), look)
@@ -129,9 +133,9 @@ def _restore(live: LiveBook, target: Any, backup: Any, name: str) -> None:
     and look set again as the saved book has them (from the scratch book formulas would
     point there; a copy of cells carries no frozen panes or filter)."""
     live.overwrite(target, backup)
-    saved = Path(live.book.fullname)
-    rewrite_formulas(live, saved, [name])
-    set_looks(live, saved, [name])
+    blocks, looks = _as_filed(Path(live.book.fullname), [name])
+    rewrite_formulas(live, blocks)
+    set_looks(live, looks)
 
 
 def _delete_added(live: LiveBook, before: Sequence[str]) -> None:

@@ -87,14 +87,22 @@ def _grid(value: Any) -> Grid:
 def _no_errors(value: Any, argument: str, header: list[str] | None = None) -> None:
     """An error cell in an argument is said, located, as refresh reports one: scored as a
     blank it would quietly count as a missing value."""
-    for i, row in enumerate(_grid(value), start=1):
-        for j, cell in enumerate(row):
-            if isinstance(cell, str) and cell.strip().upper() in EXCEL_ERRORS:
-                where = f"column {header[j]!r}" if header and j < len(header) else f"column {j + 1}"
-                raise ArgumentError(
-                    f"argument {argument}: row {i}, {where} holds the error {cell}; fix that "
-                    "cell (an error is not a missing value)"
-                )
+    grid = _grid(value)
+    if not grid:
+        return
+    cells = pd.DataFrame(grid).to_numpy(dtype=object)  # rows of unequal length padded
+    text = pd.Series(cells.ravel(), dtype=object)
+    is_text = text.map(type).eq(str).to_numpy()
+    error = np.zeros(len(text), dtype=bool)
+    error[is_text] = text[is_text].str.strip().str.upper().isin(EXCEL_ERRORS).to_numpy()
+    if not error.any():
+        return
+    i, j = divmod(int(np.argmax(error)), cells.shape[1])
+    where = f"column {header[j]!r}" if header and j < len(header) else f"column {j + 1}"
+    raise ArgumentError(
+        f"argument {argument}: row {i + 1}, {where} holds the error {cells[i, j]}; fix that "
+        "cell (an error is not a missing value)"
+    )
 
 
 def _table(value: Any, argument: str) -> pd.DataFrame:

@@ -11,13 +11,11 @@ points and a changed ``health_high_min`` moves its line, on any Excel, without a
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
 from xlhealth.sheets import formulas as fx
-from xlhealth.sheets.values import SETTINGS_ROW, VALUES_SHEET
+from xlhealth.sheets.values import SETTINGS_ROW, VALUES_SHEET, by_values_row
 from xlhealth.sheets.values import Layout as ValuesAt
 from xlhealth.sheets.writer import SheetWriter, label, text
 from xlhealth.xlsx import charts
@@ -157,13 +155,7 @@ def _live_points(w: SheetWriter, columns: list[Column], values: ValuesAt, tiers)
     """The point columns as formulas over Values by each customer's row there (a column of
     its own, so a sort of this table keeps every row right; one shared formula per column,
     which the in-Excel Refresh enters in one step), and one y column per tier for the chart."""
-    row = f"${column_letter(len(columns))}{{r}}"
-    out = [
-        replace(c, formula=fx.from_values(VALUES_SHEET, values.letters[c.key], row))
-        if c.key in values.letters
-        else c
-        for c in columns
-    ]
+    out = by_values_row(columns, values, f"${column_letter(len(columns))}{{r}}")
     muted = CellStyle(num_fmt="0", halign="center", color="A6A6A6", size=8)
     out.append(Column("values_row", label("values_row", w.lang), "int", muted, 7))
     at = {c.key: f"${column_letter(i)}{{r}}" for i, c in enumerate(columns)}

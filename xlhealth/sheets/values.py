@@ -152,14 +152,18 @@ def live_summary(
     frame = frame.assign(values_row=layout.rows)
     row_column = Column("values_row", "values_row", "int", CellStyle(num_fmt="0"), 6, hidden=True)
     columns = [*columns[:builtin], row_column, *columns[builtin:]]
-    row = f"${column_letter(builtin)}{{r}}"
-    out = [
-        replace(c, formula=fx.from_values(VALUES_SHEET, layout.letters[c.key], row))
+    return by_values_row(columns, layout, f"${column_letter(builtin)}{{r}}"), frame
+
+
+def by_values_row(columns: list[Column], layout: Layout, row_cell: str) -> list[Column]:
+    """Each column Values computes as an ``INDEX`` into Values by the row in ``row_cell``
+    (a column of the table itself, so a sort of the table keeps every row right)."""
+    return [
+        replace(c, formula=fx.from_values(VALUES_SHEET, layout.letters[c.key], row_cell))
         if c.key in layout.letters
         else c
         for c in columns
     ]
-    return out, frame
 
 
 def _available(column: str, t: ConfigTables) -> bool:
