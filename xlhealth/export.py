@@ -222,7 +222,9 @@ def _subset(
         actions=actions.reset_index(drop=True),
         segments=engine.segments(summary, result.model),
         exemplars=checks.exemplars(summary),
-        backtest=checks.backtest(summary, result.model),
+        backtest=checks.backtest(
+            summary, result.model, None if result.honest is None else result.honest.frame
+        ),
     ), mine
 
 

@@ -24,7 +24,13 @@ from xlhealth.book.score import Progress, open_scored
 from xlhealth.core.model import Model
 from xlhealth.core.problems import Problem, RefreshError
 from xlhealth.sheets.suggestions import SHEET, Context, write_suggestions
-from xlhealth.suggest.evidence import MIN_OUTCOMES, Suggestion, inputs_from_honest, suggest
+from xlhealth.suggest.evidence import (
+    MIN_OUTCOMES,
+    Suggestion,
+    inputs_from_honest,
+    outcome_groups,
+    suggest,
+)
 from xlhealth.xlsx.cells import CellError, set_numbers
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import ReadError
@@ -99,6 +105,7 @@ def suggest_book(
     honest = result.honest
     if honest is not None:
         points, values, churned = inputs_from_honest(honest)
+        groups = outcome_groups(honest)
         counts = honest.counts()
         lead = honest.lead_days
     else:
@@ -106,9 +113,12 @@ def suggest_book(
         points = pd.DataFrame(columns=names, dtype=float)
         values = pd.DataFrame(columns=names, dtype=float)
         churned = np.zeros(0, dtype=bool)
+        groups = None
         counts, lead = None, model.settings.backtest_lead_days
-    progress(f"Suggesting from {len(churned):,} customers with an outcome_date")
-    s = suggest(model, points, values, churned, min_outcomes=needed, progress=progress)
+    progress(f"Suggesting from {len(churned):,} outcomes with an outcome_date")
+    s = suggest(
+        model, points, values, churned, min_outcomes=needed, progress=progress, groups=groups
+    )
     context = Context(path.name, lead, counts, (now or dt.datetime.now()).replace(microsecond=0))
     weights: dict[str, float] = {}
     cells: dict[str, str] = {}
@@ -219,8 +229,13 @@ def summary_lines(report: SuggestReport) -> list[str]:
 
     s = report.suggestion
     lines = [
-        f"{report.path}: {s.customers:,} customers with an outcome scored "
-        f"{report.context.lead_days} days before it ({s.churned:,} churned, "
+        f"{report.path}: {s.customers:,} outcomes"
+        + (
+            f" of {s.distinct_customers:,} customers"
+            if 0 < s.distinct_customers < s.customers
+            else ""
+        )
+        + f" scored {report.context.lead_days} days before each ({s.churned:,} churned, "
         f"{s.renewed:,} renewed)"
     ]
     lines += [f"  {line}" for line in headline(s, "en", report.context)]

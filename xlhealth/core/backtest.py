@@ -1,11 +1,13 @@
-"""The honest back-test: each customer with an outcome scored *before* it happened.
+"""The honest back-test: each renewal decision scored *before* it happened.
 
 Scoring today against outcomes that already happened flatters the score (a customer
-who churned in June has had no logins since June). Here every customer with an
-outcome is scored as of ``outcome_date - backtest_lead_days`` from the same input
-rows, in one pass over the events (``aggregate`` takes one as-of date per customer).
-Customers without an ``outcome_date`` fall back to their latest History snapshot at
-least ``backtest_lead_days`` before today, and then to today's score (optimistic).
+who churned in June has had no logins since June). Here every decision (a row of the
+``Outcomes`` sheet, or ``Customers.outcome``) is scored as of ``outcome_date -
+backtest_lead_days`` from the same input rows (``aggregate`` takes one as-of date per
+customer, so one pass over the events scores one decision of every customer).
+Customers.outcome without an ``outcome_date`` falls back to the customer's latest History
+snapshot at least ``backtest_lead_days`` before today, and then to today's score
+(optimistic).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import pandas as pd
 from xlhealth.core import scoring
 from xlhealth.core.history import previous_snapshot
 from xlhealth.core.model import Model
+from xlhealth.core.outcomes import NAT, observations, outcomes
 from xlhealth.core.problems import Problem
 from xlhealth.core.rows import Customers
-from xlhealth.core.tables import ROW_COLUMN
 
 if TYPE_CHECKING:
     from xlhealth.core.aggregate import Aggregated
@@ -34,11 +36,12 @@ BASES = ("outcome_date", "history", "today")
 
 @dataclass
 class Honest:
-    """Customers with an outcome (renewed/churned) and their score before it.
+    """Renewal decisions (renewed/churned) and each one's score before it.
 
-    ``frame``: one row per such customer — ``customer_id``, ``churned`` (bool),
-    ``as_of`` (the date scored as of; NaT for ``today``), ``basis`` (one of BASES),
-    ``score`` and ``tier`` (computed, never overridden).
+    ``frame``: one row per decision, sorted by customer and date — ``customer_id``,
+    ``customer`` (position in Customers), ``churned`` (bool), ``outcome_date``, ``as_of``
+    (the date scored as of; NaT for ``today``), ``basis`` (one of BASES), ``score`` and
+    ``tier`` (computed, never overridden), ``sheet``/``sheet_row`` (where it was said).
     ``points`` / ``values``: per scored metric, the points and values as of that date,
     for the rows whose basis is ``outcome_date`` only (History keeps scores, not points),
     indexed like ``frame``; NaN points = the metric was skipped for that customer.
@@ -50,19 +53,17 @@ class Honest:
     lead_days: int
 
     def counts(self) -> dict[str, int]:
-        """Customers per basis (shown on Checks with the fall-backs)."""
+        """Decisions per basis (shown on Checks with the fall-backs)."""
         got = self.frame["basis"].value_counts()
         return {b: int(got.get(b, 0)) for b in BASES}
 
+    @property
+    def customers(self) -> int:
+        """Distinct customers among the decisions (fewer than rows with a renewal history)."""
+        return int(self.frame["customer"].nunique())
 
-OUTCOMES = ("churned", "renewed")
+
 Compute = Callable[[np.ndarray], "Aggregated"]
-
-
-def outcomes(summary: pd.DataFrame) -> pd.Series:
-    """``churned`` / ``renewed`` per customer (trimmed, case folded), NA otherwise."""
-    out = summary["outcome"].astype("string").str.strip().str.casefold()
-    return out.where(out.isin(OUTCOMES).fillna(False))
 
 
 def honest(
@@ -72,86 +73,87 @@ def honest(
     history: pd.DataFrame | None,
     day: dt.date,
     compute: Compute,
+    outcome_rows: pd.DataFrame | None = None,
 ) -> tuple[Honest | None, list[Problem]]:
-    """Score every customer with an outcome as of ``outcome_date - lead`` (else fall back).
+    """Score every renewal decision as of ``outcome_date - lead`` (else fall back).
 
     ``compute(as_of)`` aggregates every metric with one as-of date per customer (NaT for
-    customers not back-tested), so the events are read once whatever the number of dates.
+    customers not back-tested), so the events are read once per *round*: round k scores
+    every customer's k-th decision, so a customer decided 12 times costs 12 rounds, not
+    12 × customers passes. ``outcome_rows``: the ``Outcomes`` sheet (many decisions per
+    customer); ``Customers.outcome`` is the one-decision shortcut.
     Returns None when no customer has an outcome.
     """
     lead = model.settings.backtest_lead_days
-    outcome = outcomes(summary)
-    known = outcome.notna().to_numpy()
-    if not known.any():
-        return None, []
-    problems: list[Problem] = []
-    dates = _outcome_dates(customers, problems)
+    obs, problems = observations(customers, outcomes(summary), outcome_rows)
+    if not obs.n:
+        return None, problems
     today = np.datetime64(day, "D")
-    as_of = dates - np.timedelta64(lead, "D")
+    as_of = obs.date - np.timedelta64(lead, "D")
     as_of = np.where(as_of > today, today, as_of)  # an outcome dated ahead: score today
-    dated = known & ~np.isnat(as_of)
-    as_of = np.where(dated, as_of, np.datetime64("NaT", "D"))
+    dated = ~np.isnat(as_of)
 
-    score = np.full(customers.n, np.nan)
-    points = pd.DataFrame(index=range(0))
-    values = pd.DataFrame(index=range(0))
-    if dated.any():
-        agg = compute(as_of)
+    score = np.full(obs.n, np.nan)
+    points: list[pd.DataFrame] = []
+    values: list[pd.DataFrame] = []
+    for chosen in _rounds(obs.customer, dated):
+        days = np.full(customers.n, NAT)
+        who = obs.customer[chosen]
+        days[who] = as_of[chosen]
+        agg = compute(days)
         pts = scoring.band_points(model, agg.values, set(agg.unavailable))
-        score[dated] = scoring.weighted_score(pts.points, model.scored_metrics)[dated]
-        points = pts.points.reset_index(drop=True)[dated]
-        values = agg.values.reset_index(drop=True)[dated]
+        score[chosen] = scoring.weighted_score(pts.points, model.scored_metrics)[who]
+        points.append(pts.points.reset_index(drop=True).iloc[who].set_axis(chosen))
+        values.append(agg.values.reset_index(drop=True).iloc[who].set_axis(chosen))
 
     basis = np.where(dated, "outcome_date", None).astype(object)
-    snapshot_day = np.full(customers.n, np.datetime64("NaT", "D"))
-    undated = known & ~dated
+    snapshot_day = np.full(obs.n, NAT)
+    undated = ~dated  # the Customers shortcut without a date: History, then today
     if undated.any():
         cutoff = day - dt.timedelta(days=lead - 1)  # snapshots dated <= day - lead
         previous = previous_snapshot(history, customers, cutoff)
-        have = undated & previous["score"].notna().to_numpy()
-        score[have] = previous["score"].to_numpy(dtype=float)[have]
-        snapshot_day[have] = previous["as_of"].to_numpy().astype("datetime64[D]")[have]
-        basis[have] = "history"
-        rest = undated & ~have
-        score[rest] = summary["score"].to_numpy(dtype=float)[rest]
+        who = obs.customer[undated]
+        prev_score = previous["score"].to_numpy(dtype=float)[who]
+        have = ~np.isnan(prev_score)
+        idx = np.flatnonzero(undated)
+        score[idx[have]] = prev_score[have]
+        snapshot_day[idx[have]] = previous["as_of"].to_numpy().astype("datetime64[D]")[who][have]
+        basis[idx[have]] = "history"
+        rest = idx[~have]
+        score[rest] = summary["score"].to_numpy(dtype=float)[obs.customer[rest]]
         basis[rest] = "today"
-    rows = np.flatnonzero(known)
     frame = pd.DataFrame(
         {
-            "customer_id": summary["customer_id"].to_numpy()[rows],
-            "churned": (outcome.to_numpy(dtype=object)[rows] == "churned"),
-            "as_of": np.where(basis[rows] == "history", snapshot_day[rows], as_of[rows]),
-            "basis": basis[rows],
-            "score": score[rows],
-        },
-        index=rows,
+            "customer_id": summary["customer_id"].to_numpy()[obs.customer],
+            "customer": obs.customer,
+            "churned": obs.churned,
+            "outcome_date": obs.date,
+            "as_of": np.where(basis == "history", snapshot_day, as_of),
+            "basis": basis,
+            "score": score,
+            "sheet": obs.sheet,
+            "sheet_row": obs.sheet_row,
+        }
     )
     frame["tier"] = scoring.assign_tiers(frame["score"].to_numpy(), model.tiers).to_numpy()
-    return Honest(frame, points, values, lead), problems
+    return (
+        Honest(
+            frame,
+            pd.concat(points).sort_index() if points else pd.DataFrame(index=range(0)),
+            pd.concat(values).sort_index() if values else pd.DataFrame(index=range(0)),
+            lead,
+        ),
+        problems,
+    )
 
 
-def _outcome_dates(customers: Customers, problems: list[Problem]) -> np.ndarray:
-    """``Customers.outcome_date`` as days; a value that is not a date is reported once."""
-    f = customers.frame
-    if "outcome_date" not in f.columns:
-        return np.full(customers.n, np.datetime64("NaT", "D"))
-    raw = f["outcome_date"]
-    days = customers.days(raw)
-    text = raw.astype("string").str.strip()
-    bad = np.isnat(days) & (text.notna() & (text != "")).fillna(False).to_numpy()
-    if bad.any():
-        first = int(np.argmax(bad))
-        more = int(bad.sum()) - 1
-        problems.append(
-            Problem(
-                "Customers",
-                "outcome_date is not a date"
-                + (f" (and {more} more rows)" if more else "")
-                + "; enter the date the customer renewed or churned, such as 2026-03-31 — "
-                "without it the back-test falls back to History or today's score",
-                row=int(f[ROW_COLUMN].iloc[first]),
-                column="outcome_date",
-                value=raw.iloc[first],
-            )
-        )
-    return days
+def _rounds(customer: np.ndarray, dated: np.ndarray) -> list[np.ndarray]:
+    """Observation indices per round: each customer's k-th dated decision in round k."""
+    idx = np.flatnonzero(dated)
+    if not idx.size:
+        return []
+    who = customer[idx]  # observations are sorted by customer, then date
+    starts = np.r_[True, who[1:] != who[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(idx.size), 0))
+    rank = np.arange(idx.size) - group_start
+    return [idx[rank == k] for k in range(int(rank.max()) + 1)]

@@ -135,8 +135,24 @@ class Backtest:
     auc_high: float = float("nan")
 
 
-def backtest(summary: pd.DataFrame, model: Model) -> Backtest | None:
-    """Today's scores against the outcomes (optimistic: it sees churn that already happened)."""
+def backtest(
+    summary: pd.DataFrame, model: Model, decisions: pd.DataFrame | None = None
+) -> Backtest | None:
+    """Today's scores against the outcomes (optimistic: it sees churn that already happened).
+
+    ``decisions``: the honest back-test's observations (``customer_id``, ``churned``), one
+    per renewal decision; each is set against its customer's score today. Without them,
+    ``Customers.outcome``.
+    """
+    if decisions is not None:
+        at = pd.Index(summary["customer_id"]).get_indexer(decisions["customer_id"])
+        mine = at >= 0
+        return tier_backtest(
+            summary["score"].to_numpy(dtype=float)[at[mine]],
+            summary["tier"].to_numpy()[at[mine]],
+            decisions["churned"].to_numpy(dtype=bool)[mine],
+            model,
+        )
     outcome = summary["outcome"].astype("string").str.strip().str.casefold()
     known = outcome.isin(["churned", "renewed"]).fillna(False).to_numpy()
     return tier_backtest(

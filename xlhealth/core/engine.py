@@ -173,6 +173,7 @@ def run(
         history,
         day,
         lambda days: aggregate(model, customers, inputs, days, resolved, external),
+        _find(inputs, "Outcomes"),
     )
     problems += honest_problems
     return Result(
@@ -207,7 +208,7 @@ def run(
         ),
         coverage=checks.coverage(model, agg.values, agg.unavailable),
         exemplars=checks.exemplars(summary),
-        backtest=checks.backtest(summary, model),
+        backtest=checks.backtest(summary, model, None if honest is None else honest.frame),
         values=values.set_axis(summary["customer_id"].to_numpy()),
         points=pts.points.reset_index(drop=True).set_axis(summary["customer_id"].to_numpy()),
         problems=problems,

@@ -47,6 +47,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Onboarding": ("customer_id", "step", "standard_days", "started", "completed"),
     "Maturity": ("customer_id", "factor", "level", "assessed_on", "assessor"),
     "Overrides": ("customer_id", "customer_name", "score", "tier", "reason", "by", "until"),
+    "Outcomes": ("customer_id", "outcome", "outcome_date", "customer_name"),
 }
 """The contract fields of each input sheet (``Usage`` also takes any metric column)."""
 
@@ -59,6 +60,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "Onboarding": ("customer_id",),
     "Maturity": ("customer_id",),
     "Overrides": ("customer_id",),
+    "Outcomes": ("customer_id",),
 }
 """Fields whose header marks the header row (a row is matched to a customer by these)."""
 

@@ -17,10 +17,11 @@ import pandas as pd
 from xlhealth.core.model import CONFIG_SHEETS
 from xlhealth.core.problems import Problem
 from xlhealth.core.tables import OUT_OF_RANGE, ROW_COLUMN, column_letter, normalise_header
+from xlhealth.core.text import normalise_ids
 from xlhealth.inputs.columns import FIELDS, Mapped, Recogniser
 from xlhealth.inputs.dates import parse_dates
 from xlhealth.inputs.shapes import HEADER_SEARCH_ROWS, locate_table, trim_export
-from xlhealth.inputs.specs import INPUT_SHEETS, SPECS, Spec
+from xlhealth.inputs.specs import INPUT_SHEETS, SPECS, Spec, outcome_values
 from xlhealth.inputs.values import parse_numbers
 
 MAX_PROBLEMS_PER_COLUMN = 20
@@ -236,6 +237,12 @@ def _coerce(
     for column, options in spec.choices.items():
         if column in frame.columns:
             values = frame[column].astype("string").str.strip().str.casefold()
+            if column == "outcome":  # en/ja words, Salesforce stages (templates data)
+                known = outcome_values()
+                folded = normalise_ids(frame[column])
+                mapped = folded.map(known)
+                values = pd.Series(mapped.where(mapped.notna(), values), dtype="string")
+                values = values.mask(values == "")  # an open opportunity: no outcome yet
             bad = values.notna() & ~values.isin(options)
             _report(
                 sheet,

@@ -4,7 +4,10 @@ choice columns. Shared by the sheet reader (``grid``), Sources and the templates
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+
+import pandas as pd
 
 INPUT_SHEETS = (
     "Customers",
@@ -16,6 +19,7 @@ INPUT_SHEETS = (
     "Onboarding",
     "Maturity",
     "Overrides",
+    "Outcomes",
 )
 
 
@@ -46,6 +50,9 @@ SPECS: dict[str, Spec] = {
     "Onboarding": Spec(("customer_id",), {"standard_days": (0, None)}, ("started", "completed")),
     "Maturity": Spec(("customer_id",), dates=("assessed_on",)),
     "Overrides": Spec(("customer_id",)),  # score, tier, until: core.overrides
+    "Outcomes": Spec(
+        ("customer_id",), dates=("outcome_date",), choices={"outcome": ("renewed", "churned")}
+    ),
     "Metrics": Spec(("metric",)),
     "Rules": Spec(("metric",)),
     "Tiers": Spec(("tier",)),
@@ -59,3 +66,19 @@ SPECS: dict[str, Spec] = {
     "Columns": Spec(("field",)),
     "Sources": Spec(("sheet",)),
 }
+
+
+@functools.cache
+def outcome_values() -> dict[str, str]:
+    """Folded outcome text -> ``renewed`` / ``churned`` / ``""`` (not decided yet).
+
+    Kept as data (``templates/outcome_values.csv``): Japanese words and the stages of a
+    Salesforce renewal opportunity (Closed Won / Closed Lost; open stages are no outcome
+    yet, so they are left out without a warning).
+    """
+    from xlhealth.core.model import templates_dir
+    from xlhealth.core.text import normalise_ids
+
+    table = pd.read_csv(templates_dir() / "outcome_values.csv", dtype=str, keep_default_na=False)
+    keys = normalise_ids(table["value"])
+    return dict(zip(keys, table["outcome"], strict=True))

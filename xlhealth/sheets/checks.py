@@ -195,11 +195,13 @@ def _backtest(w: SheetWriter, b: SheetBuilder) -> None:
         b.text_line(text("backtest_none", lang))
         return
     counts = honest.counts()
+    many = len(honest.frame) > honest.customers  # a renewal history: several per customer
     notes = [
         text(
-            "backtest_honest",
+            "backtest_honest_many" if many else "backtest_honest",
             lang,
             n=fair.customers,
+            customers=honest.customers,
             lead=honest.lead_days,
             churned=fair.churned,
             rate=fair.churn_rate,

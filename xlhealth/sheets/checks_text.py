@@ -92,12 +92,22 @@ CHECKS_TEXT: dict[str, tuple[str, str]] = {
         "（1.0＝全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
         "最下位ティアの解約率は平均の{lift:.1f}倍。C〜E列。",
     ),
+    "backtest_honest_many": (
+        "Honest: {n:,} renewal decisions of {customers:,} customers (Outcomes sheet), each "
+        "scored {lead} days before it; {churned:,} churned ({rate:.0%}). AUC {auc:.3f}, 95% "
+        "interval {low:.3f}–{high:.3f} (1.0 = every renewal ranked above every churn; 0.5 = a "
+        "coin toss). Lowest tier churns {lift:.1f}× the average. Columns C–E count decisions.",
+        "公正な検証：{customers:,}社の更新判断{n:,}件（Outcomesシート）を、それぞれ{lead}日前の"
+        "時点のスコアで検証。うち解約{churned:,}件（{rate:.0%}）。AUC {auc:.3f}、95%区間 "
+        "{low:.3f}〜{high:.3f}（1.0＝全ての更新を解約より上位に並べる、0.5＝偶然と同じ）。"
+        "最下位ティアの解約率は平均の{lift:.1f}倍。C〜E列は判断の件数。",
+    ),
     "backtest_basis": (
         "Scored as of outcome_date − {lead} days: {outcome_date:,}; from a History snapshot at "
         "least {lead} days old (no outcome_date): {history:,}; today's score (no outcome_date, "
         "no snapshot): {today:,}.",
-        "outcome_date − {lead}日時点で算出：{outcome_date:,}社、outcome_dateがなく{lead}日以上前の"
-        "Historyスナップショットを使用：{history:,}社、どちらもなく今日のスコアを使用：{today:,}社。",
+        "outcome_date − {lead}日時点で算出：{outcome_date:,}件、outcome_dateがなく{lead}日以上前の"
+        "Historyスナップショットを使用：{history:,}件、どちらもなく今日のスコアを使用：{today:,}件。",
     ),
     "backtest_today": (
         "Scored today (optimistic — today's score already sees the churn, e.g. no logins "

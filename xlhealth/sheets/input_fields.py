@@ -226,4 +226,34 @@ INPUT_FIELDS: dict[str, list[Field]] = {
             ),
         ),
     ],
+    "Outcomes": [
+        Field(
+            "customer_id",
+            hint=(
+                "One row per renewal decision: a customer renewing every month or year has a "
+                "row each time.",
+                "更新の判断ごとに1行：毎月・毎年更新する顧客はその都度1行。",
+            ),
+        ),
+        Field(
+            "outcome",
+            width=10,
+            rule=("list", '"renewed,churned"', None, None),
+            hint=(
+                "renewed / churned (also 更新 / 解約, or Salesforce Closed Won / Closed Lost).",
+                "renewed / churned（更新 / 解約、Salesforce の 成立 / 不成立 も可）。",
+            ),
+        ),
+        Field(
+            "outcome_date",
+            "date",
+            12,
+            DATE,
+            (
+                "The day it was decided: each row is scored as the customer stood "
+                "backtest_lead_days before it.",
+                "判断日：各行は backtest_lead_days 日前の時点のスコアで検証されます。",
+            ),
+        ),
+    ],
 }

@@ -63,6 +63,13 @@ def write_suggestions(
         (text("based", lang), text("based_value", lang, n=s.customers, lead=context.lead_days)),
         (text("split", lang), text("split_value", lang, c=s.churned, r=s.renewed)),
     ]
+    if 0 < s.distinct_customers < s.customers:
+        pairs.append(
+            (
+                text("grouped", lang),
+                text("grouped_value", lang, n=s.customers, k=s.distinct_customers),
+            )
+        )
     counts = context.basis_counts or {}
     if counts.get("history", 0) or counts.get("today", 0):
         pairs.append(

@@ -17,10 +17,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "にもとづきます。",
     ),
     "made": ("Suggested on", "作成日時"),
-    "based": ("Customers back-tested", "検証した顧客数"),
+    "based": ("Outcomes back-tested", "検証した結果の件数"),
     "based_value": (
         "{n:,} (scored {lead} days before their outcome_date)",
         "{n:,} 社（outcome_date の{lead}日前の時点でスコア化）",
+    ),
+    "grouped": ("Folds split by", "分割の単位"),
+    "grouped_value": (
+        "customer: {n:,} outcomes of {k:,} customers; a customer's outcomes are always on "
+        "the same side of a fold, so no fold is tested on a customer it learnt from",
+        "顧客：{k:,}社の結果{n:,}件。同じ顧客の結果は常に同じ側に入り、学習に使った顧客で"
+        "検証することはありません",
     ),
     "split": ("Churned / renewed", "解約 / 更新"),
     "split_value": ("{c:,} / {r:,}", "{c:,} 社 / {r:,} 社"),

@@ -60,6 +60,7 @@ class Suggestion:
     cut_points: list[CutSuggestion] = field(default_factory=list)
     n_folds: int = FOLDS
     repeats: int = REPEATS
+    distinct_customers: int = 0  # customers behind the outcomes (fewer with renewal histories)
 
     @property
     def renewed(self) -> int:
@@ -100,15 +101,18 @@ def suggest(
     repeats: int = REPEATS,
     seed: int = SEED,
     progress=lambda _: None,
+    groups: np.ndarray | None = None,
 ) -> Suggestion:
     """Evidence per metric; with enough outcomes also fitted weights and cut points.
 
-    ``points``/``values``: one row per customer with an outcome (same order as
-    ``churned``), one column per scored metric (missing columns = no data).
+    ``points``/``values``: one row per outcome (same order as ``churned``), one column
+    per scored metric (missing columns = no data). ``groups``: the customer of each row
+    when a customer has several outcomes (a renewal history): folds then split by
+    customer, so no customer's outcomes sit on both sides of a fold.
     """
     with _one_blas_thread():
         return _suggest(
-            model, points, values, churned, min_outcomes, folds, repeats, seed, progress
+            model, points, values, churned, min_outcomes, folds, repeats, seed, progress, groups
         )
 
 
@@ -124,19 +128,22 @@ def _one_blas_thread():
     return threadpool_limits(1, user_api="blas")
 
 
-def _suggest(model, points, values, churned, min_outcomes, folds, repeats, seed, progress):
+def _suggest(model, points, values, churned, min_outcomes, folds, repeats, seed, progress,
+             groups):  # fmt: skip
     metrics = list(model.scored_metrics)
     y = np.asarray(churned, dtype=bool)
     n = len(y)
     pts = points.reindex(columns=[m.name for m in metrics]).to_numpy(dtype=float)
     vals = values.reindex(columns=[m.name for m in metrics])
     if pts.shape[0] != n or len(vals) != n:
-        raise ValueError("points, values and churned must have one row per customer")
+        raise ValueError("points, values and churned must have one row per outcome")
+    groups = np.arange(n) if groups is None else np.asarray(groups)
     today = np.array([m.weight for m in metrics], dtype=float)
     design = fit.Design.from_points(pts, np.array([m.max_points for m in metrics]))
     table, bands = _evidence(model, metrics, pts, vals, y)
     result = Suggestion(
         customers=n,
+        distinct_customers=int(np.unique(groups).size),
         churned=int(y.sum()),
         min_outcomes=min_outcomes,
         metrics=table,
@@ -164,7 +171,7 @@ def _suggest(model, points, values, churned, min_outcomes, folds, repeats, seed,
 
     progress(f"Fitting weights on {n:,} customers")
     table["weight_suggested"] = np.where(fitted, suggested(np.arange(n)), np.nan)
-    splits = fit.stratified_folds(y, folds, repeats, seed)
+    splits = fit.stratified_folds(y, folds, repeats, seed, groups)
     rows = []
     for r, f, test in splits:
         if f == 1:
@@ -382,3 +389,9 @@ def inputs_from_honest(honest) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     values = honest.values.reindex(rows)
     churned = frame.loc[rows, "churned"].astype(bool).to_numpy()
     return points, values, churned
+
+
+def outcome_groups(honest) -> np.ndarray:
+    """The customer of each row :func:`inputs_from_honest` returns (folds split by it)."""
+    frame = honest.frame
+    return frame.loc[frame["basis"] == "outcome_date", "customer"].to_numpy(dtype=np.int64)

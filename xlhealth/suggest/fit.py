@@ -216,20 +216,31 @@ def weight_step(mean_weight: float) -> float:
 
 
 def stratified_folds(
-    churned: np.ndarray, folds: int, repeats: int, seed: int
+    churned: np.ndarray, folds: int, repeats: int, seed: int, groups: np.ndarray | None = None
 ) -> list[tuple[int, int, np.ndarray]]:
     """(repeat, fold, test mask) for repeated stratified K-fold: churned and renewed
-    customers are each shuffled and dealt round the folds."""
+    customers are each shuffled and dealt round the folds.
+
+    ``groups``: the customer of each outcome. A customer's outcomes then go to one fold
+    together (a customer who ever churned counts as churned for the dealing), so no fold
+    is tested on a customer it was trained on. Without groups every row is its own.
+    """
     churned = np.asarray(churned, dtype=bool)
+    if groups is None:
+        groups = np.arange(len(churned))
+    labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    ever = np.zeros(len(labels), dtype=bool)
+    np.logical_or.at(ever, inverse, churned)
     rng = np.random.default_rng(seed)
     out = []
     for r in range(repeats):
-        fold_of = np.empty(len(churned), dtype=np.int64)
+        fold_of = np.empty(len(labels), dtype=np.int64)
         for cls in (True, False):
-            idx = rng.permutation(np.flatnonzero(churned == cls))
+            idx = rng.permutation(np.flatnonzero(ever == cls))
             fold_of[idx] = (np.arange(len(idx)) + int(rng.integers(folds))) % folds
+        row_fold = fold_of[inverse]
         for f in range(folds):
-            out.append((r + 1, f + 1, fold_of == f))
+            out.append((r + 1, f + 1, row_fold == f))
     return out
 
 
