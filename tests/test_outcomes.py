@@ -64,7 +64,7 @@ def history():
 
 
 def test_every_decision_is_one_observation(history):
-    model, sheets, result = history
+    _, sheets, result = history
     frame = result.honest.frame
     outcomes = sheets["Outcomes"]
     assert len(frame) == len(outcomes) > result.honest.customers == len(sheets["Customers"])

@@ -149,3 +149,24 @@ def test_an_error_cell_is_said_where_it_is_not_scored_as_missing(scored):
     # text that only looks alike is a value like any other
     ok = flat(udfs.HS_TIER([[50.0], ["#DIV/0! (note)"]], t["Tiers"]))
     assert not str(ok[0]).startswith("HS_TIER:")
+
+
+def test_hs_tier_with_previous_tiers_keeps_them_as_refresh_does():
+    """Issue 23.5: HS_TIER(scores, tiers, previous, hysteresis) is refresh's rule."""
+    from xlhealth.core.config import default_model
+    from xlhealth.core.stability import hysteresis_tiers
+
+    t = {k: grid(v) for k, v in default_tables().items()}
+    scores, previous = [[58], [61], [66], [30], [None]], [[4], [3], [3], [4], [2]]
+    got = flat(udfs.HS_TIER(scores, t["Tiers"], previous, [[5]]))
+    assert got == [4, 3, 4, 2, None]
+    want = hysteresis_tiers(np.array([58, 61, 66, 30, np.nan]), np.array([4, 3, 3, 4, 2.0]),
+                            default_model().tiers, 5)  # fmt: skip
+    assert got == want.astype(object).where(want.notna(), None).tolist()
+    assert flat(udfs.HS_TIER(scores, t["Tiers"], previous, [[0]])) == [3, 4, 4, 2, None]
+    assert udfs.HS_TIER(scores, t["Tiers"], previous[:2], [[5]])[0][0].startswith(
+        "HS_TIER: argument previous"
+    )
+    assert udfs.HS_TIER(scores, t["Tiers"], previous, [[-1]])[0][0].startswith(
+        "HS_TIER: argument hysteresis"
+    )

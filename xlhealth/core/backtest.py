@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core import scoring
-from xlhealth.core.history import previous_snapshot
+from xlhealth.core.history import Snapshots
 from xlhealth.core.model import Model
 from xlhealth.core.outcomes import NAT, observations, outcomes
 from xlhealth.core.problems import Problem
 from xlhealth.core.rows import Customers
+from xlhealth.core.stability import hysteresis_tiers
 
 if TYPE_CHECKING:
     from xlhealth.core.aggregate import Aggregated
@@ -70,7 +71,7 @@ def honest(
     model: Model,
     customers: Customers,
     summary: pd.DataFrame,
-    history: pd.DataFrame | None,
+    snapshots: Snapshots,
     day: dt.date,
     compute: Compute,
     outcome_rows: pd.DataFrame | None = None,
@@ -111,7 +112,7 @@ def honest(
     undated = ~dated  # the Customers shortcut without a date: History, then today
     if undated.any():
         cutoff = day - dt.timedelta(days=lead - 1)  # snapshots dated <= day - lead
-        previous = previous_snapshot(history, customers, cutoff)
+        previous = snapshots.before(cutoff)
         who = obs.customer[undated]
         prev_score = previous["score"].to_numpy(dtype=float)[who]
         have = ~np.isnan(prev_score)
@@ -135,7 +136,13 @@ def honest(
             "sheet_row": obs.sheet_row,
         }
     )
-    frame["tier"] = scoring.assign_tiers(frame["score"].to_numpy(), model.tiers).to_numpy()
+    # the tier as shown then: the hysteresis rule against the snapshot before each as-of
+    # (today's basis: the snapshot before today, exactly as Summary's tier)
+    when = np.where(basis == "today", np.datetime64(day, "D"), frame["as_of"].to_numpy())
+    previous_tier = snapshots.tiers_before(obs.customer, when.astype("datetime64[D]"))
+    frame["tier"] = hysteresis_tiers(
+        score, previous_tier, model.tiers, model.settings.tier_hysteresis
+    ).to_numpy()
     return (
         Honest(
             frame,

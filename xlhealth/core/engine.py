@@ -24,6 +24,7 @@ from xlhealth.core.overrides import Overrides
 from xlhealth.core.problems import ConfigError, Problem
 from xlhealth.core.review import Review, review
 from xlhealth.core.rows import Customers, ExternalValues, PrepareCustomers
+from xlhealth.core.stability import EARLIER_DAYS, Stability, horizon, hysteresis_tiers
 
 NO_SEGMENT = {"en": "(no segment)", "ja": "（セグメントなし）"}
 ALL_SEGMENTS = {"en": "All customers", "ja": "全顧客"}
@@ -54,6 +55,7 @@ class Result:
     user_columns: dict[str, list[str]] = field(default_factory=dict)  # columns people added
     labels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # their headers
     answers: pd.DataFrame | None = None  # maturity answers used: pos, factor, level
+    stability: Stability | None = None  # tier changes since earlier snapshots (Checks)
 
 
 def resolve_as_of(model: Model, as_of: dt.date | None) -> dt.date:
@@ -108,10 +110,22 @@ def run(
 
     frame = _customer_columns(customers)
     frame["score"] = scoring.weighted_score(pts.points, model.scored_metrics)
-    frame["tier"] = scoring.assign_tiers(frame["score"].to_numpy(), model.tiers).to_numpy()
-    frame["tier_label"] = scoring.tier_labels(frame["tier"], model).to_numpy()
     snapshots = Snapshots.of(history, customers)  # History read once for all that follows
     previous = snapshots.before(day)
+    margin = model.settings.tier_hysteresis
+    frame["tier"] = hysteresis_tiers(
+        frame["score"].to_numpy(), previous["tier"].to_numpy(), model.tiers, margin
+    ).to_numpy()
+    frame["tier_label"] = scoring.tier_labels(frame["tier"], model).to_numpy()
+    frame["previous_tier"] = previous["tier"].to_numpy()
+    scores_now = frame["score"].to_numpy(dtype=float)
+    stability = Stability(
+        horizon(frame["tier"].to_numpy(), scores_now, previous, model.tiers),
+        horizon(frame["tier"].to_numpy(), scores_now,
+                snapshots.before(day - dt.timedelta(days=EARLIER_DAYS - 1)), model.tiers),
+        margin,
+        int((frame["tier"] != scoring.assign_tiers(scores_now, model.tiers)).fillna(False).sum()),
+    )  # fmt: skip
     frame["previous_score"] = previous["score"].to_numpy()
     frame["previous_as_of"] = previous["as_of"].to_numpy()
     frame["score_change"] = np.round(frame["score"] - frame["previous_score"], 1)
@@ -148,7 +162,8 @@ def run(
     values = agg.values.reset_index(drop=True)
 
     def baseline(days: float) -> pd.DataFrame:  # score_drop: a snapshot at least days old
-        return snapshots.before(day - dt.timedelta(days=round(days) - 1))
+        cutoff = day - dt.timedelta(days=round(days) - 1)
+        return snapshots.before(cutoff).assign(noise=snapshots.noise(cutoff))
 
     actions = alerts.evaluate(model, overrides.effective(frame), values, day, baseline)
     actions = overrides.mark_actions(actions, frame, model)
@@ -170,7 +185,7 @@ def run(
         model,
         customers,
         summary,
-        history,
+        snapshots,
         day,
         lambda days: aggregate(model, customers, inputs, days, resolved, external),
         _find(inputs, "Outcomes"),
@@ -215,6 +230,7 @@ def run(
         sources=agg.sources,
         overrides=chosen,
         honest=honest,
+        stability=stability,
         honest_backtest=None
         if honest is None
         else checks.tier_backtest(

@@ -16,6 +16,8 @@ HISTORY_COLUMNS = ["as_of", "customer_id", "score", "tier", "cmi"]
 TREND_DAYS = 90  # the window the trend is measured over
 TREND_MIN_SNAPSHOTS = 3
 SPARK_POINTS = 12  # snapshots in a Summary sparkline
+NOISE_WEEKS = 8  # the weeks of History a customer's score noise is measured over
+NOISE_MIN_CHANGES = 3  # week-to-week changes needed before the noise counts
 
 
 @dataclass
@@ -32,7 +34,8 @@ class Snapshots:
         if history is None or history.empty or not {"customer_id", "as_of"} <= set(history):
             empty = pd.DataFrame({"pos": np.array([], dtype=np.int64),
                                   "day": np.array([], dtype="datetime64[D]"),
-                                  "score": np.array([], dtype=float)})  # fmt: skip
+                                  "score": np.array([], dtype=float),
+                                  "tier": np.array([], dtype=float)})  # fmt: skip
             return cls(empty, customers.n)
         # a year of weekly snapshots repeats each ID 52 times and each date 10,000 times:
         # fold and parse the distinct values once
@@ -47,20 +50,59 @@ class Snapshots:
                 "pos": found[codes],
                 "day": days[day_codes],
                 "score": pd.to_numeric(history.get("score"), errors="coerce").to_numpy(float),
+                "tier": pd.to_numeric(history["tier"], errors="coerce").to_numpy(float)
+                if "tier" in history
+                else np.full(len(history), np.nan),
             }
         )
         rows = rows[(rows["pos"] >= 0).to_numpy() & ~np.isnat(rows["day"].to_numpy())]
         return cls(rows.reset_index(drop=True), customers.n)
 
     def before(self, as_of: dt.date) -> pd.DataFrame:
-        """Each customer's latest snapshot dated strictly before ``as_of`` (score, as_of)."""
+        """Each customer's latest snapshot dated strictly before ``as_of`` (score, tier,
+        as_of)."""
         h = self.rows[(self.rows["day"] < np.datetime64(as_of, "D")).to_numpy()]
         last = h.sort_values("day", kind="stable").drop_duplicates("pos", keep="last")
         score = np.full(self.n, np.nan)
+        tier = np.full(self.n, np.nan)
         day = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[s]")
         score[last["pos"].to_numpy()] = last["score"].to_numpy()
+        tier[last["pos"].to_numpy()] = last["tier"].to_numpy()
         day[last["pos"].to_numpy()] = last["day"].to_numpy().astype("datetime64[s]")
-        return pd.DataFrame({"score": score, "as_of": day})
+        return pd.DataFrame({"score": score, "tier": tier, "as_of": day})
+
+    def noise(self, before: dt.date, weeks: int = NOISE_WEEKS) -> np.ndarray:
+        """Each customer's week-to-week score noise: the standard deviation of the changes
+        between weekly snapshots dated in the ``weeks`` weeks before ``before`` (the last
+        snapshot of each week, so daily refreshes do not shrink it); NaN with fewer than
+        ``NOISE_MIN_CHANGES`` changes."""
+        end = np.datetime64(before, "D")
+        day = self.rows["day"].to_numpy()
+        h = self.rows[(day < end) & (day >= end - np.timedelta64(7 * weeks, "D"))]
+        h = h.dropna(subset=["score"])
+        week = (end - h["day"].to_numpy()).astype("timedelta64[D]").astype(np.int64) // 7
+        h = h.assign(week=week).sort_values(["pos", "day"], kind="stable")
+        h = h.drop_duplicates(["pos", "week"], keep="last")
+        change = h.groupby("pos")["score"].diff()
+        g = change.groupby(h["pos"])
+        sd = g.std(ddof=1).where(g.count() >= NOISE_MIN_CHANGES)
+        return sd.reindex(np.arange(self.n)).to_numpy(dtype=float)
+
+    def tiers_before(self, pos: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """The tier of customer ``pos[i]``'s latest snapshot dated before ``days[i]`` (NaN:
+        none), for many (customer, date) pairs at once — the back-test's previous tiers."""
+        out = np.full(len(pos), np.nan)
+        rows = self.rows.dropna(subset=["tier"])
+        ok = ~np.isnat(days)
+        if rows.empty or not ok.any():
+            return out
+        left = pd.DataFrame({"pos": pos[ok], "day": days[ok].astype("datetime64[ns]"),
+                             "i": np.flatnonzero(ok)}).sort_values("day")  # fmt: skip
+        right = rows.assign(day=rows["day"].to_numpy().astype("datetime64[ns]"))
+        right = right.sort_values("day", kind="stable")[["pos", "day", "tier"]]
+        got = pd.merge_asof(left, right, on="day", by="pos", allow_exact_matches=False)
+        out[got["i"].to_numpy()] = got["tier"].to_numpy(dtype=float)
+        return out
 
     def _with(self, as_of: dt.date, scores: np.ndarray) -> pd.DataFrame:
         """Earlier snapshots dated before ``as_of`` plus this run's scores: (pos, day, score)."""

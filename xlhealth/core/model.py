@@ -221,6 +221,7 @@ class Settings:
     model_version: str = ""
     date_order: str = "MDY"  # how 9/5/2026 reads in pasted exports: MDY (US) or DMY
     backtest_lead_days: int = 90  # the honest back-test scores this long before each outcome
+    tier_hysteresis: float = 5.0  # points a score must pass a boundary by to change tier
     extra: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -408,6 +408,10 @@ def parse_settings(df: pd.DataFrame | None, problems: list[Problem]) -> Settings
             number = row.number("value", required=True, minimum=0, integer=True, maximum=36_600)
             if number is not None:
                 values[key] = int(number)
+        elif key == "tier_hysteresis":
+            number = row.number("value", required=True, minimum=0, maximum=20)
+            if number is not None:
+                values[key] = float(number)
         elif key == "model_version":
             values[key] = row.text("value")
         elif key == "date_order":

@@ -27,6 +27,7 @@ from xlhealth.core import maturity, scoring
 from xlhealth.core.config import default_tables, model_from_tables
 from xlhealth.core.model import GROUPS, Model
 from xlhealth.core.problems import ConfigError, is_blank
+from xlhealth.core.stability import hysteresis_tiers
 
 MODULE = "xlhealth.excel.udfs"
 
@@ -267,13 +268,25 @@ def HS_REASONS(metric_names, values, metrics, rules, settings=None):
     return _guard("HS_REASONS", compute)
 
 
-@udf("Tier number (1-5) for each score, from the Tiers table.")
-def HS_TIER(scores, tiers):
+@udf(
+    "Tier number (1-5) for each score, from the Tiers table; with previous tiers and a "
+    "hysteresis (points), the previous tier is kept until the score passes the boundary "
+    "by that margin.",
+    ("previous", "hysteresis"),
+)
+def HS_TIER(scores, tiers, previous=None, hysteresis=None):
     def compute() -> Grid:
         model = _model(tiers=tiers)
-        return _column(
-            scoring.assign_tiers(_numbers(scores, "scores"), model.tiers).to_numpy(object)
-        )
+        s = _numbers(scores, "scores")
+        if previous is None or hysteresis is None:
+            return _column(scoring.assign_tiers(s, model.tiers).to_numpy(object))
+        prev = _numbers(previous, "previous")
+        margin = _numbers(hysteresis, "hysteresis")
+        if prev.shape != s.shape:
+            raise ArgumentError("argument previous: give one previous tier per score")
+        if margin.size != 1 or np.isnan(margin[0]) or margin[0] < 0:
+            raise ArgumentError("argument hysteresis: one number of points, 0 or more")
+        return _column(hysteresis_tiers(s, prev, model.tiers, float(margin[0])).to_numpy(object))
 
     return _guard("HS_TIER", compute)
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from xlhealth.core.problems import Problem, problems_frame
 from xlhealth.inputs.columns import origin_text
+from xlhealth.sheets.checks_stability import stability
 from xlhealth.sheets.checks_text import CHECKS_TEXT
 from xlhealth.sheets.checks_work import helped, owners
 from xlhealth.sheets.writer import LABELS, SECTION, TEXT, SheetWriter, text
@@ -193,6 +194,7 @@ def _backtest(w: SheetWriter, b: SheetBuilder) -> None:
     if bt is None or fair is None or honest is None:
         b.text_line(text("backtest_title", lang), SECTION)
         b.text_line(text("backtest_none", lang))
+        b.next_row += 1
         return
     counts = honest.counts()
     many = len(honest.frame) > honest.customers  # a renewal history: several per customer
@@ -325,7 +327,7 @@ def _overrides(w: SheetWriter, b: SheetBuilder) -> None:
 
 
 # Checks sections after the data problems, in the order the sheet shows them.
-SECTIONS = (_column_mapping, _coverage, _exemplars, _backtest, _overrides)
+SECTIONS = (_column_mapping, _coverage, _exemplars, _backtest, stability, _overrides)
 
 
 SOURCES_TEXT: dict[str, tuple[str, str]] = {

@@ -136,6 +136,24 @@ def tier(tiers: Table, score_cell: str) -> str:
     return f'IF({score_cell}="","",IF({count}=0,"",{count}))'
 
 
+def tier_kept(tiers: Table, score_cell: str, previous_cell: str, margin_cell: str) -> str:
+    """The tier with hysteresis (``core.stability.hysteresis_tiers``): the previous
+    snapshot's tier (a value refresh writes) unless the score passed a boundary by the
+    margin — MEDIAN(tier(score − h), previous, tier(score + h)) clamps it; no previous
+    tier, a tier the Tiers sheet no longer has, or h ≤ 0: the plain tier."""
+    mins = tiers.col("min_score")
+
+    def count(x: str) -> str:
+        return f'SUMPRODUCT(({mins}<>"")*({mins}<={x}))'
+
+    h = f"N({margin_cell})"
+    plain = tier(tiers, score_cell)
+    kept = (f"MEDIAN({count(f'{score_cell}-{h}')},{previous_cell},"
+            f"{count(f'{score_cell}+{h}')})")  # fmt: skip
+    unknown = f'OR({previous_cell}="",{h}<=0,COUNTIF({tiers.col("tier")},{previous_cell})=0)'
+    return f'IF({score_cell}="","",IF({unknown},{plain},IF({kept}=0,"",{kept})))'
+
+
 def labelled(table_: Table, key_column: str, key_cell: str, column: str, lang: str) -> str:
     """``column`` (or its ``_ja`` twin when the language is ja and it is filled) of the row
     whose ``key_column`` equals ``key_cell``."""

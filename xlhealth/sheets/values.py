@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.aggregate import normalised_text
-from xlhealth.core.model import CHARACTERISTICS, GROUPS
+from xlhealth.core.model import CHARACTERISTICS, GROUPS, Settings
 from xlhealth.core.scoring import as_compared, band_index
 from xlhealth.core.tables import column_letter
 from xlhealth.inputs.grid import Sheet
@@ -33,7 +33,7 @@ from xlhealth.xlsx.styles import CellStyle
 
 VALUES_SHEET = "Values"
 NAME_ROW, WEIGHT_ROW, MAX_ROW, GROUP_ROW, WHEN_TEXT_ROW, WHEN_NUMBER_ROW, MISSING_ROW = range(4, 11)
-SETTINGS_ROW = 12  # B: language, D: health_high_min, F: maturity_high_min
+SETTINGS_ROW = 12  # B: language, D: health_high_min, F: maturity_high_min, H: tier_hysteresis
 LABEL_ROW, KEY_ROW = 14, 15
 FIRST_ROW = 16
 LIVE_COLUMNS = (  # Summary's columns that are formulas over Values, in Values' order
@@ -112,7 +112,8 @@ def write_values(w: SheetWriter, t: ConfigTables) -> tuple[NewSheet, Layout]:
     v0, p0, a0, l0 = 1, 1 + k, 1 + 2 * k, 1 + 2 * k + nf  # 0-based first columns
     live = [c for c in LIVE_COLUMNS if _available(c, t)]
     helpers = ["health", "maturity", "matrix_row"] if "quadrant" in live else []
-    letters = {c: column_letter(l0 + nc + i) for i, c in enumerate([*live, *helpers])}
+    letters = {c: column_letter(l0 + nc + i)
+               for i, c in enumerate([*live, *helpers, "previous_tier"])}  # fmt: skip
 
     b = w.builder()
     ja = w.lang == "ja"
@@ -228,6 +229,9 @@ def _parameters(b, t, model, metrics, factors, chars, v0, p0, a0, l0) -> list[st
     put(SETTINGS_ROW, 3, fx.setting(t.settings, "health_high_min", "60"), s.health_high_min)
     put(SETTINGS_ROW, 4, None, "maturity_high_min")
     put(SETTINGS_ROW, 5, fx.setting(t.settings, "maturity_high_min", "3"), s.maturity_high_min)
+    put(SETTINGS_ROW, 6, None, "tier_hysteresis")
+    default = f"{Settings.tier_hysteresis:g}"
+    put(SETTINGS_ROW, 7, fx.setting(t.settings, "tier_hysteresis", default), s.tier_hysteresis)
     label, param = b.styles.xf(PARAM_LABEL), b.styles.xf(PARAM)
     out = []
     for row in sorted(cells):
@@ -271,6 +275,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
     cell = lambda name: f"${letters[name]}{{r}}"  # noqa: E731
     lang = f"$B${SETTINGS_ROW}"
     high_health, high_maturity = f"$D${SETTINGS_ROW}", f"$F${SETTINGS_ROW}"
+    margin = f"$H${SETTINGS_ROW}"  # tier_hysteresis
     data: dict[str, object] = {"customer_id": r.summary["customer_id"].to_numpy(dtype=object)}
     columns = [Column("customer_id", "customer_id", "text", width=14)]
     values = r.values.reset_index(drop=True)
@@ -311,7 +316,7 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
     made = {
         "score": fx.score(pts_row, weights, maxes),
         **{g.lower(): fx.score(pts_row, weights, maxes, f"{groups}={fx.text(g)}") for g in GROUPS},
-        "tier": fx.tier(t.tiers, cell("score")),
+        "tier": fx.tier_kept(t.tiers, cell("score"), cell("previous_tier"), margin),
         "tier_label": fx.labelled(t.tiers, "tier", cell("tier"), "label", lang),
     }
     if "cmi" in live:
@@ -332,6 +337,11 @@ def _table(w, t, metrics, factors, chars, live, helpers, letters, starts):
         fmt = kinds.get(name)
         style = CellStyle(num_fmt=fmt, halign="center") if fmt else CellStyle()
         columns.append(Column(name, name, "number" if fmt else "text", style, formula=made[name]))
+    # the previous snapshot's tier, as a value: what the tier formula's hysteresis keeps
+    previous = s["previous_tier"] if "previous_tier" in s else pd.Series(np.nan, index=s.index)
+    data["previous_tier"] = pd.to_numeric(previous, errors="coerce").to_numpy(dtype=float)
+    columns.append(Column("previous_tier", "previous_tier", "number",
+                          CellStyle(num_fmt="0", halign="center")))  # fmt: skip
     return pd.DataFrame(data), columns
 
 
