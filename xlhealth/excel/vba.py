@@ -111,6 +111,15 @@ ARGUMENT_HELP = {
     ),
     "tiers": ("The Tiers table: HS_TIERS.", "Tiers表：HS_TIERS。"),
     "language": ('Optional: "en" (default) or "ja".', '省略可："en"（既定）または "ja"。'),
+    "previous": (
+        "Optional: each score's previous tier (the last snapshot's), one per score.",
+        "省略可：各スコアの前回のティア（直前のスナップショット）。スコアと同じ数。",
+    ),
+    "hysteresis": (
+        "Optional: points a score must pass a tier boundary by to change tier (Settings "
+        "tier_hysteresis).",
+        "省略可：ティアが変わるのに境界を越えるべきポイント数（Settings の tier_hysteresis）。",
+    ),
     "factor_names": (
         "The maturity factor names: one header row.",
         "成熟度要因名の見出し行。",
