@@ -174,20 +174,35 @@ def refresh_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None, no_ba
     help="Also write the suggested weights into the weight cells of Metrics (keeps NAME.bak).",
 )
 @click.option(
+    "--cuts",
+    is_flag=True,
+    help="With --apply: also write the suggested cut points and points into Rules, for the "
+    "metrics whose re-banding shows a reliable gain.",
+)
+@click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
     help="Today for the back-test (default: Settings as_of, else today).",
 )
 @click.pass_context
-def suggest_cmd(ctx: click.Context, path: Path, apply: bool, as_of: dt.datetime | None) -> None:
+def suggest_cmd(
+    ctx: click.Context, path: Path, apply: bool, cuts: bool, as_of: dt.datetime | None
+) -> None:
     """Write the Suggestions sheet: evidence per metric, weights and cut points from the
     honest back-test, cross-validated. Changes the model only with --apply."""
     from xlhealth.suggest_book import suggest_book, summary_lines
 
+    if cuts and not apply:
+        click.echo("error: --cuts writes into Rules, so it needs --apply too; nothing was written")
+        sys.exit(2)
     with _user_errors(ctx):
         report = suggest_book(
-            path, apply=apply, as_of=as_of.date() if as_of else None, progress=_progress
+            path,
+            apply=apply,
+            as_of=as_of.date() if as_of else None,
+            cuts=cuts,
+            progress=_progress,
         )
         for line in summary_lines(report):
             click.echo(line)

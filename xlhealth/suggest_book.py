@@ -1,11 +1,13 @@
-"""``xlhealth suggest BOOK [--apply]``: the Suggestions sheet, and on request the weights.
+"""``xlhealth suggest BOOK [--apply [--cuts]]``: the Suggestions sheet, and on request the
+weights (and the reliable cut points).
 
 Read and score the book as refresh does (the honest back-test included), fit on the
 customers scored as of ``outcome_date − backtest_lead_days``, then write atomically:
 a new file beside the old one, swapped in with one rename, the previous one kept as
 ``NAME.bak``. Without ``--apply`` only the Suggestions sheet is written; with it the
-weight cells of ``Metrics`` change too (only the cells whose weight changes) — never
-anything else. Refresh never writes Suggestions and never changes the model.
+weight cells of ``Metrics`` change too (only the cells whose weight changes), and with
+``--cuts`` the Rules rows of the metrics whose re-banding is reliable (``book.cuts``) —
+never anything else. Refresh never writes Suggestions and never changes the model.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlhealth.book.cuts import CutEdit, cut_edits, verify_cuts
 from xlhealth.book.read import Workbook, read_workbook
 from xlhealth.book.score import Progress, open_scored
 from xlhealth.core.model import Model
@@ -31,7 +34,7 @@ from xlhealth.suggest.evidence import (
     outcome_groups,
     suggest,
 )
-from xlhealth.xlsx.cells import CellError, set_numbers
+from xlhealth.xlsx.cells import CellError, set_numbers, set_values
 from xlhealth.xlsx.package import Package, PackageError
 from xlhealth.xlsx.reader import ReadError
 
@@ -46,6 +49,7 @@ class SuggestReport:
     model: Model
     applied: dict[str, float] = field(default_factory=dict)  # metric -> weight written
     cells: dict[str, str] = field(default_factory=dict)  # metric -> Metrics cell
+    cut_edits: list[CutEdit] = field(default_factory=list)  # Rules bands rewritten
     backup: Path | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -88,6 +92,7 @@ def suggest_book(
     path: str | Path,
     apply: bool = False,
     as_of: dt.date | None = None,
+    cuts: bool = False,
     backup: bool = True,
     progress: Progress = lambda _: None,
     now: dt.datetime | None = None,
@@ -130,7 +135,10 @@ def suggest_book(
         weights = s.weights()
         cells = weight_cells(book, model, list(weights))
         context.applied = True
-    report = SuggestReport(path, s, context, model, weights, cells, None, problems)
+    edits = cut_edits(book, model, s.cut_points) if apply and cuts else []
+    report = SuggestReport(
+        path, s, context, model, weights, cells, cut_edits=edits, problems=problems
+    )
     progress("Writing the Suggestions sheet" + (" and the Metrics weights" if weights else ""))
     tmp = path.with_name(f".{path.name}.xlhealth-tmp")
     try:
@@ -150,8 +158,25 @@ def suggest_book(
                         f"Metrics!{error}: type the weight as a number (or change it by "
                         "hand); the workbook was not changed"
                     ) from error
+            if edits:
+                part = package.sheet_part(_actual(book, "Rules"))
+                if part is None:
+                    raise RefreshError("the Rules sheet could not be found in the file")
+                written = {ref: v for e in edits for ref, v in e.cells.items()}
+                try:
+                    package.set_part(
+                        part,
+                        set_values(package.read(part), written, package.date1904, add_rows=True),
+                    )
+                except CellError as error:
+                    raise RefreshError(
+                        f"Rules!{error}: the suggested bands were not written (type the "
+                        "bands by hand); the workbook was not changed"
+                    ) from error
             package.save(tmp)
         _verify(tmp, weights)
+        if edits:
+            verify_cuts(tmp, edits)
         if backup:
             report.backup = path.with_name(path.name + ".bak")
             shutil.copy2(path, report.backup)
@@ -239,6 +264,9 @@ def summary_lines(report: SuggestReport) -> list[str]:
         f"{s.renewed:,} renewed)"
     ]
     lines += [f"  {line}" for line in headline(s, "en", report.context)]
+    if report.cut_edits:
+        lines.append("Rules bands rewritten (reliable re-banding only):")
+        lines += [e.line() for e in report.cut_edits]
     if s.fitted and s.metrics["weight_suggested"].notna().any():
         lines.append("Weights (today -> suggested):")
         for row in s.metrics.itertuples():

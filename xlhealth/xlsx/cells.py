@@ -40,10 +40,13 @@ def _number(value: float) -> str:
     return f"{value:.15g}"
 
 
-def set_values(sheet_xml: bytes, values: dict[str, object], date1904: bool = False) -> bytes:
+def set_values(
+    sheet_xml: bytes, values: dict[str, object], date1904: bool = False, add_rows: bool = False
+) -> bytes:
     """``sheet_xml`` with each cell of ``values`` holding that value, style kept: numbers,
     dates (as serial numbers: the cell's date format shows them), text (inline) or None
-    (the cell emptied). A formula cell is refused (``CellError``)."""
+    (the cell emptied). A formula cell is refused (``CellError``). ``add_rows``: a row
+    the sheet does not have yet is added (else ``CellError``)."""
     epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
     text = sheet_xml.decode("utf-8")
     for ref, value in values.items():
@@ -51,7 +54,7 @@ def set_values(sheet_xml: bytes, values: dict[str, object], date1904: bool = Fal
             value = value.date()
         if isinstance(value, dt.date):
             value = float((value - epoch).days)
-        text = _set_one(text, ref, value)
+        text = _set_one(text, ref, value, add_rows)
     return text.encode("utf-8")
 
 
@@ -80,10 +83,15 @@ def _content(prefix: str, value: object) -> tuple[str, str]:
     return "", f"<{prefix}v>{_number(float(value))}</{prefix}v>"
 
 
-def _set_one(text: str, ref: str, value: object) -> str:
+def _set_one(text: str, ref: str, value: object, add_rows: bool = False) -> str:
     letters, row = _split(ref)
     row_open = re.search(rf'<((?:\w+:)?)row\b[^>]*?\br="{row}"[^>]*?(/?)>', text)
+    if row_open is None and add_rows and value is not None:
+        text = _add_row(text, row, column_index(letters))
+        row_open = re.search(rf'<((?:\w+:)?)row\b[^>]*?\br="{row}"[^>]*?(/?)>', text)
     if row_open is None:
+        if value is None and add_rows:
+            return text  # emptying a cell of a row that is not there: nothing to do
         raise CellError(f"row {row} is not in the sheet")
     prefix = row_open.group(1)
     if row_open.group(2):  # <row r="5"/>: an empty row
@@ -122,6 +130,35 @@ def _set_one(text: str, ref: str, value: object) -> str:
         body_start = text.index(">", row_open.start()) + 1
         body_end = text.index(f"</{prefix}row>", body_start)
     return text[:body_start] + body + text[body_end:]
+
+
+def _add_row(text: str, row: int, column: int) -> str:
+    """An empty ``<row r="N"/>`` in row order (rows below the table people's data may
+    reach), and the sheet's ``dimension`` widened to hold it."""
+    data = re.search(r"<((?:\w+:)?)sheetData\b[^>]*?(/?)>", text)
+    if data is None:
+        raise CellError(f"row {row}: the sheet has no sheetData")
+    prefix = data.group(1)
+    if data.group(2):  # <sheetData/>: no rows at all
+        opened = data.group(0)[:-2] + ">"
+        text = text[: data.start()] + opened + f"</{prefix}sheetData>" + text[data.end() :]
+        data = re.search(r"<((?:\w+:)?)sheetData\b[^>]*?>", text)
+        assert data is not None
+    end = text.index(f"</{prefix}sheetData>", data.end())
+    at = end
+    for other in re.finditer(rf'<{prefix}row\b[^>]*?\br="(\d+)"', text[data.end() : end]):
+        if int(other.group(1)) > row:
+            at = data.end() + other.start()
+            break
+    text = text[:at] + f'<{prefix}row r="{row}"/>' + text[at:]
+    dim = re.search(r'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', text)
+    if dim is not None:
+        first = f"{dim.group(1)}{dim.group(2)}"
+        last_col = max(column_index(dim.group(3) or dim.group(1)), column)
+        last_row = max(int(dim.group(4) or dim.group(2)), row)
+        ref = f"{first}:{column_letter(last_col)}{last_row}"
+        text = text[: dim.start(1)] + ref + text[dim.end(4 if dim.group(4) else 2) :]
+    return text
 
 
 def _widen_spans(text: str, row_at: int, column: int) -> str:
