@@ -139,13 +139,6 @@ class Snapshots:
         return out
 
 
-def previous_snapshot(
-    history: pd.DataFrame | None, customers: Customers, as_of: dt.date
-) -> pd.DataFrame:
-    """Each customer's latest History row dated strictly before ``as_of`` (score, as_of)."""
-    return Snapshots.of(history, customers).before(as_of)
-
-
 def trend(
     history: pd.DataFrame | None, customers: Customers, as_of: dt.date, scores: np.ndarray
 ) -> np.ndarray:
