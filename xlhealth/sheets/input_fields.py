@@ -247,7 +247,7 @@ INPUT_FIELDS: dict[str, list[Field]] = {
         Field(
             "outcome_date",
             "date",
-            12,
+            14,
             DATE,
             (
                 "The day it was decided: each row is scored as the customer stood "
