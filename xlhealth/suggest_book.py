@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlhealth.book.cuts import CutEdit, cut_edits, verify_cuts
+from xlhealth.book.cuts import CutEdit, bands_read_back, cut_edits
 from xlhealth.book.read import Workbook, read_workbook
 from xlhealth.book.score import Progress, open_scored
-from xlhealth.core.model import Model
-from xlhealth.core.problems import Problem, RefreshError
+from xlhealth.core.config import model_from_tables
+from xlhealth.core.model import CONFIG_SHEETS, Model
+from xlhealth.core.problems import ConfigError, Problem, RefreshError
 from xlhealth.sheets.suggestions import SHEET, Context, write_suggestions
 from xlhealth.suggest.evidence import (
     MIN_OUTCOMES,
@@ -174,9 +175,7 @@ def suggest_book(
                         "bands by hand); the workbook was not changed"
                     ) from error
             package.save(tmp)
-        _verify(tmp, weights)
-        if edits:
-            verify_cuts(tmp, edits)
+        _verify(tmp, weights, edits)
         if backup:
             report.backup = path.with_name(path.name + ".bak")
             shutil.copy2(path, report.backup)
@@ -221,29 +220,26 @@ def weight_cells(book: Workbook, model: Model, metrics: list[str]) -> dict[str, 
     return out
 
 
-def _verify(tmp: Path, weights: dict[str, float]) -> None:
-    """The new file must open, hold Suggestions, and read back the weights written."""
+def _verify(tmp: Path, weights: dict[str, float], edits: list[CutEdit]) -> None:
+    """The new file must open, hold Suggestions, and read back the weights and bands
+    written (its config sheets read once, as the next refresh will read them)."""
     try:
         with Package(tmp) as package:
             if package.sheet_part(SHEET) is None:
                 raise RefreshError("internal error: Suggestions missing from the new file")
-        if not weights:
+        if not weights and not edits:
             return
-        check = read_workbook(tmp, ("Metrics",))
-        frame = check.sheets["Metrics"].frame
-        got = dict(
-            zip(
-                frame["metric"].astype(str).str.strip(), pd.to_numeric(frame["weight"]), strict=True
-            )
-        )
-    except (PackageError, ReadError, KeyError) as error:
+        tables = read_workbook(tmp, CONFIG_SHEETS).tables()
+        model = model_from_tables({k: tables.get(k) for k in CONFIG_SHEETS})
+        wrong = [m for m, w in weights.items() if not abs(model.metric(m).weight - w) <= 1e-9]
+        wrong += bands_read_back(model, edits)
+    except (PackageError, ReadError, ConfigError, KeyError) as error:
         raise RefreshError(
             f"internal error writing the workbook ({error}); your workbook was not changed"
         ) from error
-    wrong = [m for m, w in weights.items() if not abs(float(got.get(m, np.nan)) - w) <= 1e-9]
     if wrong:
         raise RefreshError(
-            f"internal error: the weights of {', '.join(wrong)} did not read back; "
+            f"internal error: the weights or bands of {', '.join(wrong)} did not read back; "
             "your workbook was not changed"
         )
 

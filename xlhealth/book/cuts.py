@@ -10,6 +10,7 @@ byte; the caller writes the file atomically with ``NAME.bak``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from xlhealth.book.read import Workbook
@@ -40,7 +41,7 @@ class CutEdit:
 def describe(bands: list[Band]) -> str:
     """``<30: 0 · 30–60: 15 · ≥60: 30``"""
     out = []
-    for b in sorted(bands, key=lambda b: -float("inf") if b.min is None else b.min):
+    for b in sorted(bands, key=_start):
         if b.min is None and b.max is None:
             where = "any"
         elif b.min is None:
@@ -123,31 +124,15 @@ def cut_edits(book: Workbook, model: Model, cuts: list[CutSuggestion]) -> list[C
     return edits
 
 
-def verify_cuts(path, edits: list[CutEdit]) -> None:
-    """The new file's Rules must give each rewritten metric exactly its new bands."""
-    from xlhealth.book.read import read_workbook
-    from xlhealth.core.config import model_from_tables
-    from xlhealth.core.model import CONFIG_SHEETS
-    from xlhealth.core.problems import ConfigError
+def bands_read_back(model: Model, edits: list[CutEdit]) -> list[str]:
+    """The rewritten metrics whose bands in ``model`` (read from the new file) are not
+    exactly the ones written."""
 
-    try:
-        tables = read_workbook(path, CONFIG_SHEETS).tables()
-        model = model_from_tables({k: tables.get(k) for k in CONFIG_SHEETS})
-    except ConfigError as error:
-        raise RefreshError(
-            "internal error: the rewritten Rules do not read back "
-            f"({error.problems[0] if error.problems else error}); your workbook was not changed"
-        ) from error
-    for e in edits:
-        got = [(b.min, b.max, b.points) for b in model.metric(e.metric).bands]
-        want = [(b.min, b.max, b.points) for b in e.after]
-        if _key(got) != _key(want):
-            raise RefreshError(
-                f"internal error: the bands of {e.metric} did not read back; your workbook "
-                "was not changed"
-            )
+    def shape(bands: list[Band]) -> list[tuple[float, float, float]]:
+        return sorted((_start(b), math.inf if b.max is None else b.max, b.points) for b in bands)
+
+    return [e.metric for e in edits if shape(list(model.metric(e.metric).bands)) != shape(e.after)]
 
 
-def _key(bands):
-    inf = float("inf")
-    return sorted((-inf if lo is None else lo, inf if hi is None else hi, p) for lo, hi, p in bands)
+def _start(band: Band) -> float:
+    return -math.inf if band.min is None else band.min

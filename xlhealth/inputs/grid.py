@@ -21,7 +21,7 @@ from xlhealth.core.text import normalise_ids
 from xlhealth.inputs.columns import FIELDS, Mapped, Recogniser
 from xlhealth.inputs.dates import parse_dates
 from xlhealth.inputs.shapes import HEADER_SEARCH_ROWS, locate_table, trim_export
-from xlhealth.inputs.specs import INPUT_SHEETS, SPECS, Spec, outcome_values
+from xlhealth.inputs.specs import INPUT_SHEETS, SPECS, Spec, choice_words
 from xlhealth.inputs.values import parse_numbers
 
 MAX_PROBLEMS_PER_COLUMN = 20
@@ -237,12 +237,10 @@ def _coerce(
     for column, options in spec.choices.items():
         if column in frame.columns:
             values = frame[column].astype("string").str.strip().str.casefold()
-            if column == "outcome":  # en/ja words, Salesforce stages (templates data)
-                known = outcome_values()
-                folded = normalise_ids(frame[column])
-                mapped = folded.map(known)
+            if column in spec.words:  # en/ja words, export values (a templates/ table)
+                mapped = normalise_ids(frame[column]).map(choice_words(spec.words[column]))
                 values = pd.Series(mapped.where(mapped.notna(), values), dtype="string")
-                values = values.mask(values == "")  # an open opportunity: no outcome yet
+                values = values.mask(values == "")  # e.g. an open opportunity: not decided
             bad = values.notna() & ~values.isin(options)
             _report(
                 sheet,

@@ -33,6 +33,7 @@ class Spec:
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     labelled: bool = True  # a label row may sit above the key row (our output sheets)
     min_keys: int = 1  # how many key headers a row needs to be the header row
+    words: dict[str, str] = field(default_factory=dict)  # choice column -> its word table
 
 
 SPECS: dict[str, Spec] = {
@@ -41,6 +42,7 @@ SPECS: dict[str, Spec] = {
         {"arr": (0, None), "seats": (0, None)},
         ("renewal_date", "outcome_date"),
         {"exemplar": ("good", "bad"), "outcome": ("renewed", "churned")},
+        words={"outcome": "outcome_values.csv"},
     ),
     "Usage": Spec(("customer_id",)),
     "Logins": Spec(("customer_id", "email"), dates=("date",)),
@@ -51,7 +53,10 @@ SPECS: dict[str, Spec] = {
     "Maturity": Spec(("customer_id",), dates=("assessed_on",)),
     "Overrides": Spec(("customer_id",)),  # score, tier, until: core.overrides
     "Outcomes": Spec(
-        ("customer_id",), dates=("outcome_date",), choices={"outcome": ("renewed", "churned")}
+        ("customer_id",),
+        dates=("outcome_date",),
+        choices={"outcome": ("renewed", "churned")},
+        words={"outcome": "outcome_values.csv"},
     ),
     "Metrics": Spec(("metric",)),
     "Rules": Spec(("metric",)),
@@ -69,16 +74,16 @@ SPECS: dict[str, Spec] = {
 
 
 @functools.cache
-def outcome_values() -> dict[str, str]:
-    """Folded outcome text -> ``renewed`` / ``churned`` / ``""`` (not decided yet).
+def choice_words(name: str) -> dict[str, str]:
+    """A word table of ``templates/`` (``value``, ``outcome`` columns): folded text -> the
+    choice it means, ``""`` for "not decided yet" (left blank without a warning).
 
-    Kept as data (``templates/outcome_values.csv``): Japanese words and the stages of a
-    Salesforce renewal opportunity (Closed Won / Closed Lost; open stages are no outcome
-    yet, so they are left out without a warning).
+    ``outcome_values.csv``: Japanese words and the stages of a Salesforce renewal
+    opportunity (Closed Won / Closed Lost; open stages are no outcome yet).
     """
     from xlhealth.core.model import templates_dir
     from xlhealth.core.text import normalise_ids
 
-    table = pd.read_csv(templates_dir() / "outcome_values.csv", dtype=str, keep_default_na=False)
+    table = pd.read_csv(templates_dir() / name, dtype=str, keep_default_na=False)
     keys = normalise_ids(table["value"])
     return dict(zip(keys, table["outcome"], strict=True))
