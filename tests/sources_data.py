@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -239,10 +240,34 @@ def through_sources(
     as_of=AS_OF,
     day_first: bool = False,
 ) -> Aggregated:
+    """The aggregate through the sources — and, for CSV/TSV files, the same again through
+    a cold and then a warm per-file cache (``filecache``): all three must be identical."""
     tables = {"Customers": cust}
     tables.update({k: pasted(k, v, day_first) for k, v in (sheets or {}).items()})
-    with open_sources(specs, base, recogniser(), day_first) as external:
-        return aggregate(model, prepare_customers(cust), tables, as_of, external=external)
+
+    def once(cache: Path | None) -> Aggregated:
+        with open_sources(specs, base, recogniser(), day_first, cache=cache) as external:
+            return aggregate(model, prepare_customers(cust), tables, as_of, external=external)
+
+    plain = once(None)
+    if any(s.engine == "files" for s in specs):
+        with tempfile.TemporaryDirectory(prefix="xlhealth-test-cache-") as folder:
+            for _ in ("cold", "warm"):
+                assert_same_run(plain, once(Path(folder)))
+    return plain
+
+
+CACHE_COLUMNS = ["seconds", "cached", "fresh", "cache_mb"]
+
+
+def assert_same_run(expected: Aggregated, got: Aggregated) -> None:
+    """Values, problems and the Sources figures identical (timings and cache counts aside)."""
+    assert_same(expected, got)
+    assert got.unavailable == expected.unavailable
+    assert [p.message for p in got.problems] == [p.message for p in expected.problems]
+    drop = [c for c in CACHE_COLUMNS if c in expected.sources.columns]
+    pd.testing.assert_frame_equal(got.sources.drop(columns=drop),
+                                  expected.sources.drop(columns=drop))  # fmt: skip
 
 
 def write(frame: pd.DataFrame, path: Path, fmt: str, encoding: str = "utf-8") -> Path:

@@ -60,6 +60,7 @@ def refresh(
     progress: Progress = lambda _: None,
     base: Path | None = None,
     home: Path | None = None,
+    cache: bool = True,
 ) -> Report:
     """Score the workbook at ``path`` and replace its output sheets, atomically.
 
@@ -68,9 +69,11 @@ def refresh(
     ``home``: the book such a copy stands for (its History archive is beside it).
     History snapshots that no longer fit the sheet move to ``NAME-history.parquet``
     (:mod:`xlhealth.book.archive`) before the workbook is replaced.
+    ``cache``: False reads every CSV source afresh (``--no-cache``), ignoring and keeping
+    ``NAME-cache/sources/``.
     """
     path = Path(path)
-    book, result, problems = open_scored(path, as_of, progress, base, home)
+    book, result, problems = open_scored(path, as_of, progress, base, home, cache)
     progress("Writing Summary, Actions, Segments, History, ActionLog and Checks")
     earlier = book.sheets["History"].frame if "History" in book.sheets else None
     tmp = path.with_name(f".{path.name}.xlhealth-tmp")

@@ -25,6 +25,7 @@ from xlhealth.inputs.matching import prepare_customers
 from xlhealth.inputs.sources import book_sources, read_sources, source_columns
 from xlhealth.inputs.specs import INPUT_SHEETS
 from xlhealth.xlsx.reader import ReadError
+from xlhealth.xlsx.rowcache import cache_folder
 
 Progress = Callable[[str], None]
 
@@ -35,12 +36,15 @@ def score_workbook(
     progress: Progress = lambda _: None,
     base: Path | None = None,
     home: Path | None = None,
+    cache: bool = True,
 ) -> tuple[Result, list[Problem]]:
     """Model from the config sheets, then the core; raises RefreshError on a broken config.
 
     ``base``: the folder the Sources sheet's paths are relative to (default: the book's).
     ``home``: the workbook a working copy stands for (the Refresh button refreshes a copy):
     its ``NAME-history.parquet`` holds the snapshots that no longer fit History.
+    ``cache``: keep CSV sources' per-file cache in ``NAME-cache/sources/`` (``--no-cache``
+    turns it off for one run; Settings ``source_cache`` for the book).
 
     A config sheet the reader could not take (no header row, unreadable) blocks here
     together with every model mistake, so ``check`` and ``refresh`` stop on the same lines
@@ -65,7 +69,9 @@ def score_workbook(
     progress(f"Scoring {len(inputs.get('Customers', [])):,} customers")
     folder = (base or (book.path.parent if book.path else Path.cwd())).resolve()
     try:
-        with book_sources(specs, tables, model, folder) as external:
+        book_path = home or book.path
+        sources_cache = cache_folder(book_path) / "sources" if cache and book_path else None
+        with book_sources(specs, tables, model, folder, sources_cache) as external:
             if external:
                 progress(f"Reading {len(external)} source(s) from the Sources sheet")
             history = _history(book, tables.get("History"), home)
@@ -114,6 +120,7 @@ def open_scored(
     progress: Progress,
     base: Path | None,
     home: Path | None = None,
+    cache: bool = True,
 ) -> tuple[Workbook, Result, list[Problem]]:
     """The first half of every command that rewrites a book (refresh, suggest): refuse a
     book Excel holds open, read it, score it; RefreshError for a user to read."""
@@ -123,5 +130,5 @@ def open_scored(
         book = read_workbook(path)
     except ReadError as error:
         raise RefreshError(str(error)) from error
-    result, problems = score_workbook(book, as_of, progress, base, home)
+    result, problems = score_workbook(book, as_of, progress, base, home, cache)
     return book, result, problems

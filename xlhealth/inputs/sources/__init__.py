@@ -39,6 +39,7 @@ from xlhealth.core.rows import Batch
 from xlhealth.core.tables import normalise_header
 from xlhealth.inputs.columns import Recogniser
 from xlhealth.inputs.matching import Customers
+from xlhealth.inputs.sources.cachedfiles import CachedFilesEngine
 from xlhealth.inputs.sources.compute import Outcome, Run, Schema, recognise
 from xlhealth.inputs.sources.database import (
     DuckDBEngine,
@@ -46,6 +47,7 @@ from xlhealth.inputs.sources.database import (
     PostgresEngine,
 )
 from xlhealth.inputs.sources.export_rows import skip_condition
+from xlhealth.inputs.sources.filecache import CACHED_FORMATS, DOUBTS, SourceCache
 from xlhealth.inputs.sources.files import FileSet, SourceError, prepare_text, resolve
 from xlhealth.inputs.sources.spec import (
     COLUMNS,
@@ -87,14 +89,20 @@ SOURCES_COLUMNS = [
     "unmatched",
     "seconds",
     "status",
+    "cached",
+    "fresh",
+    "cache_mb",
 ]
-"""Columns of ``Result.sources`` (one row per Sources row; Checks shows them)."""
+"""Columns of ``Result.sources`` (one row per Sources row; Checks shows them). ``cached`` /
+``fresh``: files read from their cache file / from the file itself (None: no cache)."""
 
 
 class ExternalSource:
     """One Sources row, opened lazily and reused by every aggregation of one run.
 
     ``base`` is the workbook's folder (relative paths and ``duckdb:///name`` start there).
+    ``cache``: the folder of the typed per-file cache of CSV/TSV files
+    (:mod:`xlhealth.inputs.sources.filecache`); None reads every file as it is.
     """
 
     def __init__(
@@ -103,8 +111,12 @@ class ExternalSource:
         base: Path,
         recogniser: Recogniser | None = None,
         day_first: bool = False,
+        cache: Path | None = None,
     ):
         self.spec = spec
+        self.cache = SourceCache(cache) if cache is not None else None
+        self.doubts: dict[str, int] = {}  # why cache files there were not trusted: files
+        self.cache_note = ""  # the cache could not be used (one line on Checks)
         self.base = Path(base)
         self.recogniser = recogniser
         self.day_first = day_first
@@ -128,9 +140,8 @@ class ExternalSource:
             if spec.engine == "files":
                 fileset = resolve(spec.path, spec.format, self.base)
                 self._tmp = tempfile.TemporaryDirectory(prefix="xlhealth-source-")
-                prepare_text(fileset, spec.encoding, Path(self._tmp.name), self.base)
                 self.fileset = fileset
-                self.engine = DuckDBEngine.for_files(fileset)
+                self.engine = self._files_engine(fileset, Path(self._tmp.name))
             elif spec.engine == "duckdb":
                 self.engine = DuckDBEngine.for_database(self.duckdb_path(), spec.query)
             else:
@@ -140,6 +151,45 @@ class ExternalSource:
             self.error = error
             self.close()
             raise
+
+    def _files_engine(self, fileset: FileSet, tmp: Path) -> Engine:
+        """DuckDB over the files, through their cache files when the cache can be used."""
+        cache = self.cache if fileset.format in CACHED_FORMATS else None
+        if cache is not None and not cache.writable():
+            self.cache_note = (f"{self.spec.where}: the cache folder {cache.folder} cannot be "
+                               "written — the files are read as they are")  # fmt: skip
+            cache = None
+        if cache is None:
+            prepare_text(fileset, self.spec.encoding, tmp, self.base)
+            return DuckDBEngine.for_files(fileset)
+        settings = {"format": fileset.format, "encoding": self.spec.encoding,
+                    "date_order": "DMY" if self.day_first else "MDY"}  # fmt: skip
+        entries = [cache.entry(path, settings) for path in fileset.files]
+        for e in entries:
+            if e.reason in DOUBTS:
+                self.doubts[e.reason] = self.doubts.get(e.reason, 0) + 1
+        held = {i: e.ends() for i, e in enumerate(entries) if e.held}
+        prepare_text(fileset, self.spec.encoding, tmp, self.base, held)
+        return CachedFilesEngine(fileset, cache, entries, settings)
+
+    def cache_lines(self) -> list[Problem]:
+        """One information line per reason the cache was not (fully) used."""
+        spec, lines = self.spec, []
+        if self.cache_note:
+            lines.append(Problem(spec.sheet, self.cache_note))
+        for reason, n in self.doubts.items():
+            files = f"{n} file{'s' if n != 1 else ''}"
+            lines.append(Problem(spec.sheet, f"{spec.where}: {files} read afresh, not from the "
+                                 f"cache — {DOUBTS[reason]}; it was rewritten"))  # fmt: skip
+        return lines
+
+    def cache_stats(self) -> dict[str, object]:
+        engine = self.engine
+        if not isinstance(engine, CachedFilesEngine):
+            return {}
+        size = engine.cache.size(engine.entries)
+        return {"cached": len(engine.entries) - engine.fresh, "fresh": engine.fresh,
+                "cache_mb": round(size / 1e6, 1)}  # fmt: skip
 
     def duckdb_path(self) -> Path:
         rest = self.spec.connection.split("://", 1)[1]
@@ -168,6 +218,8 @@ class ExternalSource:
             if sheet_frame is not None:
                 sheet_columns = {normalise_header(c) for c in sheet_frame.columns if c != "_row"}
             schema = Schema(self.spec.sheet, columns, sheet_columns)
+            if not self._runs:
+                problems += self.cache_lines()
             if self.recogniser is not None and self.fileset is not None:
                 self._skip_export_rows(columns, problems)
             names = self.fileset.names if self.fileset is not None else {}
@@ -238,18 +290,22 @@ def open_sources(
     recogniser: Recogniser | None = None,
     day_first: bool = False,
     problems: list[Problem] | None = None,
+    cache: Path | None = None,
 ) -> Sources:
     """The sources a Sources table (or validated specs) declares, keyed by sheet.
 
     Nothing is read yet: each source opens when a metric first needs it. Mistakes in the
     table go to ``problems`` (blocking ones: the caller should stop, as refresh does).
+    ``cache``: a folder for the per-file cache of CSV/TSV files (refresh uses
+    ``NAME-cache/sources/`` beside the book); None reads every file as it is.
     """
     found: list[Problem] = [] if problems is None else problems
     if sources is None or isinstance(sources, pd.DataFrame):
         specs = read_sources(sources, found)
     else:
         specs = list(sources)
-    return Sources({s.sheet: ExternalSource(s, Path(base), recogniser, day_first) for s in specs})
+    return Sources({s.sheet: ExternalSource(s, Path(base), recogniser, day_first, cache)
+                    for s in specs})  # fmt: skip
 
 
 def external_values(
@@ -333,6 +389,7 @@ def external_values(
                 "unmatched": stats.get("unmatched"),
                 "seconds": round(source.seconds, 2),
                 "status": status,
+                **{k: source.cache_stats().get(k) for k in ("cached", "fresh", "cache_mb")},
             }
         )
     batch.stats = pd.DataFrame(rows, columns=SOURCES_COLUMNS)
@@ -344,14 +401,27 @@ def book_sources(
     tables: Mapping[str, pd.DataFrame | None],
     model: Model,
     base: Path,
+    cache: Path | None = None,
 ) -> Sources:
     """A book's sources: its Columns rows recognise their headers, Settings date_order
-    reads their dates, paths start in ``base`` (the workbook's folder)."""
+    reads their dates, paths start in ``base`` (the workbook's folder). ``cache``: the
+    per-file cache folder, unless Settings ``source_cache`` says no."""
     from xlhealth.inputs.columns import builtin_aliases, columns_rows
 
     recogniser = Recogniser(builtin_aliases(), columns_rows(tables.get("Columns"), []))
     day_first = model.settings.date_order.casefold() == "dmy"
-    return open_sources(specs, base, recogniser, day_first)
+    if not cache_wanted(model):
+        cache = None
+    return open_sources(specs, base, recogniser, day_first, cache=cache)
+
+
+NO = ("no", "false", "off", "0", "いいえ", "しない")
+
+
+def cache_wanted(model: Model) -> bool:
+    """Settings ``source_cache``: yes (default) keeps the per-file cache of CSV sources."""
+    value = str(model.settings.extra.get("source_cache", "") or "").strip().casefold()
+    return value not in NO
 
 
 def source_columns(

@@ -126,6 +126,9 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
                 self.metrics.append(m)
         self.raw: dict[str, int] = {}  # key -> raw column index (c{i})
         self.tags: dict[str, str] = {}  # tag column -> expression over c{i} (in xr)
+        self.held_tags: dict[str, str] = {}  # tag column -> the engine's column holding it
+        self.iso: dict[str, str] = {}  # date key -> held ISO-day tag column
+        self.clean: dict[str, str] = {}  # string key -> its "plain ASCII" test
         self.dates: dict[str, int] = {}
         self.numbers: dict[str, int] = {}
         self.codes: dict[str, int] = {}

@@ -83,6 +83,11 @@ class Engine:
         scan), or None when there are none to trust."""
         return None
 
+    def derived(self, column: str, tag: str) -> str | None:
+        """A column holding ``tag`` of text ``column`` already computed (a cached file's
+        tags, :mod:`xlhealth.inputs.sources.filecache`), or None: compute it per row."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -131,16 +136,8 @@ class DuckDBEngine(Engine):
         files = "[" + ", ".join(literal(str(p)) for p in fileset.read) + "]"
         fmt = fileset.format
         if fmt in ("csv", "tsv"):
-            delim = "\\t" if fileset.separator == "\t" else fileset.separator
-            reader = (
-                f"read_csv({files}, header = true, skip = 0, all_varchar = true, "
-                f"delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, "
-                f"union_by_name = true, filename = '{FILE_COLUMN}')"
-            )  # the header is line 1 (never guessed lower); short lines (footers) padded
-            engine.hint = (
-                f"check that it is {fmt.upper()} ({SEPARATORS[fileset.separator]} between "
-                "values) with the header on line 1 and no line longer than the header"
-            )
+            reader = csv_reader(files, fileset.separator)
+            engine.hint = csv_hint(fileset)
         elif fmt == "parquet":
             reader = f"read_parquet({files}, union_by_name = true, filename = '{FILE_COLUMN}')"
             engine.parquet = files
@@ -240,6 +237,24 @@ class DuckDBEngine(Engine):
 
     def close(self) -> None:
         self.con.close()
+
+
+def csv_reader(files: str, separator: str) -> str:
+    """DuckDB's reader of CSV/TSV ``files`` (an SQL list): every value as text, the header
+    on line 1 (never guessed lower), short lines (footers) padded."""
+    delim = "\\t" if separator == "\t" else separator
+    return (
+        f"read_csv({files}, header = true, skip = 0, all_varchar = true, "
+        f"delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, "
+        f"union_by_name = true, filename = '{FILE_COLUMN}')"
+    )
+
+
+def csv_hint(fileset: FileSet) -> str:
+    return (
+        f"check that it is {fileset.format.upper()} ({SEPARATORS[fileset.separator]} between "
+        "values) with the header on line 1 and no line longer than the header"
+    )
 
 
 def _typed(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:

@@ -164,13 +164,17 @@ def resolve(path_text: str, fmt: str, base: Path) -> FileSet:
     return FileSet(files, next(iter(formats)))
 
 
-def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path) -> None:
+def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path,
+                 held: dict[int, Ends] | None = None) -> None:  # fmt: skip
     """Fill ``fileset.read``: UTF-8 files as they are, others transcoded into ``tmp``;
-    and, for CSV, the separator."""
+    and, for CSV, the separator. ``held``: files whose cache holds them, with the ends
+    kept then (never streamed again)."""
+    held = held or {}
     for i, path in enumerate(fileset.files):
         shown = _shown(path, base)
         try:
-            target, ends = _prepare_one(fileset, path, i, shown, encoding, tmp)
+            target, ends = (path, held[i]) if i in held else _prepare_one(
+                fileset, path, i, shown, encoding, tmp)  # fmt: skip
         except (OSError, EOFError, zlib.error) as error:
             if not is_gzip(path):  # unreadable: permissions, a file another program locks
                 raise SourceError(f"{shown}: cannot read it ({error})") from None
@@ -275,7 +279,7 @@ def utf8_error_line(path: Path, ends: Ends | None = None) -> int | None:
     """The 1-based line of the first byte that is not UTF-8, or None when all of it is;
     fills ``ends`` on the way."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    lines = 0
+    offset = 0  # lines are counted only when there is an error to locate
     with open_bytes(path) as f:
         while True:
             chunk = f.read(CHUNK)
@@ -284,12 +288,25 @@ def utf8_error_line(path: Path, ends: Ends | None = None) -> int | None:
             try:
                 decoder.decode(chunk, final)
             except UnicodeDecodeError as error:
-                return lines + _line_in(chunk, error.start, held) + 1
+                return _lines_before(path, offset) + _line_in(chunk, error.start, held) + 1
             if ends is not None:
                 ends.feed(chunk)
-            lines += chunk.count(b"\n")
+            offset += len(chunk)
             if final:
                 return None
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    """Line breaks in the first ``offset`` bytes of the file's (unpacked) text."""
+    lines = 0
+    with open_bytes(path) as f:
+        while offset > 0:
+            chunk = f.read(min(CHUNK, offset))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return lines
 
 
 def _line_in(chunk: bytes, start: int, pending: bytes) -> int:

@@ -14,7 +14,6 @@ import pandas as pd
 
 from xlhealth.core.text import normalise_one
 from xlhealth.inputs.sources import normalise as nz
-from xlhealth.inputs.sources import sql
 from xlhealth.inputs.sources.plan import Keyset
 from xlhealth.inputs.sources.report import (
     NOT_DATE,
@@ -77,7 +76,7 @@ class Lookups:
         if self.unclean:
             for key in self.strings:
                 c = f"c{self.raw[key]}"
-                keysets.append((f"s_{key}", f"CASE WHEN NOT {sql.clean_text(c)} THEN {c} END",
+                keysets.append((f"s_{key}", f"CASE WHEN NOT {self.clean[key]} THEN {c} END",
                                 "text", None))  # fmt: skip
         if keysets:
             found = self._distinct(keysets, self._raw_select(hull))

@@ -107,11 +107,25 @@ class Plan:
         return f"c{self.raw[key]}"
 
     def _tag(self, key: str, prefix: str, expr: str | None) -> str | None:
-        """A per-row tag computed once in the raw relation (regular expressions run once)."""
+        """A per-row tag computed once in the raw relation (regular expressions run once),
+        or read from the engine when it holds it (a cached file's tag column)."""
         if expr is None:
             return None
+        name = self._held(key, prefix)
+        if name is None:
+            name = f"{prefix}{self.raw[key]}"
+            self.tags[name] = expr
+        return name
+
+    def _held(self, key: str, prefix: str) -> str | None:
+        """``{prefix}{i}``: the engine's column holding this tag of text column ``key``."""
+        if self._kind(key) != "text":
+            return None
+        column = self.engine.derived(self.schema.columns[key][0], prefix)
+        if column is None:
+            return None
         name = f"{prefix}{self.raw[key]}"
-        self.tags[name] = expr
+        self.held_tags[name] = column
         return name
 
     def _kind(self, key: str) -> str:
@@ -130,7 +144,10 @@ class Plan:
                 continue
             kind = self._kind(key)
             tag = self._tag(key, "z", sql.date_tag(c, kind))
-            mapped, fast = sql.date_parts(c, kind, tag)
+            iso = self._held(key, "v") if kind == "text" else None
+            mapped, fast = sql.date_parts(c, kind, tag, iso)
+            if iso is not None:
+                self.iso[key] = iso
             self.date_sql[key] = (mapped, fast)
             if mapped is not None:
                 key_kind = "float" if kind in ("int", "float") else kind
@@ -152,6 +169,9 @@ class Plan:
         ]  # fmt: skip
         for key in self.scoped + list(self.strings):
             self._c(key)
+        for key in self.strings:  # plain ASCII text: its lower case is its code
+            c = self._c(key)
+            self.clean[key] = self._held(key, "w") or sql.clean_text(c)
         self.check_sql = [
             c
             for c in self._check_columns()

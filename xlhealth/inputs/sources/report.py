@@ -134,6 +134,8 @@ class Reports:
             mine = unknown[unknown["lc"] == j + 1]
             if mine.empty:
                 continue
+            # the engine returns groups in no set order: the first file, then the text, lead
+            mine = mine.assign(_text=mine[f"l{j}"].map(str)).sort_values(["xf", "_text"])
             raws, found = self.link_info[key]
             normal = {hashable(r): k for r, k in zip(raws, found.keys, strict=True)}
             groups: dict[object, list] = {}

@@ -59,6 +59,7 @@ class Rows:
         (``xo``), the file (``xf``) and the per-row tags of the text fast paths."""
         cols = [f"CAST({quote(self.schema.columns[k][0])} AS {CANONICAL[self._kind(k)]}) AS c{i}"
                 for k, i in self.raw.items()]  # fmt: skip
+        cols += [f"{column} AS {name}" for name, column in self.held_tags.items()]
         cols.append("ROW_NUMBER() OVER () AS xo" if ordered else "0 AS xo")
         cols.append("file_index AS xf" if self.spec.engine == "files" else
                     "CAST(NULL AS BIGINT) AS xf")  # fmt: skip
@@ -89,7 +90,13 @@ class Rows:
             c = f"c{self.raw[key]}"
             tag = f"z{self.raw[key]}"
             day = f"REPLACE(SUBSTR({c}, 1, 10), '/', '-')"
-            return None, f"({tag} <> 1 OR {day} BETWEEN '{_iso(lo)}' AND '{_iso(hi)}')"
+            test = f"{day} BETWEEN '{_iso(lo)}' AND '{_iso(hi)}'"
+            iso = self.iso.get(key)
+            if iso is not None:  # the day a cached file holds; else its text, as without
+                test = (
+                    f"CASE WHEN {iso} IS NOT NULL THEN {iso} BETWEEN {lo} AND {hi} ELSE {test} END"
+                )
+            return None, f"({tag} <> 1 OR {test})"
         first, after = _iso(lo), _iso(hi + 1)
         if kind == "date":
             low, high = f"CAST('{first}' AS DATE)", f"CAST('{after}' AS DATE)"
@@ -153,7 +160,7 @@ class Rows:
                         else f"CAST(NULL AS BIGINT) AS k{i}")  # fmt: skip
         for key, i in self.strings.items():
             c = self._c(key)
-            clean = sql.clean_text(c)
+            clean = self.clean[key]
             if "s_" + key in self.maps:
                 alias = mapped("s_" + key, c)
                 cols.append(f"CASE WHEN {clean} THEN LOWER({c}) ELSE {alias}.s END AS s{i}")

@@ -95,10 +95,13 @@ def date_tag(c: str, kind: str) -> str | None:
     )
 
 
-def date_parts(c: str, kind: str, tag: str | None = None) -> tuple[str | None, str | None]:
+def date_parts(c: str, kind: str, tag: str | None = None,
+               iso: str | None = None) -> tuple[str | None, str | None]:  # fmt: skip
     """(key mapped by Python, day computed in SQL) of a date column; either may be None.
 
-    ``tag``: the column holding :func:`date_tag` (text columns).
+    ``tag``: the column holding :func:`date_tag` (text columns); ``iso``: a column holding
+    the day of ISO text already read (a cached file's ``v`` tag: the day of the first ten
+    characters when it is a real day in range, else NULL — those go to Python as before).
     """
     if kind in ("date", "timestamp", "timestamptz"):
         return None, f"CAST(CAST({c} AS DATE) - DATE '1970-01-01' AS BIGINT)"
@@ -110,6 +113,13 @@ def date_parts(c: str, kind: str, tag: str | None = None) -> tuple[str | None, s
         )
     if kind == "text":
         tag = tag or date_tag(c, kind)
+        if iso is not None:
+            return (
+                f"CASE WHEN {iso} IS NOT NULL THEN NULL WHEN {tag} = 1 THEN SUBSTR({c}, 1, 10) "
+                f"WHEN {tag} = 2 THEN NULL ELSE {c} END",
+                f"CASE WHEN {iso} IS NOT NULL THEN {iso} WHEN {tag} = 2 THEN "
+                f"{epoch_day(double(c))} END",
+            )
         return (
             f"CASE WHEN {tag} = 1 THEN SUBSTR({c}, 1, 10) WHEN {tag} = 2 THEN NULL ELSE {c} END",
             f"CASE WHEN {tag} = 2 THEN {epoch_day(double(c))} END",

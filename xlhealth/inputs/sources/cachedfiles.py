@@ -1,0 +1,126 @@
+"""CSV/TSV files read through their cache files (:mod:`xlhealth.inputs.sources.filecache`).
+
+The engine's relation is the files' cache files in the files' order, so ``file_index``,
+row order and every value are what DuckDB's CSV reader gives; the tags the plan asks for
+(:meth:`CachedFilesEngine.derived`) are columns of those files. Cache files are written
+just before the first query: every file not held yet is read once from its CSV (two at a
+time: a small file keeps one core busy), and a held file that lacks a tag the plan now
+wants gets it from its own cache file, never from the CSV again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from xlhealth.inputs.sources.database import (
+    FILE_COLUMN,
+    DuckDBEngine,
+    csv_hint,
+    csv_reader,
+    literal,
+    quote,
+)
+from xlhealth.inputs.sources.filecache import (
+    META_KEY,
+    Entry,
+    SourceCache,
+    tag_column,
+    tag_sql,
+)
+from xlhealth.inputs.sources.files import FileSet, SourceError
+
+THREADS = 2
+
+
+class CachedFilesEngine(DuckDBEngine):
+    """DuckDB over a source's cache files (written on first use)."""
+
+    def __init__(self, fileset: FileSet, cache: SourceCache, entries: list[Entry],
+                 settings: dict[str, str]):  # fmt: skip
+        super().__init__()
+        self.fileset, self.cache, self.entries, self.settings = fileset, cache, entries, settings
+        self.hint = csv_hint(fileset)
+        files = "[" + ", ".join(literal(str(e.parquet)) for e in entries) + "]"
+        self.relation = f"read_parquet({files}, union_by_name = true, filename = '{FILE_COLUMN}')"
+        self.wanted: set[tuple[str, str]] = set()  # (tag, column)
+        self.own: dict[int, list[str]] = {}  # file -> its columns (files not held)
+        self.fresh = sum(not e.held for e in entries)  # files read from the CSV this run
+        self.write_seconds = 0.0
+
+    def derived(self, column: str, tag: str) -> str | None:
+        self.wanted.add((tag, column))
+        return quote(tag_column(tag, column))
+
+    def describe(self) -> list[tuple[str, str]]:
+        """Every file's columns in file order, first appearance first — what DuckDB's
+        ``union_by_name`` gives over the CSVs — all text, as the CSV reader reads them."""
+        names: dict[str, None] = {}
+        for i, entry in enumerate(self.entries):
+            names.update(dict.fromkeys(entry.columns() if entry.held else self._columns(i)))
+        return [(n, "text") for n in names] + [(FILE_COLUMN, "text")]
+
+    def _columns(self, i: int) -> list[str]:
+        if i not in self.own:
+            reader = csv_reader(f"[{literal(str(self.fileset.read[i]))}]", self.fileset.separator)
+            try:
+                rows = self.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+            except self.duckdb.Error as error:
+                raise SourceError(self._message(error)) from None
+            self.own[i] = [name for name, *_ in rows if name != FILE_COLUMN]
+        return self.own[i]
+
+    def fetch(self, sql: str) -> dict[str, np.ndarray]:
+        self._materialise()
+        return super().fetch(sql)
+
+    def _materialise(self) -> None:
+        """Write the cache files the next query needs: files not held, held files without
+        a wanted tag. Each is written to a temporary name and renamed into place."""
+        todo = [i for i, e in enumerate(self.entries) if not e.held or self._missing(e)]
+        if not todo:
+            return
+        start = time.perf_counter()
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(self._write, todo))
+        self.write_seconds += time.perf_counter() - start
+
+    def _missing(self, entry: Entry) -> list[tuple[str, str]]:
+        return sorted(w for w in self.wanted if tag_column(*w) not in entry.tags)
+
+    def _write(self, i: int) -> None:
+        entry = self.entries[i]
+        con = self.con.cursor()
+        if entry.held:
+            columns = entry.columns()
+            source = f"read_parquet({literal(str(entry.parquet))})"
+            meta = entry.meta
+        else:
+            columns = self._columns(i)
+            source = csv_reader(f"[{literal(str(self.fileset.read[i]))}]", self.fileset.separator)
+            ends = self.fileset.ends[str(self.fileset.read[i])]
+            meta = self.cache.meta(entry, ends, self.settings)
+        have, missing = set(columns), self._missing(entry)
+        tags = [f"{tag_sql(t, quote(c) if c in have else 'CAST(NULL AS VARCHAR)')} AS "
+                f"{quote(tag_column(t, c))}" for t, c in missing]  # fmt: skip
+        keep = [quote(c) for c in columns] + [quote(t) for t in sorted(entry.tags)]
+        tmp = entry.parquet.with_name(f"{entry.parquet.name}.{os.getpid()}-{i}.tmp")
+        text = json.dumps(meta)
+        try:
+            con.execute(
+                f"COPY (SELECT {', '.join(keep + tags)} FROM {source}) TO {literal(str(tmp))} "
+                f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{META_KEY}: {literal(text)}}})"
+            )
+            os.replace(tmp, entry.parquet)
+        except self.duckdb.Error as error:
+            raise SourceError(self._message(error)) from None
+        finally:
+            con.close()
+            if tmp.exists():
+                tmp.unlink()
+        entry.meta, entry.names = meta, columns
+        entry.tags |= {tag_column(*w) for w in missing}

@@ -1,0 +1,224 @@
+"""A typed, tagged Parquet copy of each CSV/TSV file a source reads, kept beside the book.
+
+A folder of weekly exports grows by one file a week, yet every refresh used to parse every
+CSV again (twice: the overview and the aggregate) and run the ISO-date and plain-ID
+regular expressions on every row. The first refresh that reads a file now writes what
+those queries read from it to ``NAME-cache/sources/<key>.parquet``: its columns as the CSV
+reader gives them (text as text) plus the *tags* the plan asks for, computed once —
+``z`` (date form: ISO / epoch digits / other), ``v`` (the ISO day as an integer, when it
+is a real day in range), ``y`` (plain decimal text), ``w`` (plain ASCII text whose lower
+case is its normalised code). Later refreshes read the Parquet file instead of the CSV.
+
+A cache file is trusted only when everything that made it is unchanged: the file's path,
+size, modification time **and content hash** (xxh3-128 over its bytes, ~0.15 s per 700
+MB, so a file rewritten with the same size and time is caught), this xlhealth and DuckDB
+version, the normalisation rules (the regular expressions), and what changes parsing —
+the Sources row's format and encoding, the separator, Settings ``date_order``. Any doubt,
+and the file is read again and its cache rewritten. Each cache file is one Parquet file
+written to a temporary name and renamed into place, its identity in its own footer, so a
+killed refresh leaves either the old file or the new one, never half of one. The cache is
+never inside the workbook and never needed to reproduce a result: delete the folder at
+any time.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xxhash
+
+from xlhealth.inputs.sources import sql
+from xlhealth.inputs.sources.files import CHUNK, Ends
+
+FORMAT = 1
+"""What a cache file holds; raise it when that changes (older files are then rewritten)."""
+PREFIX = "_xlhealth_"
+"""Tag columns of a cache file are named ``_xlhealth_<tag>:<column>``."""
+CACHED_FORMATS = ("csv", "tsv")
+META_KEY = "xlhealth"
+
+
+def tag_sql(tag: str, c: str) -> str:
+    """The SQL of a tag over text column ``c``: the very expressions the queries would
+    otherwise compute per row (:mod:`xlhealth.inputs.sources.sql`), so both agree."""
+    if tag == "z":
+        return f"CAST({sql.date_tag(c, 'text')} AS TINYINT)"
+    if tag == "y":
+        return f"CAST({sql.number_tag(c, 'text')} AS TINYINT)"
+    if tag == "w":
+        return sql.clean_text(c)
+    if tag == "v":
+        text = f"REPLACE(SUBSTR({c}, 1, 10), '/', '-')"
+        day = f"CAST(TRY_CAST({text} AS DATE) - DATE '1970-01-01' AS BIGINT)"
+        return (
+            f"CAST(CASE WHEN {sql.date_tag(c, 'text')} = 1 THEN {sql.in_range(day)} END AS INTEGER)"
+        )
+    raise ValueError(tag)
+
+
+def tag_column(tag: str, column: str) -> str:
+    return f"{PREFIX}{tag}:{column}"
+
+
+def rules() -> str:
+    """The normalisation rules a cache file's tags follow (a change rewrites them)."""
+    import duckdb
+
+    from xlhealth import __version__
+
+    text = "|".join([str(FORMAT), __version__, duckdb.__version__,
+                     *(tag_sql(t, "c") for t in "zvyw")])  # fmt: skip
+    return xxhash.xxh3_64_hexdigest(text.encode())
+
+
+def digest(path: Path) -> str:
+    """xxh3-128 of a file's bytes on disk (a ``.gz`` as it is stored)."""
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _pack(data: bytes) -> str:
+    return base64.b64encode(zlib.compress(data, 1)).decode("ascii")
+
+
+def _unpack(text: str) -> bytes:
+    return zlib.decompress(base64.b64decode(text))
+
+
+@dataclass
+class Entry:
+    """One source file's cache file: whether it can be read, and what it knows."""
+
+    source: Path
+    parquet: Path
+    identity: dict[str, object]
+    meta: dict[str, object] | None = None  # the trusted footer (None: read the file)
+    names: list[str] = field(default_factory=list)  # the file's own columns, in its order
+    tags: set[str] = field(default_factory=set)  # tag columns the Parquet file holds
+    reason: str = ""  # why a cache file there is not used ("" : none, or changed file)
+
+    @property
+    def held(self) -> bool:
+        return self.meta is not None
+
+    def ends(self) -> Ends:
+        assert self.meta is not None
+        return Ends(_unpack(str(self.meta["head"])), _unpack(str(self.meta["tail"])))
+
+    def columns(self) -> list[str]:
+        return list(self.names)
+
+
+DOUBTS = {
+    "unreadable": "the cache file was unreadable or cut short",
+    "version": "the cache file was made by another xlhealth or DuckDB version",
+    "rules": "the cache file was made under other normalisation rules",
+    "settings": "the cache file was read with other settings (format, encoding, date_order)",
+}  # fmt: skip
+"""Why a cache file that is there was not trusted (an information line on Checks); a file
+that simply changed since is no doubt — it is read again, as expected."""
+
+
+class SourceCache:
+    """The ``sources/`` folder of a book's cache: one Parquet file per source file."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def writable(self) -> bool:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            probe = self.folder / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return True
+        except OSError:
+            return False
+
+    def entry(self, source: Path, settings: dict[str, str]) -> Entry:
+        """The cache entry of ``source`` as read with ``settings``: held when its footer
+        matches the file and the settings exactly."""
+        resolved = source.resolve()
+        key = xxhash.xxh3_64_hexdigest(str(resolved).encode("utf-8"))
+        stat = resolved.stat()
+        identity: dict[str, object] = {
+            "path": str(resolved), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+        }  # fmt: skip
+        entry = Entry(source, self.folder / f"{key}.parquet", identity)
+        if not entry.parquet.exists():
+            return entry
+        meta, names = _footer(entry.parquet)
+        if meta is None:
+            entry.reason = "unreadable"
+            return entry
+        import duckdb
+
+        from xlhealth import __version__
+
+        if (
+            meta.get("format") != FORMAT
+            or meta.get("xlhealth") != __version__
+            or meta.get("duckdb") != duckdb.__version__
+        ):
+            entry.reason = "version"
+        elif meta.get("rules") != rules():
+            entry.reason = "rules"
+        elif meta.get("settings") != settings:
+            entry.reason = "settings"
+        elif any(meta.get(k) != v for k, v in identity.items()):
+            entry.reason = "changed"
+        else:
+            identity["digest"] = digest(resolved)
+            if meta.get("digest") != identity["digest"]:
+                entry.reason = "changed"
+            else:
+                entry.meta = meta
+                entry.names = [n for n in names if not n.startswith(PREFIX)]
+                entry.tags = {n for n in names if n.startswith(PREFIX)}
+        return entry
+
+    def meta(self, entry: Entry, ends: Ends, settings: dict[str, str]) -> dict[str, object]:
+        import duckdb
+
+        from xlhealth import __version__
+
+        identity = dict(entry.identity)
+        identity.setdefault("digest", digest(Path(str(identity["path"]))))
+        return {
+            "format": FORMAT, "xlhealth": __version__, "duckdb": duckdb.__version__,
+            "rules": rules(), "settings": settings, **identity,
+            "head": _pack(ends.head), "tail": _pack(ends.tail),
+        }  # fmt: skip
+
+    def size(self, entries: list[Entry]) -> int:
+        total = 0
+        for e in entries:
+            with contextlib.suppress(OSError):
+                total += e.parquet.stat().st_size
+        return total
+
+
+def _footer(path: Path) -> tuple[dict[str, object] | None, list[str]]:
+    """The identity a cache file keeps in its footer and its columns (None: unreadable or
+    truncated — a Parquet file cut short has lost its footer)."""
+    import pyarrow.parquet as pq
+
+    try:
+        info = pq.read_metadata(path)
+        raw = (info.metadata or {}).get(META_KEY.encode())
+        meta = json.loads(raw) if raw else None
+        names = info.schema.names
+    except Exception:
+        return None, []
+    if not isinstance(meta, dict):
+        return None, []
+    return meta, list(names)
