@@ -158,12 +158,11 @@ def new(ctx: click.Context, path: Path, lang: str) -> None:
 @click.option("--no-backup", is_flag=True, help="Do not keep NAME.bak of the previous file.")
 @click.option("--no-cache", is_flag=True, help="Read CSV sources afresh (not NAME-cache/sources/).")
 @click.pass_context
-def refresh_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None, no_backup: bool,
-                no_cache: bool) -> None:  # fmt: skip
+def refresh_cmd(ctx: click.Context, path: Path, as_of: dt.datetime | None, **flags: bool) -> None:
     """Score the workbook and rewrite its output sheets, keeping what people typed there."""
     with _user_errors(ctx):
-        report = refresh(path, as_of=as_of.date() if as_of else None, backup=not no_backup,
-                         progress=_progress, cache=not no_cache)  # fmt: skip
+        report = refresh(path, as_of=as_of.date() if as_of else None, progress=_progress,
+                         backup=not flags["no_backup"], cache=not flags["no_cache"])  # fmt: skip
         _summary_after_write(report)
 
 

@@ -337,9 +337,13 @@ SOURCES_TEXT: dict[str, tuple[str, str]] = {
     ),
     "sources_note": (
         "Each source's metrics are computed where its rows are and equal the same rows pasted "
-        "into the sheet. A failed source names its Sources row; its metrics are skipped.",
+        "into the sheet. A failed source names its Sources row; its metrics are skipped. CSV and "
+        "TSV files are kept as typed Parquet copies in NAME-cache/sources/ beside the book: a "
+        "file is read again only when it changed (delete the folder at any time).",
         "各ソースの指標はデータのある場所で集計され、同じ行をシートに貼り付けた場合と一致します。"
-        "失敗したソースは Sources の行を示し、その指標はスキップされます。",
+        "失敗したソースは Sources の行を示し、その指標はスキップされます。CSV・TSV ファイルは"
+        "ブックの隣の NAME-cache/sources/ に型付きの Parquet として保存され、変更されたファイル"
+        "だけが読み直されます（フォルダーはいつでも削除できます）。",
     ),
     "source_ok": ("OK", "正常"),
     "source_failed": (
@@ -362,6 +366,9 @@ LABELS.update(
         "source_without": ("Customers without rows", "行のない顧客"),
         "source_unmatched": ("Unmatched rows", "一致しない行"),
         "source_seconds": ("Seconds", "秒"),
+        "source_cached": ("Files from cache", "キャッシュから"),
+        "source_fresh": ("Files read afresh", "読み直したファイル"),
+        "source_cache_mb": ("Cache MB", "キャッシュMB"),
         "source_status": ("Status", "状態"),
     }
 )
@@ -396,6 +403,9 @@ def _sources(w: SheetWriter, b: SheetBuilder) -> None:
             "source_unmatched": stats["unmatched"],
             "source_files": stats["files"],
             "source_seconds": stats["seconds"],
+            "source_cached": stats.get("cached"),
+            "source_fresh": stats.get("fresh"),
+            "source_cache_mb": stats.get("cache_mb"),
         }
     ).reset_index(drop=True)
     layout = b.block(
@@ -414,6 +424,9 @@ def _sources(w: SheetWriter, b: SheetBuilder) -> None:
                 w.col("source_unmatched", "int", "#,##0", 12),
                 w.col("source_files", "int", "#,##0", 7),
                 w.col("source_seconds", "number", "0.0", 8),
+                w.col("source_cached", "int", "#,##0", 10),
+                w.col("source_fresh", "int", "#,##0", 10),
+                w.col("source_cache_mb", "number", "0.0", 9),
             ],
             title=text("sources_title", lang),
             notes=(text("sources_note", lang),),

@@ -104,15 +104,12 @@ class CachedFilesEngine(DuckDBEngine):
             source = csv_reader(f"[{literal(str(self.fileset.read[i]))}]", self.fileset.separator)
             ends = self.fileset.ends[str(self.fileset.read[i])]
             meta = self.cache.meta(entry, ends, self.settings)
-        have, missing = set(columns), self._missing(entry)
-        tags = [f"{tag_sql(t, quote(c) if c in have else 'CAST(NULL AS VARCHAR)')} AS "
-                f"{quote(tag_column(t, c))}" for t, c in missing]  # fmt: skip
-        keep = [quote(c) for c in columns] + [quote(t) for t in sorted(entry.tags)]
+        select, added = self._select(entry, columns, source)
         tmp = entry.parquet.with_name(f"{entry.parquet.name}.{os.getpid()}-{i}.tmp")
         text = json.dumps(meta)
         try:
             con.execute(
-                f"COPY (SELECT {', '.join(keep + tags)} FROM {source}) TO {literal(str(tmp))} "
+                f"COPY ({select}) TO {literal(str(tmp))} "
                 f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{META_KEY}: {literal(text)}}})"
             )
             os.replace(tmp, entry.parquet)
@@ -123,4 +120,25 @@ class CachedFilesEngine(DuckDBEngine):
             if tmp.exists():
                 tmp.unlink()
         entry.meta, entry.names = meta, columns
-        entry.tags |= {tag_column(*w) for w in missing}
+        entry.tags |= added
+
+    def _select(self, entry: Entry, columns: list[str], source: str) -> tuple[str, set[str]]:
+        """The rows of a cache file: its columns, the tags it holds, the tags wanted now
+        (the ISO day from the date-form tag, computed one level below it: the regular
+        expressions run once per row). A tag of a column the file lacks is the tag of NULL,
+        as the query would compute it."""
+        have, missing = set(columns), self._missing(entry)
+        inner = [(t, c) for t, c in missing if t != "v"]
+        inner += [("z", c) for t, c in missing if t == "v" and ("z", c) not in inner
+                  and tag_column("z", c) not in entry.tags]  # fmt: skip
+
+        def value(c: str) -> str:
+            return quote(c) if c in have else "CAST(NULL AS VARCHAR)"
+
+        keep = [quote(c) for c in columns] + [quote(t) for t in sorted(entry.tags)]
+        below = keep + [f"{tag_sql(t, value(c))} AS {quote(tag_column(t, c))}" for t, c in inner]
+        above = keep + [quote(tag_column(t, c)) for t, c in inner]
+        above += [f"{tag_sql(t, value(c), quote(tag_column('z', c)))} AS {quote(tag_column(t, c))}"
+                  for t, c in missing if t == "v"]  # fmt: skip
+        select = f"SELECT {', '.join(above)} FROM (SELECT {', '.join(below)} FROM {source}) AS xs"
+        return select, {tag_column(t, c) for t, c in inner + missing}

@@ -29,6 +29,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import xxhash
@@ -44,9 +45,10 @@ CACHED_FORMATS = ("csv", "tsv")
 META_KEY = "xlhealth"
 
 
-def tag_sql(tag: str, c: str) -> str:
+def tag_sql(tag: str, c: str, z: str | None = None) -> str:
     """The SQL of a tag over text column ``c``: the very expressions the queries would
-    otherwise compute per row (:mod:`xlhealth.inputs.sources.sql`), so both agree."""
+    otherwise compute per row (:mod:`xlhealth.inputs.sources.sql`), so both agree. ``v``
+    reads the ``z`` tag from column ``z`` when given (its regular expressions run once)."""
     if tag == "z":
         return f"CAST({sql.date_tag(c, 'text')} AS TINYINT)"
     if tag == "y":
@@ -56,9 +58,8 @@ def tag_sql(tag: str, c: str) -> str:
     if tag == "v":
         text = f"REPLACE(SUBSTR({c}, 1, 10), '/', '-')"
         day = f"CAST(TRY_CAST({text} AS DATE) - DATE '1970-01-01' AS BIGINT)"
-        return (
-            f"CAST(CASE WHEN {sql.date_tag(c, 'text')} = 1 THEN {sql.in_range(day)} END AS INTEGER)"
-        )
+        form = z or sql.date_tag(c, "text")
+        return f"CAST(CASE WHEN {form} = 1 THEN {sql.in_range(day)} END AS INTEGER)"
     raise ValueError(tag)
 
 
@@ -66,14 +67,20 @@ def tag_column(tag: str, column: str) -> str:
     return f"{PREFIX}{tag}:{column}"
 
 
-def rules() -> str:
-    """The normalisation rules a cache file's tags follow (a change rewrites them)."""
+def versions() -> tuple[str, str]:
+    """This xlhealth's and DuckDB's versions: a cache file made by others is rewritten."""
     import duckdb
 
-    from xlhealth import __version__
+    try:
+        mine = metadata.version("xlhealth")
+    except metadata.PackageNotFoundError:  # run from a source tree
+        mine = "source"
+    return mine, duckdb.__version__
 
-    text = "|".join([str(FORMAT), __version__, duckdb.__version__,
-                     *(tag_sql(t, "c") for t in "zvyw")])  # fmt: skip
+
+def rules() -> str:
+    """The normalisation rules a cache file's tags follow (a change rewrites them)."""
+    text = "|".join([str(FORMAT), *(tag_sql(t, "c") for t in "zvyw")])
     return xxhash.xxh3_64_hexdigest(text.encode())
 
 
@@ -160,15 +167,8 @@ class SourceCache:
         if meta is None:
             entry.reason = "unreadable"
             return entry
-        import duckdb
-
-        from xlhealth import __version__
-
-        if (
-            meta.get("format") != FORMAT
-            or meta.get("xlhealth") != __version__
-            or meta.get("duckdb") != duckdb.__version__
-        ):
+        made_by = [meta.get("xlhealth"), meta.get("duckdb")]
+        if meta.get("format") != FORMAT or made_by != list(versions()):
             entry.reason = "version"
         elif meta.get("rules") != rules():
             entry.reason = "rules"
@@ -187,14 +187,11 @@ class SourceCache:
         return entry
 
     def meta(self, entry: Entry, ends: Ends, settings: dict[str, str]) -> dict[str, object]:
-        import duckdb
-
-        from xlhealth import __version__
-
         identity = dict(entry.identity)
         identity.setdefault("digest", digest(Path(str(identity["path"]))))
+        mine, duckdb_version = versions()
         return {
-            "format": FORMAT, "xlhealth": __version__, "duckdb": duckdb.__version__,
+            "format": FORMAT, "xlhealth": mine, "duckdb": duckdb_version,
             "rules": rules(), "settings": settings, **identity,
             "head": _pack(ends.head), "tail": _pack(ends.tail),
         }  # fmt: skip
