@@ -246,12 +246,12 @@ def build_pasted(path: Path, customers: int, values_csv: Path) -> dict:
 # ---------------------------------------------------------------------------- steps
 
 
-def step_refresh(path: Path, scores: Path) -> dict:
+def step_refresh(path: Path, scores: Path, cache: bool = True) -> dict:
     from xlhealth.demo import data as demo_data
     from xlhealth.refresh import refresh
 
     t0 = time.perf_counter()
-    report = refresh(path, as_of=demo_data.AS_OF, backup=False)
+    report = refresh(path, as_of=demo_data.AS_OF, backup=False, cache=cache)
     seconds = time.perf_counter() - t0
     summary = report.result.summary
     summary[["customer_id", "score"]].to_csv(scores, index=False)
@@ -327,8 +327,8 @@ def one(step: str, args: list[str]) -> dict:
     if step == "pasted-book":
         path, customers, values = args
         return build_pasted(Path(path), int(customers), Path(values))
-    if step == "refresh":
-        return step_refresh(Path(args[0]), Path(args[1]))
+    if step in ("refresh", "refresh-no-cache"):
+        return step_refresh(Path(args[0]), Path(args[1]), cache=step == "refresh")
     if step == "floor":
         return step_floor(Path(args[0]), args[1], Path(args[2]))
     if step == "peer":

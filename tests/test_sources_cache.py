@@ -209,6 +209,24 @@ def test_tags_wanted_later_come_from_the_cache_file(tmp_path):
     assert_same_run(_run(tmp_path, None, model=full), got)
 
 
+def test_a_date_column_read_later_as_text_is_read_again_in_full(tmp_path):
+    """A column read only as a date keeps its text in the cache file only where its ISO
+    day is not held (smaller, faster); a model that then reads its text (a distinct count
+    of it) has those files read again from the CSVs, and counts exactly as without."""
+    _weeks(tmp_path)
+    cache = tmp_path / "c"
+    full = full_model()
+    assert _stats(_run(tmp_path, cache, model=full)) == (0, 3)
+    users = next(m for m in full.metrics if m.name == "users")
+    seen = dataclass_replace(users, name="seen_values", column="seen")
+    wider = dataclass_replace(full, metrics=(*full.metrics, seen))
+    got = _run(tmp_path, cache, model=wider)
+    assert _stats(got) == (0, 3)
+    assert_same_run(_run(tmp_path, None, model=wider), got)
+    assert _stats(_run(tmp_path, cache, model=wider)) == (3, 0)
+    assert _stats(_run(tmp_path, cache, model=full)) == (3, 0)  # whole text serves both
+
+
 def dataclass_replace(obj, **changes):
     import dataclasses
 

@@ -48,7 +48,13 @@ from xlhealth.inputs.sources.database import (
 )
 from xlhealth.inputs.sources.export_rows import skip_condition
 from xlhealth.inputs.sources.filecache import CACHED_FORMATS, DOUBTS, SourceCache
-from xlhealth.inputs.sources.files import FileSet, SourceError, prepare_text, resolve
+from xlhealth.inputs.sources.files import (
+    FileSet,
+    SourceError,
+    prepare_one,
+    prepare_text,
+    resolve,
+)
 from xlhealth.inputs.sources.spec import (
     COLUMNS,
     ENCODINGS,
@@ -170,7 +176,11 @@ class ExternalSource:
                 self.doubts[e.reason] = self.doubts.get(e.reason, 0) + 1
         held = {i: e.ends() for i, e in enumerate(entries) if e.held}
         prepare_text(fileset, self.spec.encoding, tmp, self.base, held)
-        return CachedFilesEngine(fileset, cache, entries, settings)
+
+        def reread(i: int) -> Path:
+            return prepare_one(fileset, i, self.spec.encoding, tmp, self.base)[0]
+
+        return CachedFilesEngine(fileset, cache, entries, settings, reread)
 
     def cache_lines(self) -> list[Problem]:
         """One information line per reason the cache was not (fully) used."""

@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,23 +41,32 @@ THREADS = 2
 
 
 class CachedFilesEngine(DuckDBEngine):
-    """DuckDB over a source's cache files (written on first use)."""
+    """DuckDB over a source's cache files (written on first use).
+
+    ``reread(i)``: the UTF-8 file to read file ``i`` from again — a held cache file that
+    kept only part of a column's text the plan now reads in full.
+    """
 
     def __init__(self, fileset: FileSet, cache: SourceCache, entries: list[Entry],
-                 settings: dict[str, str]):  # fmt: skip
+                 settings: dict[str, str], reread: Callable[[int], Path]):  # fmt: skip
         super().__init__()
         self.fileset, self.cache, self.entries, self.settings = fileset, cache, entries, settings
+        self.reread = reread
         self.hint = csv_hint(fileset)
         files = "[" + ", ".join(literal(str(e.parquet)) for e in entries) + "]"
         self.relation = f"read_parquet({files}, union_by_name = true, filename = '{FILE_COLUMN}')"
         self.wanted: set[tuple[str, str]] = set()  # (tag, column)
-        self.own: dict[int, list[str]] = {}  # file -> its columns (files not held)
+        self.partial: set[str] = set()  # columns whose text is read only where v is NULL
+        self.own: dict[int, list[str]] = {}  # file -> its columns (files read from the CSV)
         self.fresh = sum(not e.held for e in entries)  # files read from the CSV this run
         self.write_seconds = 0.0
 
     def derived(self, column: str, tag: str) -> str | None:
         self.wanted.add((tag, column))
         return quote(tag_column(tag, column))
+
+    def residual(self, columns: set[str]) -> None:
+        self.partial = set(columns)
 
     def describe(self) -> list[tuple[str, str]]:
         """Every file's columns in file order, first appearance first — what DuckDB's
@@ -64,11 +76,13 @@ class CachedFilesEngine(DuckDBEngine):
             names.update(dict.fromkeys(entry.columns() if entry.held else self._columns(i)))
         return [(n, "text") for n in names] + [(FILE_COLUMN, "text")]
 
-    def _columns(self, i: int) -> list[str]:
+    def _columns(self, i: int, read: Path | None = None, con: Any = None) -> list[str]:
+        """File ``i``'s own columns (``con``: the cursor of the thread asking)."""
         if i not in self.own:
-            reader = csv_reader(f"[{literal(str(self.fileset.read[i]))}]", self.fileset.separator)
+            path = read or self.fileset.read[i]
+            reader = csv_reader(f"[{literal(str(path))}]", self.fileset.separator)
             try:
-                rows = self.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+                rows = (con or self.con).execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
             except self.duckdb.Error as error:
                 raise SourceError(self._message(error)) from None
             self.own[i] = [name for name, *_ in rows if name != FILE_COLUMN]
@@ -80,14 +94,30 @@ class CachedFilesEngine(DuckDBEngine):
 
     def _materialise(self) -> None:
         """Write the cache files the next query needs: files not held, held files without
-        a wanted tag. Each is written to a temporary name and renamed into place."""
-        todo = [i for i, e in enumerate(self.entries) if not e.held or self._missing(e)]
+        a wanted tag (from the cache file itself), held files that kept only part of a
+        text the plan reads in full (from the file again). Each is written to a temporary
+        name and renamed into place."""
+        todo = [i for i, e in enumerate(self.entries) if not self._usable(i, e)]
         if not todo:
             return
+        self.fresh += sum(self.entries[i].held and not self._whole(i, self.entries[i])
+                          for i in todo)  # fmt: skip
         start = time.perf_counter()
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(self._write, todo))
         self.write_seconds += time.perf_counter() - start
+
+    def _usable(self, i: int, entry: Entry) -> bool:
+        return entry.held and not self._missing(entry) and self._whole(i, entry)
+
+    def _partial(self, i: int) -> set[str]:
+        """Columns file ``i`` may keep only in part: none where rows are skipped by their
+        values (export header rows, footers: matched on every column's text)."""
+        return set() if i in self.skip_files else self.partial
+
+    def _whole(self, i: int, entry: Entry) -> bool:
+        """Every column whose text this plan reads in full is whole in the cache file."""
+        return entry.residual <= self._partial(i)
 
     def _missing(self, entry: Entry) -> list[tuple[str, str]]:
         return sorted(w for w in self.wanted if tag_column(*w) not in entry.tags)
@@ -95,16 +125,24 @@ class CachedFilesEngine(DuckDBEngine):
     def _write(self, i: int) -> None:
         entry = self.entries[i]
         con = self.con.cursor()
-        if entry.held:
-            columns = entry.columns()
+        if entry.held and self._whole(i, entry):  # tags added from the cache file itself
+            columns, meta, partial = entry.columns(), dict(entry.meta or {}), entry.residual
             source = f"read_parquet({literal(str(entry.parquet))})"
-            meta = entry.meta
-        else:
-            columns = self._columns(i)
-            source = csv_reader(f"[{literal(str(self.fileset.read[i]))}]", self.fileset.separator)
-            ends = self.fileset.ends[str(self.fileset.read[i])]
+            select, added = self._select(entry, columns, source, set())
+        else:  # from the file: new, changed, or its text wanted in full again
+            if entry.held:
+                read, ends = self.reread(i), entry.ends()
+                entry.tags, entry.residual = set(), set()
+            else:
+                read = self.fileset.read[i]
+                ends = self.fileset.ends[str(read)]
+            columns = self._columns(i, read, con)
+            source = csv_reader(f"[{literal(str(read))}]", self.fileset.separator)
             meta = self.cache.meta(entry, ends, self.settings)
-        select, added = self._select(entry, columns, source)
+            partial = {c for t, c in self.wanted if t == "v" and c in self._partial(i)}
+            partial &= set(columns)
+            select, added = self._select(entry, columns, source, partial)
+        meta["residual"] = sorted(partial)
         tmp = entry.parquet.with_name(f"{entry.parquet.name}.{os.getpid()}-{i}.tmp")
         text = json.dumps(meta)
         try:
@@ -119,14 +157,16 @@ class CachedFilesEngine(DuckDBEngine):
             con.close()
             if tmp.exists():
                 tmp.unlink()
-        entry.meta, entry.names = meta, columns
+        entry.meta, entry.names, entry.residual = meta, columns, set(partial)
         entry.tags |= added
 
-    def _select(self, entry: Entry, columns: list[str], source: str) -> tuple[str, set[str]]:
+    def _select(self, entry: Entry, columns: list[str], source: str,
+                partial: set[str]) -> tuple[str, set[str]]:  # fmt: skip
         """The rows of a cache file: its columns, the tags it holds, the tags wanted now
         (the ISO day from the date-form tag, computed one level below it: the regular
         expressions run once per row). A tag of a column the file lacks is the tag of NULL,
-        as the query would compute it."""
+        as the query would compute it. ``partial``: columns kept only where their ISO day
+        is NULL (the plan reads nothing else of them; the cache file is then smaller)."""
         have, missing = set(columns), self._missing(entry)
         inner = [(t, c) for t, c in missing if t != "v"]
         inner += [("z", c) for t, c in missing if t == "v" and ("z", c) not in inner
@@ -141,4 +181,8 @@ class CachedFilesEngine(DuckDBEngine):
         above += [f"{tag_sql(t, value(c), quote(tag_column('z', c)))} AS {quote(tag_column(t, c))}"
                   for t, c in missing if t == "v"]  # fmt: skip
         select = f"SELECT {', '.join(above)} FROM (SELECT {', '.join(below)} FROM {source}) AS xs"
+        if partial:
+            kept = ", ".join(f"CASE WHEN {quote(tag_column('v', c))} IS NULL THEN {quote(c)} END "
+                             f"AS {quote(c)}" for c in sorted(partial))  # fmt: skip
+            select = f"SELECT * REPLACE ({kept}) FROM ({select}) AS xt"
         return select, {tag_column(t, c) for t, c in inner + missing}

@@ -68,6 +68,7 @@ class Engine:
     dialect = "generic"
     relation: str = ""
     skip: str = ""  # a condition rows must meet (leading extra header rows left out)
+    skip_files: frozenset[int] = frozenset()  # the files ``skip`` leaves rows out of
 
     def describe(self) -> list[tuple[str, str]]:
         raise NotImplementedError
@@ -87,6 +88,10 @@ class Engine:
         """A column holding ``tag`` of text ``column`` already computed (a cached file's
         tags, :mod:`xlhealth.inputs.sources.filecache`), or None: compute it per row."""
         return None
+
+    def residual(self, columns: set[str]) -> None:
+        """Text columns the plan reads only where their ISO-day tag is NULL (dates and
+        nothing else): a cache file may keep their text for those rows alone."""
 
     def close(self) -> None:
         pass

@@ -41,12 +41,13 @@ def skip_condition(
     drop = _headers(engine, fileset, described, names, typed_columns, sheet, where, problems)
     if fileset.format in ("csv", "tsv"):
         drop += _footers(fileset, set(names), sheet, where, problems)
-    return f"NOT ({' OR '.join(drop)})" if drop else ""
+    engine.skip_files = frozenset(i for i, _ in drop)
+    return f"NOT ({' OR '.join(c for _, c in drop)})" if drop else ""
 
 
 def _headers(engine: Engine, fileset: FileSet, described: list[tuple[str, str]],
              names: list[str], typed_columns: list[str], sheet: str, where: str,
-             problems: list[Problem]) -> list[str]:  # fmt: skip
+             problems: list[Problem]) -> list[tuple[int, str]]:  # fmt: skip
     typed = [names.index(c) for c in typed_columns if c in names]
     kinds = dict(described)
     quoted = ", ".join(  # text as text; any other value only as "a value" (never header)
@@ -66,7 +67,7 @@ def _headers(engine: Engine, fileset: FileSet, described: list[tuple[str, str]],
         for row in rows:
             if not extra_header_row(row, typed):
                 break
-            drop.append(_same_row(i, names, row))
+            drop.append((i, _same_row(i, names, row)))
             problems.append(_said(sheet, "extra header row", row, where, fileset, path))
     return drop
 
@@ -104,7 +105,7 @@ def leading_rows(fileset: FileSet, path: Path, names: list[str]) -> list[list[st
 
 
 def _footers(fileset: FileSet, described: set[str], sheet: str, where: str,
-             problems: list[Problem]) -> list[str]:  # fmt: skip
+             problems: list[Problem]) -> list[tuple[int, str]]:  # fmt: skip
     drop = []
     for i, path in enumerate(fileset.read):
         header, rows = last_rows(fileset.ends[str(path)], fileset.separator)
@@ -117,7 +118,7 @@ def _footers(fileset: FileSet, described: set[str], sheet: str, where: str,
             if blank_row(row):
                 continue
             cells = (row + [""] * len(header))[: len(header)]
-            drop.append(_same_row(i, header, cells))
+            drop.append((i, _same_row(i, header, cells)))
             problems.append(_said(sheet, "report footer", row, where, fileset, path))
     return drop
 

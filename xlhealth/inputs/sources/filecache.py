@@ -111,6 +111,7 @@ class Entry:
     meta: dict[str, object] | None = None  # the trusted footer (None: read the file)
     names: list[str] = field(default_factory=list)  # the file's own columns, in its order
     tags: set[str] = field(default_factory=set)  # tag columns the Parquet file holds
+    residual: set[str] = field(default_factory=set)  # text kept only where the day is NULL
     reason: str = ""  # why a cache file there is not used ("" : none, or changed file)
 
     @property
@@ -184,6 +185,7 @@ class SourceCache:
                 entry.meta = meta
                 entry.names = [n for n in names if not n.startswith(PREFIX)]
                 entry.tags = {n for n in names if n.startswith(PREFIX)}
+                entry.residual = set(meta.get("residual") or [])
         return entry
 
     def meta(self, entry: Entry, ends: Ends, settings: dict[str, str]) -> dict[str, object]:

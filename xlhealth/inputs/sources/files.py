@@ -172,14 +172,8 @@ def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path,
     held = held or {}
     for i, path in enumerate(fileset.files):
         shown = _shown(path, base)
-        try:
-            target, ends = (path, held[i]) if i in held else _prepare_one(
-                fileset, path, i, shown, encoding, tmp)  # fmt: skip
-        except (OSError, EOFError, zlib.error) as error:
-            if not is_gzip(path):  # unreadable: permissions, a file another program locks
-                raise SourceError(f"{shown}: cannot read it ({error})") from None
-            raise SourceError(f"{shown}: cannot unpack it ({error}); check that it is a whole "
-                              ".gz file") from None  # fmt: skip
+        target, ends = (path, held[i]) if i in held else prepare_one(fileset, i, encoding, tmp,
+                                                                     base)  # fmt: skip
         fileset.read.append(target)
         fileset.names[str(target)] = shown
         if ends is not None:
@@ -188,6 +182,21 @@ def prepare_text(fileset: FileSet, encoding: str, tmp: Path, base: Path,
         fileset.separator = "\t"
     elif fileset.format == "csv":
         fileset.separator = _one_separator(fileset)
+
+
+def prepare_one(fileset: FileSet, i: int, encoding: str, tmp: Path,
+                base: Path) -> tuple[Path, Ends | None]:  # fmt: skip
+    """The UTF-8 file DuckDB reads for file ``i`` (transcoded into ``tmp`` when it is in
+    another encoding), and its ends (CSV/TSV)."""
+    path = fileset.files[i]
+    shown = _shown(path, base)
+    try:
+        return _prepare_one(fileset, path, i, shown, encoding, tmp)
+    except (OSError, EOFError, zlib.error) as error:
+        if not is_gzip(path):  # unreadable: permissions, a file another program locks
+            raise SourceError(f"{shown}: cannot read it ({error})") from None
+        raise SourceError(f"{shown}: cannot unpack it ({error}); check that it is a whole "
+                          ".gz file") from None  # fmt: skip
 
 
 def _prepare_one(fileset: FileSet, path: Path, i: int, shown: str, encoding: str,

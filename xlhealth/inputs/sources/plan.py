@@ -128,6 +128,15 @@ class Plan:
         self.held_tags[name] = column
         return name
 
+    def _residual(self) -> None:
+        """Tell the engine which text columns are read only as dates (their day held by
+        a cached ISO-day tag): their text is needed only where that tag is NULL."""
+        if not self.iso:
+            return
+        other = {*self.links, *self.codes, *self.strings, *self.texts, *self.numbers,
+                 *self.scoped}  # fmt: skip
+        self.engine.residual({self.schema.columns[k][0] for k in self.iso if k not in other})
+
     def _kind(self, key: str) -> str:
         kind = self.schema.columns[key][1]
         return kind if kind in CANONICAL else "text"
