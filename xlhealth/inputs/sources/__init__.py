@@ -45,6 +45,7 @@ from xlhealth.inputs.sources.database import (
     DuckDBEngine,
     Engine,
     PostgresEngine,
+    literal,
 )
 from xlhealth.inputs.sources.export_rows import skip_condition
 from xlhealth.inputs.sources.filecache import CACHED_FORMATS, DOUBTS, SourceCache
@@ -168,8 +169,20 @@ class ExternalSource:
         if cache is None:
             prepare_text(fileset, self.spec.encoding, tmp, self.base)
             return DuckDBEngine.for_files(fileset)
-        settings = {"format": fileset.format, "encoding": self.spec.encoding,
-                    "date_order": "DMY" if self.day_first else "MDY"}  # fmt: skip
+        settings: dict[str, object] = {
+            "format": fileset.format,
+            "encoding": self.spec.encoding,
+            "date_order": "DMY" if self.day_first else "MDY",
+        }
+        json = None
+        if fileset.format == "jsonl":  # the set's columns and types: a change rereads all
+            probe = DuckDBEngine()
+            try:
+                json = probe.json_columns("[" + ", ".join(literal(str(p)) for p in fileset.files)
+                                          + "]")  # fmt: skip
+            finally:
+                probe.close()
+            settings["columns"] = [list(c) for c in json]
         entries = [cache.entry(path, settings) for path in fileset.files]
         for e in entries:
             if e.reason in DOUBTS:
@@ -180,7 +193,7 @@ class ExternalSource:
         def reread(i: int) -> Path:
             return prepare_one(fileset, i, self.spec.encoding, tmp, self.base)[0]
 
-        return CachedFilesEngine(fileset, cache, entries, settings, reread)
+        return CachedFilesEngine(fileset, cache, entries, settings, reread, json)
 
     def cache_lines(self) -> list[Problem]:
         """One information line per reason the cache was not (fully) used."""

@@ -22,9 +22,12 @@ import numpy as np
 
 from xlhealth.inputs.sources.database import (
     FILE_COLUMN,
+    JSON_HINT,
     DuckDBEngine,
     csv_hint,
     csv_reader,
+    duckdb_kind,
+    json_reader,
     literal,
     quote,
 )
@@ -35,7 +38,7 @@ from xlhealth.inputs.sources.filecache import (
     tag_column,
     tag_sql,
 )
-from xlhealth.inputs.sources.files import FileSet, SourceError
+from xlhealth.inputs.sources.files import Ends, FileSet, SourceError
 
 THREADS = 2
 
@@ -48,11 +51,12 @@ class CachedFilesEngine(DuckDBEngine):
     """
 
     def __init__(self, fileset: FileSet, cache: SourceCache, entries: list[Entry],
-                 settings: dict[str, str], reread: Callable[[int], Path]):  # fmt: skip
+                 settings: dict[str, object], reread: Callable[[int], Path],
+                 json: list[tuple[str, str]] | None = None):  # fmt: skip
         super().__init__()
         self.fileset, self.cache, self.entries, self.settings = fileset, cache, entries, settings
-        self.reread = reread
-        self.hint = csv_hint(fileset)
+        self.reread, self.json = reread, json  # json: JSON lines' columns and types
+        self.hint = JSON_HINT if json is not None else csv_hint(fileset)
         files = "[" + ", ".join(literal(str(e.parquet)) for e in entries) + "]"
         self.relation = f"read_parquet({files}, union_by_name = true, filename = '{FILE_COLUMN}')"
         self.wanted: set[tuple[str, str]] = set()  # (tag, column)
@@ -71,6 +75,8 @@ class CachedFilesEngine(DuckDBEngine):
     def describe(self) -> list[tuple[str, str]]:
         """Every file's columns in file order, first appearance first — what DuckDB's
         ``union_by_name`` gives over the CSVs — all text, as the CSV reader reads them."""
+        if self.json is not None:  # the reader is told every column and its type
+            return [(n, duckdb_kind(t)) for n, t in self.json] + [(FILE_COLUMN, "text")]
         names: dict[str, None] = {}
         for i, entry in enumerate(self.entries):
             names.update(dict.fromkeys(entry.columns() if entry.held else self._columns(i)))
@@ -78,15 +84,22 @@ class CachedFilesEngine(DuckDBEngine):
 
     def _columns(self, i: int, read: Path | None = None, con: Any = None) -> list[str]:
         """File ``i``'s own columns (``con``: the cursor of the thread asking)."""
+        if self.json is not None:
+            return [n for n, _ in self.json]
         if i not in self.own:
-            path = read or self.fileset.read[i]
-            reader = csv_reader(f"[{literal(str(path))}]", self.fileset.separator)
+            reader = self._reader(read or self.fileset.read[i])
             try:
                 rows = (con or self.con).execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
             except self.duckdb.Error as error:
                 raise SourceError(self._message(error)) from None
             self.own[i] = [name for name, *_ in rows if name != FILE_COLUMN]
         return self.own[i]
+
+    def _reader(self, path: Path) -> str:
+        files = f"[{literal(str(path))}]"
+        if self.json is not None:
+            return json_reader(files, self.json)
+        return csv_reader(files, self.fileset.separator)
 
     def fetch(self, sql: str) -> dict[str, np.ndarray]:
         self._materialise()
@@ -135,9 +148,9 @@ class CachedFilesEngine(DuckDBEngine):
                 entry.tags, entry.residual = set(), set()
             else:
                 read = self.fileset.read[i]
-                ends = self.fileset.ends[str(read)]
+                ends = self.fileset.ends.get(str(read)) or Ends()  # JSON lines: none
             columns = self._columns(i, read, con)
-            source = csv_reader(f"[{literal(str(read))}]", self.fileset.separator)
+            source = self._reader(read)
             meta = self.cache.meta(entry, ends, self.settings)
             partial = {c for t, c in self.wanted if t == "v" and c in self._partial(i)}
             partial &= set(columns)

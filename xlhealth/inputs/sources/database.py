@@ -97,7 +97,7 @@ class Engine:
         pass
 
 
-def _duckdb_kind(type_name: str) -> str:
+def duckdb_kind(type_name: str) -> str:
     t = type_name.upper()
     if t in ("VARCHAR", "TEXT", "STRING") or t.startswith("VARCHAR"):
         return "text"
@@ -148,14 +148,18 @@ class DuckDBEngine(Engine):
             engine.parquet = files
             engine.hint = "check that it is a Parquet file"
         else:
-            engine.hint = "check that it is JSON lines: one object per line"
+            engine.hint = JSON_HINT
             reader = engine._json_reader(files)
         engine.relation = reader
         return engine
 
     def _json_reader(self, files: str) -> str:
+        return json_reader(files, self.json_columns(files))
+
+    def json_columns(self, files: str) -> list[tuple[str, str]]:
         """JSON has no date type: keep strings as strings (DuckDB would read an ISO string
-        with an offset as an instant and move it to UTC), so they follow the text rules."""
+        with an offset as an instant and move it to UTC), so they follow the text rules.
+        (name, type) of every column ``files`` hold, as the reader is then told."""
         base = f"read_json({files}, format = 'newline_delimited', union_by_name = true"
         tail = f", filename = '{FILE_COLUMN}')"
         try:
@@ -166,10 +170,10 @@ class DuckDBEngine(Engine):
         for name, type_name, *_ in described:
             if name == FILE_COLUMN:
                 continue
-            kind = _duckdb_kind(type_name)
-            keep = type_name if kind in ("text", "bool", "int", "float") else "VARCHAR"
-            columns.append(f"{literal(name)}: {literal(keep)}")
-        return f"{base}, columns = {{{', '.join(columns)}}}{tail}"
+            kind = duckdb_kind(type_name)
+            columns.append((name, type_name if kind in ("text", "bool", "int", "float")
+                            else "VARCHAR"))  # fmt: skip
+        return columns
 
     @classmethod
     def for_database(cls, path: Path, query: str) -> DuckDBEngine:
@@ -194,7 +198,7 @@ class DuckDBEngine(Engine):
             rows = self.con.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
         except self.duckdb.Error as error:
             raise SourceError(self._message(error), column=self._column) from None
-        return [(name, _duckdb_kind(t)) for name, t, *_ in rows]
+        return [(name, duckdb_kind(t)) for name, t, *_ in rows]
 
     def table(self, name: str, frame: pd.DataFrame, kinds: dict[str, str]) -> str:
         view = f"xlhealth_{name}_{next(self._names)}"
@@ -253,6 +257,16 @@ def csv_reader(files: str, separator: str) -> str:
         f"delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, "
         f"union_by_name = true, filename = '{FILE_COLUMN}')"
     )
+
+
+def json_reader(files: str, columns: list[tuple[str, str]]) -> str:
+    """DuckDB's reader of JSON-lines ``files`` with the columns (and types) given."""
+    spec = ", ".join(f"{literal(name)}: {literal(kept)}" for name, kept in columns)
+    return (f"read_json({files}, format = 'newline_delimited', union_by_name = true, "
+            f"columns = {{{spec}}}, filename = '{FILE_COLUMN}')")  # fmt: skip
+
+
+JSON_HINT = "check that it is JSON lines: one object per line"
 
 
 def csv_hint(fileset: FileSet) -> str:

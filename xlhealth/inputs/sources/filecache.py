@@ -41,7 +41,7 @@ FORMAT = 1
 """What a cache file holds; raise it when that changes (older files are then rewritten)."""
 PREFIX = "_xlhealth_"
 """Tag columns of a cache file are named ``_xlhealth_<tag>:<column>``."""
-CACHED_FORMATS = ("csv", "tsv")
+CACHED_FORMATS = ("csv", "tsv", "jsonl")
 META_KEY = "xlhealth"
 
 
@@ -152,7 +152,7 @@ class SourceCache:
         except OSError:
             return False
 
-    def entry(self, source: Path, settings: dict[str, str]) -> Entry:
+    def entry(self, source: Path, settings: dict[str, object]) -> Entry:
         """The cache entry of ``source`` as read with ``settings``: held when its footer
         matches the file and the settings exactly."""
         resolved = source.resolve()
@@ -188,7 +188,7 @@ class SourceCache:
                 entry.residual = set(meta.get("residual") or [])
         return entry
 
-    def meta(self, entry: Entry, ends: Ends, settings: dict[str, str]) -> dict[str, object]:
+    def meta(self, entry: Entry, ends: Ends, settings: dict[str, object]) -> dict[str, object]:
         identity = dict(entry.identity)
         identity.setdefault("digest", digest(Path(str(identity["path"]))))
         mine, duckdb_version = versions()
