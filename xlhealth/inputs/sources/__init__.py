@@ -39,23 +39,12 @@ from xlhealth.core.rows import Batch
 from xlhealth.core.tables import normalise_header
 from xlhealth.inputs.columns import Recogniser
 from xlhealth.inputs.matching import Customers
-from xlhealth.inputs.sources.cachedfiles import CachedFilesEngine
+from xlhealth.inputs.sources.cachedfiles import CachedFilesEngine, files_engine
 from xlhealth.inputs.sources.compute import Outcome, Run, Schema, recognise
-from xlhealth.inputs.sources.database import (
-    DuckDBEngine,
-    Engine,
-    PostgresEngine,
-    literal,
-)
+from xlhealth.inputs.sources.database import DuckDBEngine, Engine, PostgresEngine
 from xlhealth.inputs.sources.export_rows import skip_condition
-from xlhealth.inputs.sources.filecache import CACHED_FORMATS, DOUBTS, SourceCache
-from xlhealth.inputs.sources.files import (
-    FileSet,
-    SourceError,
-    prepare_one,
-    prepare_text,
-    resolve,
-)
+from xlhealth.inputs.sources.filecache import SourceCache
+from xlhealth.inputs.sources.files import FileSet, SourceError, resolve
 from xlhealth.inputs.sources.spec import (
     COLUMNS,
     ENCODINGS,
@@ -122,8 +111,7 @@ class ExternalSource:
     ):
         self.spec = spec
         self.cache = SourceCache(cache) if cache is not None else None
-        self.doubts: dict[str, int] = {}  # why cache files there were not trusted: files
-        self.cache_note = ""  # the cache could not be used (one line on Checks)
+        self.cache_notes: list[str] = []  # why the cache was not (fully) used: Checks lines
         self.base = Path(base)
         self.recogniser = recogniser
         self.day_first = day_first
@@ -148,7 +136,9 @@ class ExternalSource:
                 fileset = resolve(spec.path, spec.format, self.base)
                 self._tmp = tempfile.TemporaryDirectory(prefix="xlhealth-source-")
                 self.fileset = fileset
-                self.engine = self._files_engine(fileset, Path(self._tmp.name))
+                self.engine, self.cache_notes = files_engine(
+                    fileset, spec, self.cache, Path(self._tmp.name), self.base, self.day_first
+                )
             elif spec.engine == "duckdb":
                 self.engine = DuckDBEngine.for_database(self.duckdb_path(), spec.query)
             else:
@@ -159,52 +149,9 @@ class ExternalSource:
             self.close()
             raise
 
-    def _files_engine(self, fileset: FileSet, tmp: Path) -> Engine:
-        """DuckDB over the files, through their cache files when the cache can be used."""
-        cache = self.cache if fileset.format in CACHED_FORMATS else None
-        if cache is not None and not cache.writable():
-            self.cache_note = (f"{self.spec.where}: the cache folder {cache.folder} cannot be "
-                               "written — the files are read as they are")  # fmt: skip
-            cache = None
-        if cache is None:
-            prepare_text(fileset, self.spec.encoding, tmp, self.base)
-            return DuckDBEngine.for_files(fileset)
-        settings: dict[str, object] = {
-            "format": fileset.format,
-            "encoding": self.spec.encoding,
-            "date_order": "DMY" if self.day_first else "MDY",
-        }
-        json = None
-        if fileset.format == "jsonl":  # the set's columns and types: a change rereads all
-            probe = DuckDBEngine()
-            try:
-                json = probe.json_columns("[" + ", ".join(literal(str(p)) for p in fileset.files)
-                                          + "]")  # fmt: skip
-            finally:
-                probe.close()
-            settings["columns"] = [list(c) for c in json]
-        entries = [cache.entry(path, settings) for path in fileset.files]
-        for e in entries:
-            if e.reason in DOUBTS:
-                self.doubts[e.reason] = self.doubts.get(e.reason, 0) + 1
-        held = {i: e.ends() for i, e in enumerate(entries) if e.held}
-        prepare_text(fileset, self.spec.encoding, tmp, self.base, held)
-
-        def reread(i: int) -> Path:
-            return prepare_one(fileset, i, self.spec.encoding, tmp, self.base)[0]
-
-        return CachedFilesEngine(fileset, cache, entries, settings, reread, json)
-
     def cache_lines(self) -> list[Problem]:
         """One information line per reason the cache was not (fully) used."""
-        spec, lines = self.spec, []
-        if self.cache_note:
-            lines.append(Problem(spec.sheet, self.cache_note))
-        for reason, n in self.doubts.items():
-            files = f"{n} file{'s' if n != 1 else ''}"
-            lines.append(Problem(spec.sheet, f"{spec.where}: {files} read afresh, not from the "
-                                 f"cache — {DOUBTS[reason]}; it was rewritten"))  # fmt: skip
-        return lines
+        return [Problem(self.spec.sheet, line) for line in self.cache_notes]
 
     def cache_stats(self) -> dict[str, object]:
         engine = self.engine

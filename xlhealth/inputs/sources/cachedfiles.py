@@ -32,15 +32,62 @@ from xlhealth.inputs.sources.database import (
     quote,
 )
 from xlhealth.inputs.sources.filecache import (
+    CACHED_FORMATS,
+    DOUBTS,
     META_KEY,
     Entry,
     SourceCache,
     tag_column,
     tag_sql,
 )
-from xlhealth.inputs.sources.files import Ends, FileSet, SourceError
+from xlhealth.inputs.sources.files import Ends, FileSet, SourceError, prepare_one, prepare_text
+from xlhealth.inputs.sources.spec import SourceSpec
 
 THREADS = 2
+
+
+def files_engine(fileset: FileSet, spec: SourceSpec, cache: SourceCache | None, tmp: Path,
+                 base: Path, day_first: bool) -> tuple[DuckDBEngine, list[str]]:  # fmt: skip
+    """DuckDB over a source's files — through their cache files when ``cache`` is given,
+    the files are text and the cache folder can be written — and the lines Checks shows
+    about the cache: why it was not used, or why cache files there were not trusted."""
+    if cache is None or fileset.format not in CACHED_FORMATS:
+        prepare_text(fileset, spec.encoding, tmp, base)
+        return DuckDBEngine.for_files(fileset), []
+    if not cache.writable():
+        prepare_text(fileset, spec.encoding, tmp, base)
+        return DuckDBEngine.for_files(fileset), [
+            f"{spec.where}: the cache folder {cache.folder} cannot be written — the files are "
+            "read as they are"
+        ]
+    settings: dict[str, object] = {
+        "format": fileset.format,
+        "encoding": spec.encoding,
+        "date_order": "DMY" if day_first else "MDY",
+    }
+    json = None
+    if fileset.format == "jsonl":  # the set's columns and types: a change rereads all
+        probe = DuckDBEngine()
+        try:
+            json = probe.json_columns("[" + ", ".join(literal(str(p)) for p in fileset.files)
+                                      + "]")  # fmt: skip
+        finally:
+            probe.close()
+        settings["columns"] = [list(c) for c in json]
+    entries = [cache.entry(path, settings) for path in fileset.files]
+    doubts: dict[str, int] = {}
+    for e in entries:
+        if e.reason in DOUBTS:
+            doubts[e.reason] = doubts.get(e.reason, 0) + 1
+    held = {i: e.ends() for i, e in enumerate(entries) if e.held}
+    prepare_text(fileset, spec.encoding, tmp, base, held)
+
+    def reread(i: int) -> Path:
+        return prepare_one(fileset, i, spec.encoding, tmp, base)[0]
+
+    notes = [f"{spec.where}: {n} file{'s' if n != 1 else ''} read afresh, not from the cache — "
+             f"{DOUBTS[reason]}; it was rewritten" for reason, n in doubts.items()]  # fmt: skip
+    return CachedFilesEngine(fileset, cache, entries, settings, reread, json), notes
 
 
 class CachedFilesEngine(DuckDBEngine):

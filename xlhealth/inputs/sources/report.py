@@ -78,7 +78,9 @@ class Reports:
         """Distinct values that fail a rule: the first one shown, the rows of all counted."""
         if not bad.any():
             return
-        first = int(np.flatnonzero(bad)[0])
+        # the engine returns distinct values in no set order: the first file, then the text
+        first = min((int(j) for j in np.flatnonzero(bad)),
+                    key=lambda j: (files[j] is None, files[j] or 0, str(examples[j])))  # fmt: skip
         rest = more(int(counts[bad].sum()) - 1)
         self.problems.append(
             Problem(
