@@ -100,6 +100,11 @@ def both_ways(model, cust, frame, path, tmp_path, as_ofs):
             aggregate(model, customers, {"Customers": cust}, a, external=external) for a in as_ofs
         ]
         run = next(iter(external["Logins"]._runs.values()))
+    for _ in ("cold", "warm"):  # through the per-file cache: the same, as-of by as-of
+        with open_sources([spec], tmp_path, recogniser(), cache=tmp_path / "cache") as external:
+            for a, plain in zip(as_ofs, got, strict=True):
+                assert_same(plain, aggregate(model, customers, {"Customers": cust}, a,
+                                             external=external))  # fmt: skip
     return expected, got, run
 
 
