@@ -176,6 +176,25 @@ def test_a_killed_write_leaves_nothing_trusted(tmp_path):
     assert_same_run(_run(tmp_path, None), got)
 
 
+def test_cache_files_no_refresh_used_for_a_month_are_deleted(tmp_path):
+    """An export removed from the folder leaves its cache file; it goes after 30 days
+    unused (the files a refresh uses are marked used), and so do stray temporary files."""
+    paths = _weeks(tmp_path)
+    cache = tmp_path / "c"
+    _run(tmp_path, cache)
+    files = sorted(cache.glob("*.parquet"))
+    month = 31 * 86_400
+    for f in files:
+        os.utime(f, (f.stat().st_atime - month, f.stat().st_mtime - month))
+    stray = cache / "x.parquet.1-0.tmp"
+    stray.write_bytes(b"half")
+    os.utime(stray, (stray.stat().st_atime - 2 * 86_400, stray.stat().st_mtime - 2 * 86_400))
+    paths[0].unlink()  # week 0 is gone from the folder
+    got = _run(tmp_path, cache)
+    assert _stats(got) == (2, 0)
+    assert len(list(cache.glob("*.parquet"))) == 2 and not stray.exists()
+
+
 def test_a_cache_that_cannot_be_written_reads_the_files(tmp_path):
     _weeks(tmp_path)
     blocker = tmp_path / "not-a-folder"

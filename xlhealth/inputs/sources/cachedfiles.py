@@ -75,6 +75,7 @@ def files_engine(fileset: FileSet, spec: SourceSpec, cache: SourceCache | None, 
             probe.close()
         settings["columns"] = [list(c) for c in json]
     entries = [cache.entry(path, settings) for path in fileset.files]
+    cache.prune(entries)
     doubts: dict[str, int] = {}
     for e in entries:
         if e.reason in DOUBTS:

@@ -27,6 +27,7 @@ import base64
 import contextlib
 import json
 import os
+import time
 import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -43,6 +44,8 @@ PREFIX = "_xlhealth_"
 """Tag columns of a cache file are named ``_xlhealth_<tag>:<column>``."""
 CACHED_FORMATS = ("csv", "tsv", "jsonl")
 META_KEY = "xlhealth"
+KEEP_DAYS = 30
+"""A cache file no refresh has used for this long (its export was removed) is deleted."""
 
 
 def tag_sql(tag: str, c: str, z: str | None = None) -> str:
@@ -197,6 +200,25 @@ class SourceCache:
             "rules": rules(), "settings": settings, **identity,
             "head": _pack(ends.head), "tail": _pack(ends.tail),
         }  # fmt: skip
+
+    def prune(self, used: list[Entry], days: float = KEEP_DAYS) -> None:
+        """Mark the cache files this run uses (their time) and delete the ones no run has
+        used for ``days`` — exports removed from the folder — and temporary files a killed
+        refresh left behind (a day old), so the folder does not grow for ever."""
+        now = time.time()
+        for e in used:
+            with contextlib.suppress(OSError):
+                if e.parquet.exists():
+                    os.utime(e.parquet)
+        mine = {e.parquet for e in used}
+        for path in self.folder.glob("*.parquet*"):
+            with contextlib.suppress(OSError):
+                age = now - path.stat().st_mtime
+                stale = path.suffix == ".tmp" and age > 86_400
+                if stale or (
+                    path.suffix == ".parquet" and path not in mine and age > days * 86_400
+                ):
+                    path.unlink()
 
     def size(self, entries: list[Entry]) -> int:
         total = 0
