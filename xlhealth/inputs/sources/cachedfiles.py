@@ -10,8 +10,10 @@ wants gets it from its own cache file, never from the CSV again.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +46,23 @@ from xlhealth.inputs.sources.files import Ends, FileSet, SourceError, prepare_on
 from xlhealth.inputs.sources.spec import SourceSpec
 
 THREADS = 2
+
+
+_PLAIN_NAME = re.compile(r'^[^\s"\x00-\x1f\x7f](?:[^"\x00-\x1f\x7f]*[^\s"\x00-\x1f\x7f])?$')
+
+
+def header_names(header: str, separator: str) -> list[str] | None:
+    """A CSV's column names from its header line, when DuckDB's reader names the columns
+    exactly so — plain names, no two alike in any case (DuckDB renames those) — else None
+    (then DuckDB is asked). Spares a DESCRIBE per new file (a year of weekly files: 52)."""
+    if header.count('"') % 2:
+        return None
+    names = next(csv.reader([header], delimiter=separator), [])
+    if not names or not all(_PLAIN_NAME.match(n) for n in names):
+        return None
+    if len({n.casefold() for n in names}) < len(names) or not all(n.isprintable() for n in names):
+        return None
+    return names
 
 
 def files_engine(fileset: FileSet, spec: SourceSpec, cache: SourceCache | None, tmp: Path,
@@ -134,6 +153,11 @@ class CachedFilesEngine(DuckDBEngine):
         """File ``i``'s own columns (``con``: the cursor of the thread asking)."""
         if self.json is not None:
             return [n for n, _ in self.json]
+        ends = self.fileset.ends.get(str(self.fileset.read[i]))
+        if i not in self.own and ends is not None:  # the header line, when DuckDB keeps it as is
+            names = header_names(ends.header(), self.fileset.separator)
+            if names is not None:
+                self.own[i] = names
         if i not in self.own:
             reader = self._reader(read or self.fileset.read[i])
             try:
