@@ -337,11 +337,12 @@ SOURCES_TEXT: dict[str, tuple[str, str]] = {
     ),
     "sources_note": (
         "Each source's metrics are computed where its rows are and equal the same rows pasted "
-        "into the sheet. A failed source names its Sources row; its metrics are skipped. CSV and "
-        "TSV files are kept as typed Parquet copies in NAME-cache/sources/ beside the book: a "
-        "file is read again only when it changed (delete the folder at any time).",
+        "into the sheet. A failed source names its Sources row; its metrics are skipped. CSV, "
+        "TSV and JSON-lines files are kept as typed Parquet copies in NAME-cache/sources/ "
+        "beside the book: a file is read again only when it changed (delete the folder at "
+        "any time).",
         "各ソースの指標はデータのある場所で集計され、同じ行をシートに貼り付けた場合と一致します。"
-        "失敗したソースは Sources の行を示し、その指標はスキップされます。CSV・TSV ファイルは"
+        "失敗したソースは Sources の行を示し、その指標はスキップされます。CSV・TSV・JSON Lines は"
         "ブックの隣の NAME-cache/sources/ に型付きの Parquet として保存され、変更されたファイル"
         "だけが読み直されます（フォルダーはいつでも削除できます）。",
     ),
@@ -426,7 +427,7 @@ def _sources(w: SheetWriter, b: SheetBuilder) -> None:
                 w.col("source_seconds", "number", "0.0", 8),
                 w.col("source_cached", "int", "#,##0", 10),
                 w.col("source_fresh", "int", "#,##0", 10),
-                w.col("source_cache_mb", "number", "0.0", 9),
+                w.col("source_cache_mb", "number", "0.00", 9),
             ],
             title=text("sources_title", lang),
             notes=(text("sources_note", lang),),

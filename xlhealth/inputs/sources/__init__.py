@@ -159,7 +159,7 @@ class ExternalSource:
             return {}
         size = engine.cache.size(engine.entries)
         return {"cached": len(engine.entries) - engine.fresh, "fresh": engine.fresh,
-                "cache_mb": round(size / 1e6, 1)}  # fmt: skip
+                "cache_mb": round(size / 1e6, 2)}  # fmt: skip
 
     def duckdb_path(self) -> Path:
         rest = self.spec.connection.split("://", 1)[1]
