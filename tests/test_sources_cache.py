@@ -314,6 +314,9 @@ def test_refresh_keeps_the_cache_beside_the_book_and_no_cache_skips_it(tmp_path)
         row = checks[checks.index(header) + 1]
         return sheet_frame(book, "Summary"), dict(zip(header, row, strict=False))
 
+    code, output = cli("check", str(book), "--as-of", as_of.isoformat())
+    assert code == 0, output
+    assert not folder.exists()  # check writes nothing, not even beside the book
     first, said = refresh()
     assert len(list(folder.glob("*.parquet"))) == 1
     assert (said["Files from cache"], said["Files read afresh"]) == (0, 1)

@@ -40,12 +40,13 @@ class Report:
 def check(
     path: str | Path, as_of: dt.date | None = None, progress: Progress = lambda _: None
 ) -> tuple[Result | None, list[Problem]]:
-    """Validate config and data without writing; blocking problems mean refresh would stop."""
+    """Validate config and data without writing; blocking problems mean refresh would stop.
+    Nothing is written beside the book either: CSV sources are read as they are."""
     path = Path(path)
     progress(f"Reading {path.name}")
     try:
         book = read_workbook(path)
-        result, problems = score_workbook(book, as_of, progress)
+        result, problems = score_workbook(book, as_of, progress, cache=False)
     except ReadError as error:
         return None, [Problem("", str(error), blocking=True)]
     except RefreshError as error:
