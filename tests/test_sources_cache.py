@@ -390,3 +390,62 @@ def test_ordinary_headers_take_the_fast_path():
     assert header_names("取引先 ID\t完了予定日", "\t") == ["取引先 ID", "完了予定日"]
     for odd in ("id,ID", "a,,b", " a,b", 'a,"b', "a,a"):
         assert header_names(odd, ",") is None, odd  # DuckDB is asked
+
+
+def test_two_sources_on_the_same_files_never_lose_each_others_tags(tmp_path):
+    """Two engines over the same CSVs, interleaved as a refresh and its back-test
+    interleave sources: each adds the tags it needs, one reads a date column in full after
+    the other kept it in part — every query of both keeps working, on the same values."""
+    from xlhealth.inputs.sources.cachedfiles import files_engine
+    from xlhealth.inputs.sources.filecache import SourceCache
+    from xlhealth.inputs.sources.files import resolve
+
+    _weeks(tmp_path)
+    cache = SourceCache(tmp_path / "c")
+    spec = SourceSpec("Logins", 2, "in")
+
+    def engine(folder: str):
+        fileset = resolve("in", "auto", tmp_path)
+        work = tmp_path / folder
+        work.mkdir(exist_ok=True)
+        return files_engine(fileset, spec, cache, work, tmp_path, False)[0]
+
+    def days(e) -> list:
+        v = e.derived("date", "v")
+        z = e.derived("date", "z")
+        got = e.fetch(f"SELECT COUNT({v}) AS n, SUM({z}) AS z FROM {e.relation}")
+        return [int(got["n"][0]), int(got["z"][0])]
+
+    def plain(e) -> int:
+        w = e.derived("user_id", "w")
+        got = e.fetch(f"SELECT COUNT(*) AS n FROM {e.relation} WHERE {w}")
+        return int(got["n"][0])
+
+    def dates(e) -> int:
+        got = e.fetch(f'SELECT COUNT(DISTINCT "date") AS n FROM {e.relation}')
+        return int(got["n"][0])
+
+    one = engine("one")
+    one.reads({"user_id", "n"}, {"date"})
+    first = days(one)
+    assert first[0] > 0
+    two = engine("two")  # opened after one wrote: its files are held
+    two.reads({"user_id"}, set())  # reads no date: a file keeping it in part serves it
+    assert two.fresh == 0
+    users = plain(two)
+    assert two.fresh == 0
+    assert days(one) == first  # one reads on: two kept its tags
+    full = engine("three")  # reads "date" in full: the files are read again
+    full.reads({"date"}, set())
+    full.derived("date", "z")
+    n_dates = dates(full)
+    assert days(one) == first and plain(two) == users  # nobody lost a tag
+    assert full.fresh == 3
+    import duckdb as db
+
+    con = db.connect()
+    direct = con.execute(f"SELECT COUNT(DISTINCT date) FROM read_csv('{tmp_path}/in/*.csv', "
+                         "all_varchar = true)").fetchone()[0]  # fmt: skip
+    assert n_dates == direct
+    for e in (one, two, full):
+        e.close()

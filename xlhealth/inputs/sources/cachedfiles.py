@@ -37,6 +37,7 @@ from xlhealth.inputs.sources.filecache import (
     CACHED_FORMATS,
     DOUBTS,
     META_KEY,
+    PREFIX,
     Entry,
     SourceCache,
     tag_column,
@@ -128,6 +129,7 @@ class CachedFilesEngine(DuckDBEngine):
         self.relation = f"read_parquet({files}, union_by_name = true, filename = '{FILE_COLUMN}')"
         self.wanted: set[tuple[str, str]] = set()  # (tag, column)
         self.partial: set[str] = set()  # columns whose text is read only where v is NULL
+        self.full: set[str] | None = None  # columns read as text (None: any, as yet)
         self.own: dict[int, list[str]] = {}  # file -> its columns (files read from the CSV)
         self.fresh = sum(not e.held for e in entries)  # files read from the CSV this run
         self.write_seconds = 0.0
@@ -136,8 +138,8 @@ class CachedFilesEngine(DuckDBEngine):
         self.wanted.add((tag, column))
         return quote(tag_column(tag, column))
 
-    def residual(self, columns: set[str]) -> None:
-        self.partial = set(columns)
+    def reads(self, full: set[str], partial: set[str]) -> None:
+        self.full, self.partial = set(full), set(partial)
 
     def describe(self) -> list[tuple[str, str]]:
         """Every file's columns in file order, first appearance first — what DuckDB's
@@ -197,26 +199,37 @@ class CachedFilesEngine(DuckDBEngine):
 
     def _partial(self, i: int) -> set[str]:
         """Columns file ``i`` may keep only in part: none where rows are skipped by their
-        values (export header rows, footers: matched on every column's text)."""
-        return set() if i in self.skip_files else self.partial
+        values (export header rows, footers: matched on every column's text), none in JSON
+        lines (their first rows are read from the relation for that check)."""
+        if i in self.skip_files or self.json is not None or self.full is None:
+            return set()
+        return self.partial
 
     def _whole(self, i: int, entry: Entry) -> bool:
-        """Every column whose text this plan reads in full is whole in the cache file."""
-        return entry.residual <= self._partial(i)
+        """Every column whose text this plan reads is whole in the cache file."""
+        if self.full is None or i in self.skip_files or self.json is not None:
+            return not entry.residual
+        return not entry.residual & self.full
 
     def _missing(self, entry: Entry) -> list[tuple[str, str]]:
         return sorted(w for w in self.wanted if tag_column(*w) not in entry.tags)
 
     def _write(self, i: int) -> None:
         entry = self.entries[i]
+        if entry.held:  # another source reading the same file may have added tags since
+            self.cache.reload(entry)
+            if self._usable(i, entry):
+                return
         con = self.con.cursor()
         if entry.held and self._whole(i, entry):  # tags added from the cache file itself
             columns, meta, partial = entry.columns(), dict(entry.meta or {}), entry.residual
             source = f"read_parquet({literal(str(entry.parquet))})"
             select, added = self._select(entry, columns, source, set())
         else:  # from the file: new, changed, or its text wanted in full again
+            kept: set[tuple[str, str]] = set()  # tags the cache file had (other sources')
             if entry.held:
                 read, ends = self.reread(i), entry.ends()
+                kept = {(t[len(PREFIX)], t[len(PREFIX) + 2 :]) for t in entry.tags}
                 entry.tags, entry.residual = set(), set()
             else:
                 read = self.fileset.read[i]
@@ -226,7 +239,7 @@ class CachedFilesEngine(DuckDBEngine):
             meta = self.cache.meta(entry, ends, self.settings)
             partial = {c for t, c in self.wanted if t == "v" and c in self._partial(i)}
             partial &= set(columns)
-            select, added = self._select(entry, columns, source, partial)
+            select, added = self._select(entry, columns, source, partial, kept)
         meta["residual"] = sorted(partial)
         tmp = entry.parquet.with_name(f"{entry.parquet.name}.{os.getpid()}-{i}.tmp")
         text = json.dumps(meta)
@@ -245,14 +258,16 @@ class CachedFilesEngine(DuckDBEngine):
         entry.meta, entry.names, entry.residual = meta, columns, set(partial)
         entry.tags |= added
 
-    def _select(self, entry: Entry, columns: list[str], source: str,
-                partial: set[str]) -> tuple[str, set[str]]:  # fmt: skip
+    def _select(self, entry: Entry, columns: list[str], source: str, partial: set[str],
+                kept: set[tuple[str, str]] | None = None) -> tuple[str, set[str]]:  # fmt: skip
         """The rows of a cache file: its columns, the tags it holds, the tags wanted now
         (the ISO day from the date-form tag, computed one level below it: the regular
         expressions run once per row). A tag of a column the file lacks is the tag of NULL,
         as the query would compute it. ``partial``: columns kept only where their ISO day
         is NULL (the plan reads nothing else of them; the cache file is then smaller)."""
-        have, missing = set(columns), self._missing(entry)
+        have = set(columns)
+        old = {k for k in kept or () if tag_column(*k) not in entry.tags}
+        missing = sorted(set(self._missing(entry)) | old)
         inner = [(t, c) for t, c in missing if t != "v"]
         inner += [("z", c) for t, c in missing if t == "v" and ("z", c) not in inner
                   and tag_column("z", c) not in entry.tags]  # fmt: skip

@@ -89,9 +89,10 @@ class Engine:
         tags, :mod:`xlhealth.inputs.sources.filecache`), or None: compute it per row."""
         return None
 
-    def residual(self, columns: set[str]) -> None:
-        """Text columns the plan reads only where their ISO-day tag is NULL (dates and
-        nothing else): a cache file may keep their text for those rows alone."""
+    def reads(self, full: set[str], partial: set[str]) -> None:
+        """The columns the plan reads: ``full`` as text, ``partial`` only where their
+        ISO-day tag is NULL (dates and nothing else: a cache file may keep their text for
+        those rows alone). Other columns it does not read at all."""
 
     def close(self) -> None:
         pass

@@ -185,11 +185,18 @@ class SourceCache:
             if meta.get("digest") != identity["digest"]:
                 entry.reason = "changed"
             else:
-                entry.meta = meta
-                entry.names = [n for n in names if not n.startswith(PREFIX)]
-                entry.tags = {n for n in names if n.startswith(PREFIX)}
-                entry.residual = set(meta.get("residual") or [])
+                self.reload(entry, (meta, names))
         return entry
+
+    def reload(self, entry: Entry, footer: tuple | None = None) -> None:
+        """A held entry as its cache file now stands (its tags, its partial columns)."""
+        meta, names = footer or _footer(entry.parquet)
+        if meta is None:
+            return
+        entry.meta = meta
+        entry.names = [n for n in names if not n.startswith(PREFIX)]
+        entry.tags = {n for n in names if n.startswith(PREFIX)}
+        entry.residual = set(meta.get("residual") or [])
 
     def meta(self, entry: Entry, ends: Ends, settings: dict[str, object]) -> dict[str, object]:
         identity = dict(entry.identity)

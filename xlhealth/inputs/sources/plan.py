@@ -129,13 +129,14 @@ class Plan:
         return name
 
     def _residual(self) -> None:
-        """Tell the engine which text columns are read only as dates (their day held by
-        a cached ISO-day tag): their text is needed only where that tag is NULL."""
-        if not self.iso:
-            return
+        """Tell the engine which columns the plan reads, and which of them only as dates
+        (their day held by a cached ISO-day tag): their text is needed only where that tag
+        is NULL."""
         other = {*self.links, *self.codes, *self.strings, *self.texts, *self.numbers,
                  *self.scoped}  # fmt: skip
-        self.engine.residual({self.schema.columns[k][0] for k in self.iso if k not in other})
+        partial = {self.schema.columns[k][0] for k in self.iso if k not in other}
+        every = {self.schema.columns[k][0] for k in self.raw}
+        self.engine.reads(every - partial, partial)
 
     def _kind(self, key: str) -> str:
         kind = self.schema.columns[key][1]
