@@ -537,7 +537,9 @@ def main() -> None:
                 table.append(row | {"format": f"{fmt}, cached", "refresh_s": cached["s"],
                                     "peak_mb": cached["peak_mb"],
                                     "ratio": cached["s"] / (pasted["s"] + floor["s"]),
-                                    "events_s": cached["s"] - pasted["s"]})  # fmt: skip
+                                    "events_s": cached["s"] - pasted["s"],
+                                    "speed_up": peer["s"] / (cached["s"] - pasted["s"])
+                                    if peer and cached["s"] > pasted["s"] else None})  # fmt: skip
                 said = f"ratio {table[-1]['ratio']:.2f}, peak {cached['peak_mb']:.0f} MB"
                 print(f"  cached refresh {cached['s']:.2f} s ({said})", flush=True)
             print(

@@ -282,7 +282,7 @@ class CachedFilesEngine(DuckDBEngine):
                   for t, c in missing if t == "v"]  # fmt: skip
         select = f"SELECT {', '.join(above)} FROM (SELECT {', '.join(below)} FROM {source}) AS xs"
         if partial:
-            kept = ", ".join(f"CASE WHEN {quote(tag_column('v', c))} IS NULL THEN {quote(c)} END "
-                             f"AS {quote(c)}" for c in sorted(partial))  # fmt: skip
-            select = f"SELECT * REPLACE ({kept}) FROM ({select}) AS xt"
+            texts = ", ".join(f"CASE WHEN {quote(tag_column('v', c))} IS NULL THEN {quote(c)} END "
+                              f"AS {quote(c)}" for c in sorted(partial))  # fmt: skip
+            select = f"SELECT * REPLACE ({texts}) FROM ({select}) AS xt"
         return select, {tag_column(t, c) for t, c in inner + missing}

@@ -143,7 +143,7 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
         self.mapped_days: dict[str, np.ndarray] = {}  # date key -> days Python read
         self.wanted: dict[str, list[int]] = {}
         self._columns()
-        self._residual()
+        self._declare_reads()
         self._overview()
         self.sheet_rel = self._sheet_part(sheet_frame) if sheet_frame is not None else None
         self.covered: Scope | str = "nothing"  # the days the scoped lookups have read

@@ -1,24 +1,26 @@
-"""A typed, tagged Parquet copy of each CSV/TSV file a source reads, kept beside the book.
+"""A typed, tagged Parquet copy of each CSV, TSV or JSON-lines file a source reads, kept
+beside the book.
 
 A folder of weekly exports grows by one file a week, yet every refresh used to parse every
 CSV again (twice: the overview and the aggregate) and run the ISO-date and plain-ID
 regular expressions on every row. The first refresh that reads a file now writes what
-those queries read from it to ``NAME-cache/sources/<key>.parquet``: its columns as the CSV
-reader gives them (text as text) plus the *tags* the plan asks for, computed once —
+those queries read from it to ``NAME-cache/sources/<key>.parquet``: its columns as the
+reader gives them (CSV: text as text) plus the *tags* the plan asks for, computed once —
 ``z`` (date form: ISO / epoch digits / other), ``v`` (the ISO day as an integer, when it
 is a real day in range), ``y`` (plain decimal text), ``w`` (plain ASCII text whose lower
-case is its normalised code). Later refreshes read the Parquet file instead of the CSV.
+case is its normalised code). A column the plan reads only as a date keeps its text only
+where ``v`` is NULL. Later refreshes read the Parquet file instead of the file itself.
 
 A cache file is trusted only when everything that made it is unchanged: the file's path,
 size, modification time **and content hash** (xxh3-128 over its bytes, ~0.15 s per 700
 MB, so a file rewritten with the same size and time is caught), this xlhealth and DuckDB
-version, the normalisation rules (the regular expressions), and what changes parsing —
-the Sources row's format and encoding, the separator, Settings ``date_order``. Any doubt,
-and the file is read again and its cache rewritten. Each cache file is one Parquet file
-written to a temporary name and renamed into place, its identity in its own footer, so a
-killed refresh leaves either the old file or the new one, never half of one. The cache is
-never inside the workbook and never needed to reproduce a result: delete the folder at
-any time.
+version, the normalisation rules (the tags' SQL), and what changes parsing — the Sources
+row's format and encoding, Settings ``date_order``, for JSON lines the set's column types.
+Any doubt, and the file is read again and its cache rewritten. Each cache file is one
+Parquet file written to a temporary name and renamed into place, its identity in its own
+footer, so a killed refresh leaves either the old file or the new one, never half of one.
+The cache is never inside the workbook and never needed to reproduce a result: delete the
+folder at any time.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ class Plan:
         self.held_tags[name] = column
         return name
 
-    def _residual(self) -> None:
+    def _declare_reads(self) -> None:
         """Tell the engine which columns the plan reads, and which of them only as dates
         (their day held by a cached ISO-day tag): their text is needed only where that tag
         is NULL."""
