@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from tests.sources_data import (
     AS_OF,
+    assert_same,
     assert_same_run,
     customers_frame,
     events,
@@ -205,12 +207,6 @@ def test_a_cache_that_cannot_be_written_reads_the_files(tmp_path):
     assert_same(got, _run(tmp_path, None))
 
 
-def assert_same(a, b):
-    from tests.sources_data import assert_same as same
-
-    same(a, b)
-
-
 def test_tags_wanted_later_come_from_the_cache_file(tmp_path):
     """A model that reads fewer columns writes fewer tags; a later model that needs more
     adds them to the cache files from those files, not from the CSVs."""
@@ -218,7 +214,7 @@ def test_tags_wanted_later_come_from_the_cache_file(tmp_path):
     cache = tmp_path / "c"
     full = full_model()
     counts = tuple(m for m in full.metrics if m.aggregate in ("count", "count_all"))
-    small = dataclass_replace(full, metrics=counts)
+    small = replace(full, metrics=counts)
     _run(tmp_path, cache, model=small)
     before = {p: set(pq_names(p)) for p in cache.glob("*.parquet")}
     got = _run(tmp_path, cache, model=full)
@@ -237,19 +233,13 @@ def test_a_date_column_read_later_as_text_is_read_again_in_full(tmp_path):
     full = full_model()
     assert _stats(_run(tmp_path, cache, model=full)) == (0, 3)
     users = next(m for m in full.metrics if m.name == "users")
-    seen = dataclass_replace(users, name="seen_values", column="seen")
-    wider = dataclass_replace(full, metrics=(*full.metrics, seen))
+    seen = replace(users, name="seen_values", column="seen")
+    wider = replace(full, metrics=(*full.metrics, seen))
     got = _run(tmp_path, cache, model=wider)
     assert _stats(got) == (0, 3)
     assert_same_run(_run(tmp_path, None, model=wider), got)
     assert _stats(_run(tmp_path, cache, model=wider)) == (3, 0)
     assert _stats(_run(tmp_path, cache, model=full)) == (3, 0)  # whole text serves both
-
-
-def dataclass_replace(obj, **changes):
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
 
 
 def pq_names(path: Path) -> list[str]:
@@ -335,8 +325,6 @@ def test_refresh_keeps_the_cache_beside_the_book_and_no_cache_skips_it(tmp_path)
 
 
 def test_settings_source_cache_no_turns_it_off():
-    from dataclasses import replace
-
     from xlhealth.inputs.sources import cache_wanted
 
     model = full_model()
