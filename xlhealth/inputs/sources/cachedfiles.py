@@ -31,6 +31,7 @@ from xlhealth.inputs.sources.database import (
     duckdb_kind,
     json_reader,
     literal,
+    path_list,
     quote,
 )
 from xlhealth.inputs.sources.filecache import (
@@ -89,8 +90,7 @@ def files_engine(fileset: FileSet, spec: SourceSpec, cache: SourceCache | None, 
     if fileset.format == "jsonl":  # the set's columns and types: a change rereads all
         probe = DuckDBEngine()
         try:
-            json = probe.json_columns("[" + ", ".join(literal(str(p)) for p in fileset.files)
-                                      + "]")  # fmt: skip
+            json = probe.json_columns(path_list(fileset.files))
         finally:
             probe.close()
         settings["columns"] = [list(c) for c in json]
@@ -125,7 +125,7 @@ class CachedFilesEngine(DuckDBEngine):
         self.fileset, self.cache, self.entries, self.settings = fileset, cache, entries, settings
         self.reread, self.json = reread, json  # json: JSON lines' columns and types
         self.hint = JSON_HINT if json is not None else csv_hint(fileset)
-        files = "[" + ", ".join(literal(str(e.parquet)) for e in entries) + "]"
+        files = path_list([e.parquet for e in entries])
         self.relation = f"read_parquet({files}, union_by_name = true, filename = '{FILE_COLUMN}')"
         self.wanted: set[tuple[str, str]] = set()  # (tag, column)
         self.partial: set[str] = set()  # columns whose text is read only where v is NULL

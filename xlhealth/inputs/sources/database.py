@@ -139,7 +139,7 @@ class DuckDBEngine(Engine):
     @classmethod
     def for_files(cls, fileset: FileSet) -> DuckDBEngine:
         engine = cls()
-        files = "[" + ", ".join(literal(str(p)) for p in fileset.read) + "]"
+        files = path_list(fileset.read)
         fmt = fileset.format
         if fmt in ("csv", "tsv"):
             reader = csv_reader(files, fileset.separator)
@@ -305,6 +305,11 @@ def _columns(names: list[str], rows: list[tuple]) -> dict[str, np.ndarray]:
 
 def literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def path_list(paths: list[Path]) -> str:
+    """Files as a DuckDB list literal, for its readers."""
+    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
 
 
 _PG_KINDS = {
