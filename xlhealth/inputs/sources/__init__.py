@@ -93,6 +93,21 @@ SOURCES_COLUMNS = [
 ``fresh``: files read from their cache file / from the file itself (None: no cache)."""
 
 
+def warehouse_engine(spec: SourceSpec, base: Path) -> Engine:
+    """The engine of a warehouse connection; its client is imported only when used."""
+    if spec.engine == "snowflake":
+        from xlhealth.inputs.sources.snowflake import SnowflakeEngine
+
+        return SnowflakeEngine(spec.connection, spec.query)
+    if spec.engine == "spark":
+        from xlhealth.inputs.sources.spark import SparkEngine
+
+        return SparkEngine(spec.connection, spec.query)
+    from xlhealth.inputs.sources.clickhouse import ClickHouseEngine
+
+    return ClickHouseEngine(spec.connection, spec.query, base)
+
+
 class ExternalSource:
     """One Sources row, opened lazily and reused by every aggregation of one run.
 
@@ -141,8 +156,10 @@ class ExternalSource:
                 )
             elif spec.engine == "duckdb":
                 self.engine = DuckDBEngine.for_database(self.duckdb_path(), spec.query)
-            else:
+            elif spec.engine == "postgresql":
                 self.engine = PostgresEngine(spec.connection, spec.query)
+            else:
+                self.engine = warehouse_engine(spec, self.base)
             self.described = self.engine.describe()
         except SourceError as error:
             self.error = error

@@ -110,6 +110,7 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
         names: dict[str, str],
     ):
         self.spec, self.engine, self.schema = spec, engine, schema
+        self.d = engine.dialect
         self.customers, self.day_first, self.problems = customers, day_first, problems
         self.sheet = spec.sheet
         self.file_names = names
@@ -170,6 +171,7 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
             self._report_counts(self.flag_totals)
             if self.stats["unmatched"]:
                 self._report_unmatched(self.links_frame)
+            self._report_ties(got, known)
             if any(m.aggregate == "value" for m in self.metrics):
                 rows = np.array([int(v) for v in got["rows_"]], dtype=np.int64)
                 self._report_duplicates(pos, rows)
@@ -189,7 +191,7 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
             joins, a = f" LEFT JOIN {rel} AS xa ON xa.pos = xp.pos", "CAST(xa.a AS BIGINT)"
         else:
             a = str(int(np.datetime64(day, "D").astype(np.int64)))
-        chunks = [c for i in sorted(self.sums) for c in sql.chunk_columns(f"n{i}", i)]
+        chunks = [c for i in sorted(self.sums) for c in sql.chunk_columns(f"n{i}", i, self.d)]
         base = f"SELECT xp.*, {a} AS a{''.join(', ' + c for c in chunks)} FROM xp{joins}"
         flags = [f"CASE WHEN {self._condition(m)} THEN 1 ELSE 0 END AS f{j}"
                  for j, m in enumerate(self.metrics)]  # fmt: skip
@@ -198,20 +200,25 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
             for j, m in enumerate(self.metrics)
             if m.aggregate in ("latest", "value")
         ]
+        ranks += [
+            f"RANK() OVER (PARTITION BY pos, f{j} ORDER BY {self._order(m, tie=False)}) AS q{j}"
+            for j, m in enumerate(self.metrics)
+            if self._ties(j, m)
+        ]
         select = ["pos", "COUNT(*) AS rows_"]
         select += [f"SUM(u{i}) AS u{i}" for i in self.strings.values()]
         counted: dict[str, list[int]] = {}  # distinct counts: value -> metrics counting it
         for j, m in enumerate(self.metrics):
             value = self._counted(m)
             if value is None:
-                select += self._aggregates(j, m)
+                select += self._aggregates(j, m) + self._ties(j, m)
             else:
                 counted.setdefault(value, []).append(j)
         text = (
             f"WITH xr AS ({self._raw_select(scope, self.ordered)}), xp AS ({self.prep_sql}), "
             f"xb AS ({base}), "
             f"xc AS (SELECT xb.*{''.join(', ' + f for f in flags)} FROM xb), "
-            f"xk AS {'MATERIALIZED ' if counted else ''}"
+            f"xk AS {self.d.materialized() if counted else ''}"
             f"(SELECT xc.*{''.join(', ' + r for r in ranks)} FROM xc WHERE pos >= 0)"
         )
         # COUNT(DISTINCT CASE WHEN f THEN v END) as two GROUP BYs: (customer, value) with

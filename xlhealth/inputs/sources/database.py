@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlhealth.inputs.sources.dialects import BASE, Dialect
 from xlhealth.inputs.sources.files import SEPARATORS, FileSet, SourceError
 
 KINDS = ("text", "int", "float", "bool", "date", "timestamp", "timestamptz", "other")
@@ -65,7 +66,7 @@ def query_relation(query: str) -> str:
 class Engine:
     """A connection that can describe, join small tables and run the aggregate queries."""
 
-    dialect = "generic"
+    dialect: Dialect = BASE  # how the SQL spells what engines disagree on
     relation: str = ""
     skip: str = ""  # a condition rows must meet (leading extra header rows left out)
     skip_files: frozenset[int] = frozenset()  # the files ``skip`` leaves rows out of
@@ -122,7 +123,6 @@ def duckdb_kind(type_name: str) -> str:
 class DuckDBEngine(Engine):
     """DuckDB in-process: files through its readers, or a DuckDB database file (read-only)."""
 
-    dialect = "duckdb"
     hint = ""  # added to a reader's error (what to check in the file)
     parquet = ""  # the Parquet files' list, as SQL
 
@@ -213,7 +213,7 @@ class DuckDBEngine(Engine):
             rows = result.fetchall()
         except self.duckdb.Error as error:
             raise SourceError(self._message(error), column=self._column) from None
-        return _columns(names, rows)
+        return result_columns(names, rows)
 
     def stored_range(self, column: str, kind: str) -> tuple[int | None, int | None] | None:
         """Parquet row groups keep the min and max of each column: the first and last day
@@ -294,7 +294,7 @@ def _typed(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _columns(names: list[str], rows: list[tuple]) -> dict[str, np.ndarray]:
+def result_columns(names: list[str], rows: list[tuple]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for i, name in enumerate(names):
         column = np.empty(len(rows), dtype=object)
@@ -349,8 +349,6 @@ class PostgresEngine(Engine):
     (``%APPDATA%\\postgresql\\pgpass.conf`` on Windows) or a service file itself.
     """
 
-    dialect = "postgresql"
-
     def __init__(self, url: str, query: str):
         import psycopg
 
@@ -391,7 +389,7 @@ class PostgresEngine(Engine):
         parts, names = [], []
         for j, column in enumerate(frame.columns):
             key = f"t{k}_{j}"
-            self.params[key] = [_plain(v) for v in frame[column].tolist()]
+            self.params[key] = [plain_value(v) for v in frame[column].tolist()]
             parts.append(f"%({key})s::{_PG_ARRAYS[kinds.get(column, 'int')]}")
             names.append(quote(column))
         return f"(SELECT * FROM unnest({', '.join(parts)}) AS x{k}({', '.join(names)}))"
@@ -405,7 +403,7 @@ class PostgresEngine(Engine):
         except self.psycopg.Error as error:
             self.con.rollback()
             raise SourceError(one_line(error), column="query") from None
-        return _columns(names, rows)
+        return result_columns(names, rows)
 
     def close(self) -> None:
         try:
@@ -414,7 +412,7 @@ class PostgresEngine(Engine):
             self.con.close()
 
 
-def _plain(value: object) -> object:
+def plain_value(value: object) -> object:
     """numpy scalars and missing values as what psycopg adapts."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None

@@ -46,11 +46,30 @@ class MetricSQL:
                     parts.append(f"d{self.dates[col]} IS NOT NULL")
         return " AND ".join(f"({p})" for p in parts)
 
-    def _order(self, m: Metric) -> str:
+    def _order(self, m: Metric, tie: bool = True) -> str:
+        """Which row a ``latest``/``value`` metric takes first: the latest day, then the
+        last row (``latest``) or the first row (``value``) — and where the relation has no
+        row order (a warehouse table), the greatest value among the rows still tied."""
         if m.aggregate == "value":
-            return "xo ASC"
-        col = date_column(m, self.schema)
-        return f"d{self.dates[col]} DESC, xo DESC" if col else "xo DESC"
+            order = "xo ASC"
+        else:
+            col = date_column(m, self.schema)
+            order = f"d{self.dates[col]} DESC, xo DESC" if col else "xo DESC"
+        if self.d.ordered or not tie:
+            return order
+        return f"{order}, {self._tie_value(m)} DESC"
+
+    def _tie_value(self, m: Metric) -> str:
+        column = normalise_header(m.column)
+        return f"x{self.texts[column]}" if m.is_text else f"n{self.numbers[column]}"
+
+    def _ties(self, j: int, m: Metric) -> list[str]:
+        """Without a row order: how many different values share the first place (the
+        latest day, or the customer's rows for ``value``) — said on Checks when > 1."""
+        if self.d.ordered or m.aggregate not in ("latest", "value"):
+            return []
+        return [f"COUNT(DISTINCT CASE WHEN f{j} = 1 AND q{j} = 1 THEN {self._tie_value(m)} END) "
+                f"AS tq{j}"]  # fmt: skip
 
     def _counted(self, m: Metric) -> str | None:
         """The value a ``distinct`` / ``active_days`` metric counts distinct (else None)."""

@@ -46,7 +46,8 @@ class Overview:
                 known_days[key] = stored
             elif kind in TYPED_DATES:  # the day of the first / last value (one per group)
                 inner.append(f"c{self.raw[key]} AS r{i}")
-                low, high = (sql.date_parts(f"{agg}(r{i})", kind)[1] for agg in ("MIN", "MAX"))
+                low, high = (sql.date_parts(f"{agg}(r{i})", kind, d=self.d)[1]
+                             for agg in ("MIN", "MAX"))  # fmt: skip
                 ranges[key] = (low, high)
             elif key == self.main_date:
                 inner.append(f"{sql.in_range(f'({fast})')} AS r{i}")

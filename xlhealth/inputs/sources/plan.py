@@ -153,9 +153,9 @@ class Plan:
             if c is None:
                 continue
             kind = self._kind(key)
-            tag = self._tag(key, "z", sql.date_tag(c, kind))
+            tag = self._tag(key, "z", sql.date_tag(c, kind, self.d))
             iso = self._held(key, "v") if kind == "text" else None
-            mapped, fast = sql.date_parts(c, kind, tag, iso)
+            mapped, fast = sql.date_parts(c, kind, tag, iso, self.d)
             if iso is not None:
                 self.iso[key] = iso
             self.date_sql[key] = (mapped, fast)
@@ -168,8 +168,8 @@ class Plan:
             if c is None:
                 continue
             flags = nz.spec_range(self.sheet, key) is None
-            tag = self._tag(key, "y", sql.number_tag(c, self._kind(key)))
-            mapped, fast = sql.number_parts(c, self._kind(key), flags, tag)
+            tag = self._tag(key, "y", sql.number_tag(c, self._kind(key), self.d))
+            mapped, fast = sql.number_parts(c, self._kind(key), flags, tag, self.d)
             self.number_sql[key] = (mapped, fast)
             if mapped is not None:
                 self.keysets.append((f"n_{key}", mapped, self._kind(key), None))
@@ -181,7 +181,7 @@ class Plan:
             self._c(key)
         for key in self.strings:  # plain ASCII text: its lower case is its code
             c = self._c(key)
-            self.clean[key] = self._held(key, "w") or sql.clean_text(c)
+            self.clean[key] = self._held(key, "w") or sql.clean_text(c, self.d)
         self.check_sql = [
             c
             for c in self._check_columns()

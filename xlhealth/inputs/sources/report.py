@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from xlhealth.core.problems import Problem
+from xlhealth.core.tables import normalise_header
 from xlhealth.inputs.sources import normalise as nz
 
 MAX_LISTED = 50
@@ -167,10 +168,31 @@ class Reports:
         first = int(pos[known][rows[known] > 1][0])
         column = "customer_id" if self.schema.has("customer_id") else "email"
         value = self.customers.frame["customer_id"].iloc[first]
+        used = ("the first row is used" if self.d.ordered else
+                "the table has no row order, so each metric takes the greatest value")  # fmt: skip
         self.problems.append(Problem(
             self.sheet,
-            f"customer appears twice{more(extra - 1)}; the first row is used — keep one row "
+            f"customer appears twice{more(extra - 1)}; {used} — keep one row "
             f"per customer — in {self._where()}",
             column=column,
             value=value,
         ))  # fmt: skip
+
+    def _report_ties(self, got: dict, known: np.ndarray) -> None:
+        """A table without row order: customers whose ``latest`` day holds different values
+        (one line per metric; ``value`` repeats are said by :meth:`_report_duplicates`)."""
+        for j, m in enumerate(self.metrics):
+            if f"tq{j}" not in got or m.aggregate != "latest":
+                continue
+            tied = np.array([int(v or 0) > 1 for v in got[f"tq{j}"]], dtype=bool) & known
+            if not tied.any():
+                continue
+            first = int(got["pos"][np.flatnonzero(tied)[0]])
+            self.problems.append(Problem(
+                self.sheet,
+                f"metric {m.name}: {int(tied.sum())} customer(s) have different values on their "
+                f"latest day; the table has no row order, so the greatest value is used — add "
+                f"the time of day to the date column to decide — in {self._where()}",
+                column=normalise_header(m.column),
+                value=self.customers.frame["customer_id"].iloc[first],
+            ))  # fmt: skip

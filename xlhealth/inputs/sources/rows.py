@@ -22,25 +22,26 @@ from xlhealth.core.text import normalise_ids
 from xlhealth.inputs.matching import Source
 from xlhealth.inputs.sources import normalise as nz
 from xlhealth.inputs.sources import sql
-from xlhealth.inputs.sources.database import CANONICAL, quote
+from xlhealth.inputs.sources.dialects import BASE, Dialect
 
 Scope = tuple[int, int] | None
 """First and last day (days since 1970) whose rows any metric can count; None: every row."""
 
 
-def coalesce(parts: list[str], kind: str = "BIGINT") -> str:
+def coalesce(parts: list[str], null: str) -> str:
+    """The first non-NULL of ``parts``; ``null`` (a typed NULL) when there are none."""
     if not parts:
-        return f"CAST(NULL AS {kind})"
+        return null
     return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
 
 
-def between(x: str, limits: tuple[float | None, float | None]) -> str:
+def between(x: str, limits: tuple[float | None, float | None], d: Dialect = BASE) -> str:
     lo, hi = limits
     tests = []
     if lo is not None:
-        tests.append(f"{x} >= {sql.double(repr(float(lo)))}")
+        tests.append(f"{x} >= {sql.double(repr(float(lo)), d)}")
     if hi is not None:
-        tests.append(f"{x} <= {sql.double(repr(float(hi)))}")
+        tests.append(f"{x} <= {sql.double(repr(float(hi)), d)}")
     return " AND ".join(tests) or "TRUE"
 
 
@@ -57,12 +58,13 @@ class Rows:
     def _raw_select(self, scope: Scope = None, ordered: bool = False) -> str:
         """The relation's columns cast to the canonical types (``c{i}``), the row order
         (``xo``), the file (``xf``) and the per-row tags of the text fast paths."""
-        cols = [f"CAST({quote(self.schema.columns[k][0])} AS {CANONICAL[self._kind(k)]}) AS c{i}"
+        d = self.d
+        cols = [f"{d.cast(d.quote(self.schema.columns[k][0]), self._kind(k))} AS c{i}"
                 for k, i in self.raw.items()]  # fmt: skip
         cols += [f"{column} AS {name}" for name, column in self.held_tags.items()]
-        cols.append("ROW_NUMBER() OVER () AS xo" if ordered else "0 AS xo")
+        cols.append(f"{d.row_order()} AS xo" if ordered else "0 AS xo")
         cols.append("file_index AS xf" if self.spec.engine == "files" else
-                    "CAST(NULL AS BIGINT) AS xf")  # fmt: skip
+                    f"{d.null('int')} AS xf")  # fmt: skip
         scan, after = self._scope_tests(scope)
         text = f"SELECT {', '.join(cols)} FROM {self.engine.relation}"
         tests = [t for t in (scan, self.engine.skip) if t]
@@ -85,7 +87,7 @@ class Rows:
             return "1 = 0", None
         key = self.scope_key
         kind = self._kind(key)
-        column = quote(self.schema.columns[key][0])
+        column = self.d.quote(self.schema.columns[key][0])
         if kind == "text":
             c = f"c{self.raw[key]}"
             tag = f"z{self.raw[key]}"
@@ -97,20 +99,13 @@ class Rows:
                     f"CASE WHEN {iso} IS NOT NULL THEN {iso} BETWEEN {lo} AND {hi} ELSE {test} END"
                 )
             return None, f"({tag} <> 1 OR {test})"
-        first, after = _iso(lo), _iso(hi + 1)
-        if kind == "date":
-            low, high = f"CAST('{first}' AS DATE)", f"CAST('{after}' AS DATE)"
-        elif kind == "timestamp":
-            low = f"CAST('{first} 00:00:00' AS TIMESTAMP)"
-            high = f"CAST('{after} 00:00:00' AS TIMESTAMP)"
-        else:
-            low = f"CAST('{first} 00:00:00+00' AS {CANONICAL['timestamptz']})"
-            high = f"CAST('{after} 00:00:00+00' AS {CANONICAL['timestamptz']})"
+        low, high = self.d.instant(_iso(lo), kind), self.d.instant(_iso(hi + 1), kind)
         return f"{column} >= {low} AND {column} < {high}", None
 
     # ------------------------------------------------------------------ xp: prepared rows
 
     def _prep_select(self) -> str:
+        d = self.d
         joins: list[str] = []
         cols: list[str] = []
         joined: set[str] = set()
@@ -134,30 +129,30 @@ class Rows:
         for key, i in self.dates.items():
             mapped_key, fast = self.date_sql.get(key, (None, None))
             if key not in self.schema.columns:
-                cols.append(f"CAST(NULL AS BIGINT) AS d{i}")
+                cols.append(f"{d.null('int')} AS d{i}")
                 continue
             parts = [sql.in_range(f"({fast})")] if fast is not None else []
             if mapped_key is not None:
                 parts.append(f"{mapped('d_' + key, mapped_key)}.day")
-            cols.append(f"CAST({coalesce(parts)} AS BIGINT) AS d{i}")
+            cols.append(f"CAST({coalesce(parts, d.null('int'))} AS BIGINT) AS d{i}")
         for key, i in self.numbers.items():
             mapped_key, fast = self.number_sql.get(key, (None, None))
             if key not in self.schema.columns:
-                cols.append(f"CAST(NULL AS DOUBLE PRECISION) AS n{i}")
+                cols.append(f"{d.null('float')} AS n{i}")
                 continue
             limits = nz.spec_range(self.sheet, key)
             parts = []
             if fast is not None:
                 ranged = f"({fast})"
                 if limits is not None:
-                    ranged = f"CASE WHEN {between(ranged, limits)} THEN {ranged} END"
+                    ranged = f"CASE WHEN {between(ranged, limits, d)} THEN {ranged} END"
                 parts.append(ranged)
             if mapped_key is not None:
                 parts.append(f"{mapped('n_' + key, mapped_key)}.num")
-            cols.append(f"{coalesce(parts, 'DOUBLE PRECISION')} AS n{i}")
+            cols.append(f"{coalesce(parts, d.null('float'))} AS n{i}")
         for key, i in self.codes.items():
             cols.append(f"{plain(key)}.code AS k{i}" if key in self.schema.columns
-                        else f"CAST(NULL AS BIGINT) AS k{i}")  # fmt: skip
+                        else f"{d.null('int')} AS k{i}")  # fmt: skip
         for key, i in self.strings.items():
             c = self._c(key)
             clean = self.clean[key]
@@ -171,7 +166,10 @@ class Rows:
             cols.append(f"CASE WHEN {rest} THEN 1 ELSE 0 END AS u{i}")
         for key, i in self.texts.items():
             cols.append(f"{plain(key)}.tcode AS t{i}" if key in self.schema.columns
-                        else f"CAST(NULL AS BIGINT) AS t{i}")  # fmt: skip
+                        else f"{d.null('int')} AS t{i}")  # fmt: skip
+            if not d.ordered:  # no row order: ties are broken by the text itself
+                cols.append(f"{d.cast(self._c(key), 'text')} AS x{i}" if key in self.schema.columns
+                            else f"{d.null('text')} AS x{i}")  # fmt: skip
         cols.append("xr.xo AS xo")
         text = f"SELECT {', '.join(cols)} FROM xr {' '.join(joins)}"
         if self.sheet_rel is not None:
@@ -196,7 +194,7 @@ class Rows:
                                                       f"({fast}) IS NULL"))  # fmt: skip
             limits = nz.spec_range(self.sheet, key)
             if limits is not None:
-                bad = f"({fast}) IS NOT NULL AND NOT ({between(f'({fast})', limits)})"
+                bad = f"({fast}) IS NOT NULL AND NOT ({between(f'({fast})', limits, self.d)})"
                 out.append((f"wn{i}", "range", key, bad))
         return out
 
@@ -229,19 +227,26 @@ class Rows:
                 codes = np.full(n, None, dtype=object)
                 codes[present] = np.arange(start, start + int(present.sum()))
                 part[f"t{i}"] = list(codes)
+                texts = [str(v) if ok else None for v, ok in zip(raw, present, strict=True)]
             else:
-                part[f"t{i}"] = [None] * n
+                part[f"t{i}"] = texts = [None] * n
+            if not self.d.ordered:  # the tie-break of a table without row order
+                part[f"x{i}"], kinds[f"x{i}"] = texts, "text"
         part["xo"] = list(range(-n, 0))  # before every file row, in sheet order
         return self.engine.table("sheet", pd.DataFrame(part), kinds)
 
     def _sheet_select(self) -> str:
+        d = self.d
         cols = ["CAST(pos AS BIGINT) AS pos"]
         cols += [f"CAST(d{i} AS BIGINT) AS d{i}" for i in self.dates.values()]
-        cols += [f"CAST(n{i} AS DOUBLE PRECISION) AS n{i}" for i in self.numbers.values()]
+        cols += [f"{d.cast(f'n{i}', 'float')} AS n{i}" for i in self.numbers.values()]
         cols += [f"CAST(k{i} AS BIGINT) AS k{i}" for i in self.codes.values()]
         for i in self.strings.values():
-            cols += [f"CAST(s{i} AS VARCHAR) AS s{i}", f"0 AS u{i}"]
-        cols += [f"CAST(t{i} AS BIGINT) AS t{i}" for i in self.texts.values()]
+            cols += [f"{d.cast(f's{i}', 'text')} AS s{i}", f"0 AS u{i}"]
+        for i in self.texts.values():
+            cols.append(f"CAST(t{i} AS BIGINT) AS t{i}")
+            if not d.ordered:
+                cols.append(f"{d.cast(f'x{i}', 'text')} AS x{i}")
         cols.append("CAST(xo AS BIGINT) AS xo")
         return f"SELECT {', '.join(cols)} FROM {self.sheet_rel} AS xsheet"
 

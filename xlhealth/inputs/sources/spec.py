@@ -48,7 +48,21 @@ _ENCODING_ALIASES = {
     "ms932": "cp932",
     "auto": "auto",
 }
-_SCHEMES = {"duckdb": "duckdb", "postgresql": "postgresql", "postgres": "postgresql"}
+_SCHEMES = {
+    "duckdb": "duckdb",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "snowflake": "snowflake",
+    "databricks": "spark",
+    "spark": "spark",
+    "clickhouse": "clickhouse",
+    "clickhouses": "clickhouse",
+    "chdb": "clickhouse",
+}
+_SECRETS = {"postgresql": "set PGPASSWORD or use ~/.pgpass (pgpass.conf on Windows)",
+            "snowflake": "set SNOWFLAKE_PASSWORD or use the connector's connections.toml",
+            "spark": "set DATABRICKS_TOKEN", "clickhouse": "set CLICKHOUSE_PASSWORD",
+            "duckdb": "a DuckDB file needs none"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,8 @@ class SourceSpec:
 
     @property
     def engine(self) -> str:
-        """``files``, ``duckdb`` or ``postgresql``."""
+        """``files``, ``duckdb``, ``postgresql``, ``snowflake``, ``spark`` (Databricks too)
+        or ``clickhouse`` (chDB too)."""
         if not self.connection:
             return "files"
         return _SCHEMES[_scheme(self.connection)]
@@ -166,7 +181,8 @@ def _encoding(row) -> str:
     return found
 
 
-_PASSWORD_KEYS = {"password", "passwd", "pwd"}
+_PASSWORD_KEYS = {"password", "passwd", "pwd", "token", "access_token", "private_key",
+                  "private_key_file_pwd", "secret"}  # fmt: skip
 
 
 def _check_connection(row, url: str, query: str, fmt: str, encoding: str) -> None:
@@ -175,7 +191,8 @@ def _check_connection(row, url: str, query: str, fmt: str, encoding: str) -> Non
         row.problem(
             "connection",
             "write a database URL: duckdb:///events.duckdb (beside the workbook), "
-            "duckdb:////abs/path/events.duckdb or postgresql://user@host:5432/db",
+            "postgresql://user@host:5432/db, snowflake://user@account/db/schema, "
+            "databricks://token@host?http_path=…, clickhouse://user@host:8123/db",
             url,
         )
         return
@@ -183,7 +200,7 @@ def _check_connection(row, url: str, query: str, fmt: str, encoding: str) -> Non
         row.problem(
             "connection",
             "remove the password from the URL: xlhealth never keeps credentials in the "
-            "workbook; set PGPASSWORD or use ~/.pgpass (pgpass.conf on Windows)",
+            f"workbook; {_SECRETS[_SCHEMES[scheme]]}",
             mask_password(url),
         )
     if _SCHEMES[scheme] == "duckdb" and not url.split("://", 1)[1].lstrip("/"):
@@ -209,4 +226,5 @@ def has_password(url: str) -> bool:
 def mask_password(url: str) -> str:
     """The URL with any password replaced by ``***`` (for the message that reports it)."""
     url = re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
-    return re.sub(r"((?:password|passwd|pwd)=)[^&]*", r"\1***", url, flags=re.I)
+    keys = "|".join(sorted(_PASSWORD_KEYS, key=len, reverse=True))
+    return re.sub(rf"((?:{keys})=)[^&]*", r"\1***", url, flags=re.I)

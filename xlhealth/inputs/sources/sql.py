@@ -26,9 +26,10 @@ combined in Python into the correctly rounded total (:mod:`xlhealth.core.exactsu
 in-sheet path sums the same way). Values outside the chunks' range (``|x| ≥ 2³¹`` or
 ``0 < |x| < 2⁻⁴¹``) are fetched per customer and value.
 
-Dialect differences live here and in :mod:`xlhealth.inputs.sources.database` (how a small table
-is joined); ``~`` (a POSIX/RE2 regular-expression match, anchored by ``^…$``) is the same
-in both engines.
+What engines spell differently (types, the regular-expression match, the day of an
+instant…) comes from a :class:`~xlhealth.inputs.sources.dialects.Dialect` — every function
+here takes one, and the default writes the PostgreSQL/DuckDB text; how a small table is
+joined is the engine's (:mod:`xlhealth.inputs.sources.database`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import datetime as dt
 
 from xlhealth.core.exactsum import BIG, SCALE, TINY
 from xlhealth.core.tables import FIRST_DATE, LAST_DATE
+from xlhealth.inputs.sources.dialects import BASE, Dialect
 
 EPOCH = dt.date(1970, 1, 1)
 FIRST_DAY = (FIRST_DATE - EPOCH).days
@@ -56,33 +58,34 @@ NUMBER_TEXT = "^-?[0-9]{1,15}([.][0-9]{1,15})?$"
 MAX_DOUBLE = "1.7976931348623157e308"
 
 
-def double(x: object) -> str:
-    return f"CAST({x} AS DOUBLE PRECISION)"
+def double(x: object, d: Dialect = BASE) -> str:
+    return d.cast(str(x), "float")
 
 
-def matches(expr: str, pattern: str) -> str:
-    return f"({expr} ~ '{pattern}')"
+def matches(expr: str, pattern: str, d: Dialect = BASE) -> str:
+    return d.regex(expr, pattern)
 
 
-def epoch_day(x: str) -> str:
+def epoch_day(x: str, d: Dialect = BASE) -> str:
     """Days since 1970 of epoch seconds / ms / µs / ns by magnitude (``x`` >= 1e8, < 1e20)."""
     divisor = (
-        f"CASE WHEN {x} < {double('1e11')} THEN {double(1)} "
-        f"WHEN {x} < {double('1e14')} THEN {double(1000)} "
-        f"WHEN {x} < {double('1e17')} THEN {double(1000000)} ELSE {double(1000000000)} END"
+        f"CASE WHEN {x} < {double('1e11', d)} THEN {double(1, d)} "
+        f"WHEN {x} < {double('1e14', d)} THEN {double(1000, d)} "
+        f"WHEN {x} < {double('1e17', d)} THEN {double(1000000, d)} "
+        f"ELSE {double(1000000000, d)} END"
     )
-    return f"CAST(FLOOR(FLOOR({x} / ({divisor})) / {double(86400)}) AS BIGINT)"
+    return f"CAST(FLOOR(FLOOR({x} / ({divisor})) / {double(86400, d)}) AS BIGINT)"
 
 
-def is_epoch(x: str) -> str:
-    return f"({x} >= {double('1e8')} AND {x} < {double('1e20')})"
+def is_epoch(x: str, d: Dialect = BASE) -> str:
+    return f"({x} >= {double('1e8', d)} AND {x} < {double('1e20', d)})"
 
 
 def in_range(day: str) -> str:
     return f"CASE WHEN {day} BETWEEN {FIRST_DAY} AND {LAST_DAY} THEN {day} END"
 
 
-def date_tag(c: str, kind: str) -> str | None:
+def date_tag(c: str, kind: str, d: Dialect = BASE) -> str | None:
     """For text: 1 = ISO (mapped by its first ten characters), 2 = epoch digits, 0 = other.
 
     Computed once per row (a column of the raw relation), so each regular expression runs
@@ -91,12 +94,13 @@ def date_tag(c: str, kind: str) -> str | None:
     if kind != "text":
         return None
     return (
-        f"CASE WHEN {matches(c, ISO_TEXT)} THEN 1 WHEN {matches(c, EPOCH_TEXT)} THEN 2 ELSE 0 END"
+        f"CASE WHEN {matches(c, ISO_TEXT, d)} THEN 1 WHEN {matches(c, EPOCH_TEXT, d)} THEN 2 "
+        "ELSE 0 END"
     )
 
 
-def date_parts(c: str, kind: str, tag: str | None = None,
-               iso: str | None = None) -> tuple[str | None, str | None]:  # fmt: skip
+def date_parts(c: str, kind: str, tag: str | None = None, iso: str | None = None,
+               d: Dialect = BASE) -> tuple[str | None, str | None]:  # fmt: skip
     """(key mapped by Python, day computed in SQL) of a date column; either may be None.
 
     ``tag``: the column holding :func:`date_tag` (text columns); ``iso``: a column holding
@@ -104,36 +108,36 @@ def date_parts(c: str, kind: str, tag: str | None = None,
     characters when it is a real day in range, else NULL — those go to Python as before).
     """
     if kind in ("date", "timestamp", "timestamptz"):
-        return None, f"CAST(CAST({c} AS DATE) - DATE '1970-01-01' AS BIGINT)"
+        return None, d.day(c, kind)
     if kind in ("int", "float"):
-        x = double(c)
+        x = double(c, d)
         return (
-            f"CASE WHEN {is_epoch(x)} THEN NULL ELSE {x} END",
-            f"CASE WHEN {is_epoch(x)} THEN {epoch_day(x)} END",
+            f"CASE WHEN {is_epoch(x, d)} THEN NULL ELSE {x} END",
+            f"CASE WHEN {is_epoch(x, d)} THEN {epoch_day(x, d)} END",
         )
     if kind == "text":
-        tag = tag or date_tag(c, kind)
+        tag = tag or date_tag(c, kind, d)
         if iso is not None:
             return (
                 f"CASE WHEN {iso} IS NOT NULL THEN NULL WHEN {tag} = 1 THEN SUBSTR({c}, 1, 10) "
                 f"WHEN {tag} = 2 THEN NULL ELSE {c} END",
                 f"CASE WHEN {iso} IS NOT NULL THEN {iso} WHEN {tag} = 2 THEN "
-                f"{epoch_day(double(c))} END",
+                f"{epoch_day(double(c, d), d)} END",
             )
         return (
             f"CASE WHEN {tag} = 1 THEN SUBSTR({c}, 1, 10) WHEN {tag} = 2 THEN NULL ELSE {c} END",
-            f"CASE WHEN {tag} = 2 THEN {epoch_day(double(c))} END",
+            f"CASE WHEN {tag} = 2 THEN {epoch_day(double(c, d), d)} END",
         )
     return c, None  # booleans: never dates (Python says so, with the count)
 
 
-def number_tag(c: str, kind: str) -> str | None:
+def number_tag(c: str, kind: str, d: Dialect = BASE) -> str | None:
     """For text: 1 = plain decimal text (read in SQL), 0 = other (mapped by Python)."""
-    return f"CASE WHEN {matches(c, NUMBER_TEXT)} THEN 1 ELSE 0 END" if kind == "text" else None
+    return f"CASE WHEN {matches(c, NUMBER_TEXT, d)} THEN 1 ELSE 0 END" if kind == "text" else None
 
 
 def number_parts(
-    c: str, kind: str, flags: bool, tag: str | None = None
+    c: str, kind: str, flags: bool, tag: str | None = None, d: Dialect = BASE
 ) -> tuple[str | None, str | None]:
     """(key mapped by Python, number computed in SQL) of a number column.
 
@@ -141,26 +145,26 @@ def number_parts(
     own number columns such as ``nps`` refuse them). ``tag``: the :func:`number_tag` column.
     """
     if kind in ("int", "float"):
-        x = double(c)
+        x = double(c, d)
         return None, f"CASE WHEN {x} BETWEEN -{MAX_DOUBLE} AND {MAX_DOUBLE} THEN {x} END"
     if kind == "bool":
         if not flags:
-            return None, "CAST(NULL AS DOUBLE PRECISION)"
-        return None, f"CASE WHEN {c} THEN {double(1)} WHEN NOT {c} THEN {double(0)} END"
+            return None, d.null("float")
+        return None, f"CASE WHEN {c} THEN {double(1, d)} WHEN NOT {c} THEN {double(0, d)} END"
     if kind == "text":
-        tag = tag or number_tag(c, kind)
+        tag = tag or number_tag(c, kind, d)
         return (
             f"CASE WHEN {tag} = 1 THEN NULL ELSE {c} END",
-            f"CASE WHEN {tag} = 1 THEN {double(c)} END",
+            f"CASE WHEN {tag} = 1 THEN {double(c, d)} END",
         )
-    return None, "CAST(NULL AS DOUBLE PRECISION)"  # a date is not a number
+    return None, d.null("float")  # a date is not a number
 
 
-def chunk_columns(n: str, i: int) -> list[str]:
+def chunk_columns(n: str, i: int, d: Dialect = BASE) -> list[str]:
     """Exact-sum chunks of number ``n`` as ``h{i}, g1_{i}, g2_{i}, g3_{i}, o{i}`` columns."""
-    s, tiny, big = double(SCALE), double(repr(TINY)), double(BIG)
+    s, tiny, big = double(SCALE, d), double(repr(TINY), d), double(BIG, d)
     a = f"ABS({n})"
-    ok = f"({n} = {double(0)} OR ({a} >= {tiny} AND {a} < {big}))"
+    ok = f"({n} = {double(0, d)} OR ({a} >= {tiny} AND {a} < {big}))"
     r = f"({a} - FLOOR({a}))"
     y = f"({r} * {s})"
     z = f"(({y} - FLOOR({y})) * {s})"
@@ -184,6 +188,6 @@ CLEAN_TEXT = "^[!-~]([ -~]*[!-~])?$"
 case, unless it is 18 characters long (a Salesforce ID may lose its checksum)."""
 
 
-def clean_text(c: str) -> str:
+def clean_text(c: str, d: Dialect = BASE) -> str:
     """True where ``LOWER(c)`` is the value's normalised code: no Python needed for it."""
-    return f"({matches(c, CLEAN_TEXT)} AND LENGTH({c}) <> 18)"
+    return f"({matches(c, CLEAN_TEXT, d)} AND LENGTH({c}) <> 18)"
