@@ -29,6 +29,7 @@ from tests.sources_data import (
 from tests.test_sources_parity import typed_events
 from tests.warehouses import STAND_INS, WAREHOUSES, in_sheet_unordered, table_name
 from xlhealth.inputs.sources import SourceSpec
+from xlhealth.inputs.sources.snowflake import SnowflakeEngine
 from xlhealth.inputs.sources.warehouse import WarehouseEngine
 
 
@@ -155,6 +156,67 @@ def test_ties_take_the_greatest_value_and_are_said(warehouse):
     assert any(m.startswith("metric last_n: 1 customer(s)") for m in said), said
     assert any(m.startswith("metric last_plan: 1 customer(s)") for m in said), said
     assert_same(in_sheet_unordered(model, cust, {"Logins": frame}), got)
+
+
+@pytest.fixture
+def sent_tables(monkeypatch):
+    """The rows of every small table a warehouse engine sends (mappings, as-of dates)."""
+    sizes: list[int] = []
+    table = WarehouseEngine.table
+
+    def recorded(self, name, frame, kinds):
+        sizes.append(len(frame))
+        return table(self, name, frame, kinds)
+
+    monkeypatch.setattr(WarehouseEngine, "table", recorded)
+    return sizes
+
+
+def test_many_addresses_and_user_ids_send_small_maps(warehouse, sent_tables):
+    """20,000 e-mail addresses and integer user IDs: what SQL can read itself never travels
+    (an address is reduced to its domain, an integer is its own code), so the mappings sent
+    back hold a few rows — and the values equal the pasted rows'."""
+    cust = customers_frame()
+    n = 20_000
+    rng = np.random.default_rng(5)
+    domains = np.array(["alpha.com", "Gamma.io", "EPS.com", "zeta.net", "nowhere.org",
+                        "www.beta.co.jp"], dtype=object)  # fmt: skip
+    frame = pd.DataFrame({
+        "email": [f"user{k}@{d}" for k, d in enumerate(domains[rng.integers(0, 6, n)])],
+        "date": pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(0, 100 * 86400, n), "s"),
+        "user_id": rng.integers(0, 15_000, n),
+        "n": rng.normal(10, 3, n),
+    })  # fmt: skip
+    frame.loc[:4, "email"] = ["Bob <bob@alpha.com>", "ｘ@gamma.io", "two@@eps.com", "", None]
+    warehouse.load("addresses", frame, {})
+    model = full_model()
+    got = through_sources(model, cust, specs(warehouse, {
+        "Logins": table_name(warehouse.name, "addresses")}), Path("."))  # fmt: skip
+    assert_same(in_sheet_unordered(model, cust, {"Logins": frame}), got)
+    assert got.values["users"].max() > 1000  # the distinct counts are real
+    assert sent_tables and max(sent_tables) <= 20, sent_tables
+
+
+def test_values_sql_cannot_read_beyond_what_a_query_carries_are_located(warehouse, monkeypatch):
+    """Values only Python can read (here 3,000 Japanese user names counted distinct) travel
+    back as a mapping; past what the warehouse takes in one query (Snowflake: 1 MB; here
+    lowered to 20 kB) the source stops with one located line, not the server's error."""
+    for engine in (WarehouseEngine, SnowflakeEngine):
+        monkeypatch.setattr(engine, "max_query_bytes", 20_000)
+    cust = customers_frame()
+    frame = pd.DataFrame({
+        "customer_id": ["C001", "C002"] * 1500,
+        "date": [pd.Timestamp(AS_OF)] * 3000,
+        "user_id": [f"ユーザー{k}" for k in range(3000)],
+    })  # fmt: skip
+    warehouse.load("named_users", frame, {})
+    got = through_sources(full_model(), cust, specs(warehouse, {
+        "Logins": table_name(warehouse.name, "named_users")}), Path("."))  # fmt: skip
+    [failed] = [p for p in got.problems if p.sheet == "Sources"]
+    assert (failed.row, failed.column) == (2, "query") and "\n" not in failed.message
+    assert "MB of values to look up" in failed.message and "customer_id" in failed.message
+    assert got.sources["status"].iloc[0].startswith("failed: this source's query")
+    assert "users" in got.unavailable
 
 
 def test_a_failing_query_is_one_line_on_its_sources_row(warehouse):

@@ -44,8 +44,8 @@ class ClickHouseEngine(WarehouseEngine):
             raise SourceError(one_line(error), column="connection") from None
 
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
-        for key, value in self.params.items():  # inside the text: no parameters needed
-            sql = sql.replace(f"\x00{key}\x00", _string(value))
+        for key, value in self.used(sql).items():  # inside the text: no parameters needed
+            sql = sql.replace(self.placeholder(key), _string(value))
         return self.client.run(sql)
 
     def column_types(self) -> list[tuple[str, str]]:
@@ -60,7 +60,7 @@ class ClickHouseEngine(WarehouseEngine):
 
     def json_table(self, key: str, columns: list[tuple[str, str]]) -> str:
         structure = ", ".join(f"{name} Nullable({_TYPES[kind]})" for name, kind in columns)
-        return f"(SELECT * FROM format(JSONEachRow, {literal(structure)}, \x00{key}\x00))"
+        return f"(SELECT * FROM format(JSONEachRow, {literal(structure)}, {self.placeholder(key)}))"
 
     def encode(self, records: list[dict]) -> str:  # JSONEachRow: one object per line
         return "\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":"))

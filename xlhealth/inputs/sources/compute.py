@@ -134,6 +134,8 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
         self.numbers: dict[str, int] = {}
         self.codes: dict[str, int] = {}
         self.strings: dict[str, int] = {}  # distinct columns normalised in SQL (s{i})
+        self.string_sql: dict[str, str] = {}  # ... and their code's SQL where clean
+        self.reduced: dict[str, str] = {}  # link columns reduced in SQL (e-mail -> @domain)
         self.texts: dict[str, int] = {}
         self.sums: set[int] = set()
         self._plan()

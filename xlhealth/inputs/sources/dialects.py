@@ -66,6 +66,10 @@ class Dialect:
             return f"CAST('{iso_day} 00:00:00' AS TIMESTAMP)"
         return f"CAST('{iso_day} 00:00:00+00' AS {self.types['timestamptz']})"
 
+    small_maps = False
+    """Reduce in SQL what need not travel (an e-mail to its domain, an integer's code):
+    a warehouse caps what one query may carry (Snowflake: 1 MB with its parameters)."""
+
     def row_order(self) -> str:
         return "ROW_NUMBER() OVER ()" if self.ordered else "0"
 
@@ -83,6 +87,7 @@ class SnowflakeDialect(Dialect):
 
     name = "snowflake"
     ordered = False
+    small_maps = True
     types: ClassVar[dict[str, str]] = {
         **Dialect.types, "float": "DOUBLE", "timestamp": "TIMESTAMP_NTZ",
         "timestamptz": "TIMESTAMP_TZ",
@@ -114,6 +119,7 @@ class SparkDialect(Dialect):
 
     name = "databricks"
     ordered = False  # and ROW_NUMBER() without ORDER BY is refused
+    small_maps = True
     types: ClassVar[dict[str, str]] = {
         **Dialect.types, "text": "STRING", "float": "DOUBLE", "timestamp": "TIMESTAMP_NTZ",
         "timestamptz": "TIMESTAMP",
@@ -147,6 +153,7 @@ class ClickHouseDialect(Dialect):
 
     name = "clickhouse"
     ordered = False
+    small_maps = True
     types: ClassVar[dict[str, str]] = {
         "text": "String", "int": "Int64", "float": "Float64", "bool": "Bool", "date": "Date32",
         "timestamp": "DateTime64(6, 'UTC')", "timestamptz": "DateTime64(6, 'UTC')",

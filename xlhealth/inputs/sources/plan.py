@@ -62,8 +62,11 @@ class Plan:
                 self._use(column, self.texts if m.is_text else self.numbers)
         self.links = [c for c in LINK_COLUMNS if c in self.schema.columns]
         self.ordered = any(m.aggregate in ("latest", "value") for m in self.metrics)
-        for key in list(self.codes):  # plain text distinct columns: normalised by SQL
-            if (key in self.schema.columns and self._kind(key) == "text"
+        # plain text distinct columns: normalised by SQL (and, where maps are costly to
+        # send, integer ones: the code of 123 is "123")
+        by_sql = ("text", "int") if self.d.small_maps else ("text",)
+        for key in list(self.codes):
+            if (key in self.schema.columns and self._kind(key) in by_sql
                     and key not in filters and key not in self.texts and key not in self.links
                     and nz.spec_range(self.sheet, key) is None
                     and not nz.is_spec_date(self.sheet, key)):  # fmt: skip
@@ -181,7 +184,15 @@ class Plan:
             self._c(key)
         for key in self.strings:  # plain ASCII text: its lower case is its code
             c = self._c(key)
+            if self._kind(key) == "int":
+                self.clean[key] = f"{c} IS NOT NULL"
+                self.string_sql[key] = self.d.cast(c, "text")
+                continue
             self.clean[key] = self._held(key, "w") or sql.clean_text(c, self.d)
+            self.string_sql[key] = f"LOWER({c})"
+        other = {*self.codes, *self.strings, *self.texts, *self.numbers, *self.dates}
+        if self.d.small_maps and "email" in self.links and "email" not in other:
+            self.reduced["email"] = sql.email_domain("{x}", self.d)
         self.check_sql = [
             c
             for c in self._check_columns()

@@ -59,8 +59,10 @@ class Rows:
         """The relation's columns cast to the canonical types (``c{i}``), the row order
         (``xo``), the file (``xf``) and the per-row tags of the text fast paths."""
         d = self.d
-        cols = [f"{d.cast(d.quote(self.schema.columns[k][0]), self._kind(k))} AS c{i}"
-                for k, i in self.raw.items()]  # fmt: skip
+        cols = []
+        for k, i in self.raw.items():
+            x = d.cast(d.quote(self.schema.columns[k][0]), self._kind(k))
+            cols.append(f"{self.reduced[k].replace('{x}', x) if k in self.reduced else x} AS c{i}")
         cols += [f"{column} AS {name}" for name, column in self.held_tags.items()]
         cols.append(f"{d.row_order()} AS xo" if ordered else "0 AS xo")
         cols.append("file_index AS xf" if self.spec.engine == "files" else
@@ -158,10 +160,11 @@ class Rows:
             clean = self.clean[key]
             if "s_" + key in self.maps:
                 alias = mapped("s_" + key, c)
-                cols.append(f"CASE WHEN {clean} THEN LOWER({c}) ELSE {alias}.s END AS s{i}")
+                cols.append(f"CASE WHEN {clean} THEN {self.string_sql[key]} ELSE {alias}.s END "
+                            f"AS s{i}")  # fmt: skip
                 rest = f"{c} IS NOT NULL AND NOT {clean} AND {alias}.key IS NULL"
             else:
-                cols.append(f"CASE WHEN {clean} THEN LOWER({c}) END AS s{i}")
+                cols.append(f"CASE WHEN {clean} THEN {self.string_sql[key]} END AS s{i}")
                 rest = f"{c} IS NOT NULL AND NOT {clean}"
             cols.append(f"CASE WHEN {rest} THEN 1 ELSE 0 END AS u{i}")
         for key, i in self.texts.items():

@@ -14,7 +14,6 @@ from xlhealth.inputs.sources.files import SourceError
 from xlhealth.inputs.sources.warehouse import WarehouseEngine, secret, url_parts
 
 _JSON_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
-_MARK = "\x00"  # a parameter's place, until the query is bound (pyformat: % is special)
 # cursor.description type codes (snowflake.connector.constants.FIELD_TYPES)
 _KINDS = {1: "float", 2: "text", 3: "date", 4: "timestamp", 6: "timestamptz",
           7: "timestamptz", 8: "timestamp", 13: "bool"}  # fmt: skip
@@ -39,6 +38,8 @@ def connect_args(url: str) -> dict[str, str]:
 
 class SnowflakeEngine(WarehouseEngine):
     dialect = SnowflakeDialect()
+    service = "Snowflake"
+    max_query_bytes = 1_000_000  # query text with its bound values: 1 MB
 
     def __init__(self, url: str, query: str):
         super().__init__(query)
@@ -53,12 +54,11 @@ class SnowflakeEngine(WarehouseEngine):
             raise SourceError(one_line(error), column="connection") from None
 
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
-        params = None
-        if self.params:
+        params = self.used(sql) or None
+        if params:
             sql = sql.replace("%", "%%")
-            for key in self.params:
-                sql = sql.replace(f"{_MARK}{key}{_MARK}", f"%({key})s")
-            params = self.params
+            for key in params:
+                sql = sql.replace(self.placeholder(key), f"%({key})s")
         cur = self.con.cursor()
         try:
             cur.execute(sql, params)
@@ -80,7 +80,7 @@ class SnowflakeEngine(WarehouseEngine):
 
     def json_table(self, key: str, columns: list[tuple[str, str]]) -> str:
         cols = ", ".join(f"value:{name}::{_JSON_TYPES[kind]} AS {name}" for name, kind in columns)
-        return f"(SELECT {cols} FROM TABLE(FLATTEN(INPUT => PARSE_JSON({_MARK}{key}{_MARK}))))"
+        return f"(SELECT {cols} FROM TABLE(FLATTEN(INPUT => PARSE_JSON({self.placeholder(key)}))))"
 
     def close(self) -> None:
         self.con.close()

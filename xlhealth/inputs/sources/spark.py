@@ -41,8 +41,11 @@ class SparkEngine(WarehouseEngine):
         except Exception as error:
             raise SourceError(one_line(error), column="connection") from None
 
+    def placeholder(self, key: str) -> str:
+        return f":{key} "  # followed by ", '" in every table (:t1 is no prefix of :t10)
+
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
-        return self.client.run(sql, dict(self.params))
+        return self.client.run(sql, self.used(sql))
 
     def column_types(self) -> list[tuple[str, str]]:
         _, rows = self.client.run(f"DESCRIBE QUERY SELECT * FROM {self.relation}", {})
@@ -53,7 +56,8 @@ class SparkEngine(WarehouseEngine):
 
     def json_table(self, key: str, columns: list[tuple[str, str]]) -> str:
         fields = ", ".join(f"{name}: {_STRUCT_TYPES[kind]}" for name, kind in columns)
-        return f"(SELECT * FROM inline(from_json(:{key}, 'ARRAY<STRUCT<{fields}>>')))"
+        json = self.placeholder(key)
+        return f"(SELECT * FROM inline(from_json({json}, 'ARRAY<STRUCT<{fields}>>')))"
 
     def close(self) -> None:
         self.client.close()

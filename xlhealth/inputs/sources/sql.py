@@ -188,6 +188,19 @@ CLEAN_TEXT = "^[!-~]([ -~]*[!-~])?$"
 case, unless it is 18 characters long (a Salesforce ID may lose its checksum)."""
 
 
+EMAIL_TEXT = "^[!-?A-~]+@[!-?A-~]+$"
+"""Printable ASCII with one ``@`` and no space: its in-sheet domain
+(:func:`xlhealth.inputs.ids.email_domains`) is the lower case of what follows the ``@``."""
+
+
+def email_domain(x: str, d: Dialect = BASE) -> str:
+    """An e-mail link reduced to ``@domain`` where SQL can tell its domain (the in-sheet
+    reading of ``@domain`` is that same domain), else as it is: the values that travel
+    are domains, not addresses."""
+    return (f"CASE WHEN {matches(x, EMAIL_TEXT, d)} THEN "
+            f"'@' || LOWER(SUBSTR({x}, POSITION('@' IN {x}) + 1)) ELSE {x} END")  # fmt: skip
+
+
 def clean_text(c: str, d: Dialect = BASE) -> str:
     """True where ``LOWER(c)`` is the value's normalised code: no Python needed for it."""
     return f"({matches(c, CLEAN_TEXT, d)} AND LENGTH({c}) <> 18)"

@@ -33,6 +33,9 @@ from xlhealth.inputs.sources.files import SourceError
 class WarehouseEngine(Engine):
     """An engine whose client runs one statement and returns (names, rows)."""
 
+    service = "the warehouse"
+    max_query_bytes: int | None = None  # what one statement may carry, parameters included
+
     def __init__(self, query: str) -> None:
         self.params: dict[str, Any] = {}
         self._names = itertools.count()
@@ -67,7 +70,23 @@ class WarehouseEngine(Engine):
             raise SourceError(one_line(error), column="query") from None
         return [(name, self.kind(t)) for name, t in described]
 
+    def placeholder(self, key: str) -> str:
+        """How the SQL names parameter ``key`` until :meth:`run` binds it."""
+        return f"\x00{key}\x00"
+
+    def used(self, sql: str) -> dict[str, str]:
+        """The parameters ``sql`` refers to (earlier as-of dates' tables stay behind)."""
+        return {k: v for k, v in self.params.items() if self.placeholder(k) in sql}
+
     def fetch(self, sql: str) -> dict[str, np.ndarray]:
+        size = len(sql.encode()) + sum(len(v.encode()) for v in self.used(sql).values())
+        if self.max_query_bytes is not None and size > self.max_query_bytes:
+            raise SourceError(
+                f"this source's query would carry {size / 1e6:.1f} MB of values to look up; "
+                f"{self.service} takes {self.max_query_bytes / 1e6:.0f} MB in one query — "
+                "link its rows by customer_id (or e-mail), or reduce them in the query",
+                column="query",
+            )  # fmt: skip
         try:
             names, rows = self.run(sql)
         except Exception as error:
