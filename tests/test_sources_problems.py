@@ -98,6 +98,57 @@ def test_a_password_in_the_url_is_refused_and_never_shown(url):
     assert "hunter2" not in mask_password(url)
 
 
+@pytest.mark.parametrize(
+    ("url", "where"),
+    [
+        ("snowflake://cs:hunter2@acme-xy12345/EVENTS/PUBLIC?warehouse=WH", "SNOWFLAKE_PASSWORD"),
+        ("snowflake://cs@acme/EVENTS?private_key_file_pwd=hunter2", "SNOWFLAKE_PASSWORD"),
+        ("databricks://token:hunter2@dbc-1.cloud.databricks.com?http_path=/sql/1.0/x",
+         "DATABRICKS_TOKEN"),
+        ("databricks://dbc-1.cloud.databricks.com?http_path=/x&access_token=hunter2",
+         "DATABRICKS_TOKEN"),
+        ("clickhouse://cs:hunter2@ch.example.com:8443/events", "CLICKHOUSE_PASSWORD"),
+    ],
+)  # fmt: skip
+def test_a_warehouse_secret_in_the_url_is_refused_naming_where_it_goes(url, where):
+    _, problems = validate(["Logins", "", "", "", "", url, "logins"])
+    [p] = problems
+    assert (p.column, p.blocking) == ("connection", True)
+    assert "hunter2" not in str(p) and where in p.message
+
+
+@pytest.mark.parametrize(
+    ("url", "engine"),
+    [
+        ("snowflake://cs@acme-xy12345/EVENTS/PUBLIC?warehouse=WH&role=READER", "snowflake"),
+        ("snowflake://?connection_name=prod", "snowflake"),
+        ("databricks://token@dbc-1.cloud.databricks.com?http_path=/sql/1.0/warehouses/abc",
+         "spark"),
+        ("spark://local", "spark"),
+        ("clickhouse://cs@ch.example.com:8123/events", "clickhouse"),
+        ("clickhouses://cs@ch.example.com/events", "clickhouse"),
+        ("chdb:///data/chdb", "clickhouse"),
+    ],
+)  # fmt: skip
+def test_warehouse_urls_are_accepted(url, engine):
+    specs, problems = validate(["Logins", "", "", "", "", url, "events.logins"])
+    assert problems == [] and specs[0].engine == engine
+
+
+def test_warehouse_urls_become_client_arguments(monkeypatch):
+    from xlhealth.inputs.sources.snowflake import connect_args
+
+    monkeypatch.setenv("SNOWFLAKE_PASSWORD", "from-env")
+    assert connect_args("snowflake://cs@acme-xy12345/EVENTS/PUBLIC?warehouse=WH&role=R") == {
+        "account": "acme-xy12345", "user": "cs", "database": "EVENTS", "schema": "PUBLIC",
+        "warehouse": "WH", "role": "R", "password": "from-env",
+    }  # fmt: skip
+    assert connect_args("snowflake://?connection_name=prod") == {
+        "connection_name": "prod", "password": "from-env"}  # fmt: skip
+    browser = connect_args("snowflake://cs@acme?authenticator=externalbrowser")
+    assert "password" not in browser and browser["authenticator"] == "externalbrowser"
+
+
 def test_no_password_is_fine():
     assert not has_password("postgresql://cs@db:5432/crm?sslmode=require")
     assert not has_password("postgresql://@/crm?host=/var/run/postgresql")

@@ -141,10 +141,11 @@ class ClickHouse:
         "timestamptz": "Nullable(DateTime64(6, 'Asia/Tokyo'))",
     }  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         from chdb import session
 
-        self.folder = Path(tempfile.mkdtemp(prefix="xlhealth-chdb-"))
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="xlhealth-chdb-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.session = session.Session(str(self.folder))
         self.session.query("CREATE DATABASE IF NOT EXISTS events")
 
@@ -166,9 +167,10 @@ class ClickHouse:
     def connection(self) -> str:
         return f"chdb:///{self.folder}"
 
-    def close(self) -> None:
+    def close(self, keep: bool = False) -> None:
         self.session.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 STAND_INS = {"snowflake": Snowflake, "spark": Spark, "clickhouse": ClickHouse}

@@ -89,22 +89,25 @@ SOURCES_HINT = {
         "Sources — only for an input sheet whose rows live outside this workbook (more rows than "
         "a sheet holds, or a database). One row per sheet:",
         "path: a file, a glob (events/*.csv) or a folder, relative to this workbook; format and "
-        "encoding blank = found from the file (UTF-8 or cp932);",
-        "mode: replace (the default) or append to the rows pasted in the sheet. Or connection: "
-        "duckdb:///events.duckdb or postgresql://user@host:5432/db",
-        "with query: a table name or a SELECT. Never a password here (PGPASSWORD or ~/.pgpass). "
-        "Checks shows each source's rows, dates and matches.",
+        "encoding blank = found from the file (UTF-8 or cp932); mode: replace (the default) or "
+        "append to the rows pasted in the sheet.",
+        "Or connection: duckdb:///events.duckdb, postgresql://user@host:5432/db, "
+        "snowflake://user@account/db/schema, databricks://token@host?http_path=…, "
+        "clickhouse://user@host:8123/db",
+        "with query: a table name or a SELECT. Never a password here (PGPASSWORD, "
+        "SNOWFLAKE_PASSWORD, DATABRICKS_TOKEN…). Checks shows each source's rows, dates, matches.",
     ),
     "ja": (
         "Sources — 入力シートの行がブックの外（シートに収まらない件数のファイルやデータベース）に"
         "あるときだけ、シートごとに1行書きます：",
         "path：ファイル、ワイルドカード（events/*.csv）またはフォルダー（このブックからの相対パス）。"
-        "format・encoding は空欄で自動判定（UTF-8 または cp932）。",
-        "mode：replace（既定）またはシートに貼り付けた行に追加する append。"
-        "データベースは connection："
-        "duckdb:///events.duckdb、postgresql://user@host:5432/db",
-        "と query（テーブル名または SELECT）。パスワードは書かないでください（PGPASSWORD か "
-        "~/.pgpass）。読んだ行数・期間・照合結果は Checks に表示。",
+        "format・encoding は空欄で自動判定（UTF-8 または cp932）。mode：replace（既定）または"
+        "シートに貼り付けた行に追加する append。",
+        "データベースは connection：duckdb:///events.duckdb、postgresql://user@host:5432/db、"
+        "snowflake://user@account/db/schema、databricks://token@host?http_path=…、"
+        "clickhouse://user@host:8123/db",
+        "と query（テーブル名または SELECT）。パスワードは書かないでください（PGPASSWORD、"
+        "SNOWFLAKE_PASSWORD、DATABRICKS_TOKEN など）。読んだ行数・期間・照合結果は Checks に表示。",
     ),
 }
 
@@ -131,8 +134,9 @@ def sources_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) 
             "format": "Blank or auto: from the file name (.csv .tsv .parquet .jsonl; .csv.gz …)",
             "encoding": "CSV/TSV only. Blank or auto: UTF-8 (with or without BOM), else cp932",
             "mode": "replace (default): the file's rows instead of the sheet's; append: both",
-            "connection": "duckdb:///file.duckdb (beside this book) or postgresql://user@host:5432"
-            "/db — no password: PGPASSWORD or ~/.pgpass",
+            "connection": "duckdb:///file.duckdb, postgresql://user@host:5432/db, "
+            "snowflake://user@account/db/schema, databricks://token@host?http_path=…, "
+            "clickhouse://user@host:8123/db — no password (environment variables)",
             "query": "With a connection: a table name or a SELECT",
         },
         "ja": {
@@ -143,8 +147,8 @@ def sources_sheet(b: SheetBuilder, lang: str, rows: pd.DataFrame | None = None) 
             ".csv.gz なども）",
             "encoding": "CSV/TSV のみ。空欄または auto：UTF-8（BOM 有無とも）、それ以外は cp932",
             "mode": "replace（既定）：シートの行の代わりにファイルの行。append：両方",
-            "connection": "duckdb:///file.duckdb（このブックの隣）または postgresql://user@host:5432/db"
-            "（パスワードは書かない：PGPASSWORD か ~/.pgpass）",
+            "connection": "duckdb:///file.duckdb、postgresql://user@host:5432/db、"
+            "snowflake://…、databricks://…、clickhouse://…（パスワードは書かない：環境変数）",
             "query": "connection と一緒に：テーブル名または SELECT",
         },
     }[lang]
