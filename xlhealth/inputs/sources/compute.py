@@ -211,7 +211,7 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
         select += [f"SUM(u{i}) AS u{i}" for i in self.strings.values()]
         counted: dict[str, list[int]] = {}  # distinct counts: value -> metrics counting it
         for j, m in enumerate(self.metrics):
-            value = self._counted(m)
+            value = self._counted(m) if self.d.materialized() else None
             if value is None:
                 select += self._aggregates(j, m) + self._ties(j, m)
             else:
@@ -225,7 +225,8 @@ class Run(Plan, Overview, Lookups, Rows, MetricSQL, Reports):
         )
         # COUNT(DISTINCT CASE WHEN f THEN v END) as two GROUP BYs: (customer, value) with
         # "any row counts", then per customer — the same number, and faster than a set of
-        # values per customer and metric
+        # values per customer and metric, where ``xk`` is computed once (MATERIALIZED); a
+        # warehouse would compute it again for each reference: one pass there instead
         parts = [f"xg AS (SELECT {', '.join(select)} FROM xk GROUP BY pos)"]
         final, joins = ["xg.*"], ""
         for g, (value, js) in enumerate(counted.items()):
