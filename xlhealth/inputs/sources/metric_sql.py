@@ -64,9 +64,10 @@ class MetricSQL:
         return f"x{self.texts[column]}" if m.is_text else f"n{self.numbers[column]}"
 
     def _ties(self, j: int, m: Metric) -> list[str]:
-        """Without a row order: how many different values share the first place (the
-        latest day, or the customer's rows for ``value``) — said on Checks when > 1."""
-        if self.d.ordered or m.aggregate not in ("latest", "value"):
+        """Without a row order: how many different values share a ``latest`` metric's
+        latest day — said on Checks when > 1 (a ``value`` metric's repeated rows are said
+        as duplicates)."""
+        if self.d.ordered or m.aggregate != "latest":
             return []
         return [f"COUNT(DISTINCT CASE WHEN f{j} = 1 AND q{j} = 1 THEN {self._tie_value(m)} END) "
                 f"AS tq{j}"]  # fmt: skip
