@@ -41,7 +41,8 @@ class ClickHouseEngine(WarehouseEngine):
         except SourceError:
             raise
         except Exception as error:
-            raise SourceError(one_line(error), column="connection") from None
+            hint = " — is CLICKHOUSE_PASSWORD set?" if scheme != "chdb" else ""
+            raise SourceError(one_line(error) + hint, column="connection") from None
 
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
         for key, value in self.used(sql).items():  # inside the text: no parameters needed

@@ -36,6 +36,12 @@ def connect_args(url: str) -> dict[str, str]:
     return args
 
 
+SIGN_IN = (
+    "sign in with SNOWFLAKE_PASSWORD, ?authenticator=externalbrowser or a "
+    "connections.toml connection (?connection_name=…)"
+)
+
+
 class SnowflakeEngine(WarehouseEngine):
     dialect = SnowflakeDialect()
     service = "Snowflake"
@@ -51,7 +57,7 @@ class SnowflakeEngine(WarehouseEngine):
         try:
             self.con = snowflake.connector.connect(**connect_args(url))
         except Exception as error:
-            raise SourceError(one_line(error), column="connection") from None
+            raise SourceError(f"{one_line(error)} — {SIGN_IN}", column="connection") from None
 
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
         params = self.used(sql) or None

@@ -39,7 +39,8 @@ class SparkEngine(WarehouseEngine):
         except SourceError:
             raise
         except Exception as error:
-            raise SourceError(one_line(error), column="connection") from None
+            hint = " — is DATABRICKS_TOKEN set?" if scheme == "databricks" else ""
+            raise SourceError(one_line(error) + hint, column="connection") from None
 
     def placeholder(self, key: str) -> str:
         return f":{key} "  # followed by ", '" in every table (:t1 is no prefix of :t10)
