@@ -182,3 +182,42 @@ def test_exact_sums_are_the_correctly_rounded_sum_in_python_and_sql(pairs):
             values, counts = np.unique(odd, return_counts=True)
             outliers = {0: list(zip(values.tolist(), counts.tolist(), strict=True))}
         assert combine([h or 0], [g1 or 0], [g2 or 0], [g3 or 0], outliers)[0] == expected[p]
+
+
+email_like = st.one_of(
+    st.text(st.sampled_from("aB.-_+@ ｘé9"), max_size=12),
+    st.builds(lambda a, b: f"{a}@{b}", st.text(st.characters(min_codepoint=33, max_codepoint=126),
+              min_size=1, max_size=8), st.text(st.characters(min_codepoint=32, max_codepoint=126),
+              max_size=8)),
+)  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(email_like, min_size=1, max_size=40))
+def test_an_email_reduced_in_sql_has_the_domain_python_reads(texts):
+    """Warehouses send e-mail links as ``@domain`` where SQL can tell it: the in-sheet domain
+    of the reduced text is the in-sheet domain of the address (the rest is left as it is)."""
+    from xlhealth.inputs.ids import email_domains
+
+    con = duckdb.connect()
+    con.register("v", pd.DataFrame({"c": pd.Series(texts, dtype=object)}))
+    reduced = [r[0] for r in con.execute(f"SELECT {sql.email_domain('c')} FROM v").fetchall()]
+    original = email_domains(pd.Series(texts, dtype=object)).tolist()
+    assert email_domains(pd.Series(reduced, dtype=object)).tolist() == original
+    assert any(r != t for r, t in zip(reduced, texts, strict=True)) or not any(
+        re.fullmatch(sql.EMAIL_TEXT.strip("^$"), t) for t in texts
+    )
+
+
+@SETTINGS
+@given(st.lists(st.integers(-(2**53), 2**53), min_size=1, max_size=40))
+def test_an_integer_counted_distinct_is_its_own_text_code(values):
+    """A warehouse counts an integer column's distinct values by ``CAST(x AS text)``: two
+    integers share that text exactly when the sheet's normalisation merges them."""
+    from xlhealth.core.text import normalise_one
+
+    con = duckdb.connect()
+    con.register("v", pd.DataFrame({"c": pd.Series(values, dtype="int64")}))
+    got = [r[0] for r in con.execute("SELECT CAST(c AS VARCHAR) FROM v").fetchall()]
+    assert got == [normalise_one(v) for v in values]  # as typed integers
+    assert got == [normalise_one(float(v)) for v in values]  # as a sheet's numbers
