@@ -115,6 +115,19 @@ def test_zoned_timestamps_land_on_their_utc_day(warehouse):
         assert_same(in_sheet_unordered(model, cust, {"Logins": frame}), got)
 
 
+def test_decimal_numbers(warehouse):
+    """NUMBER / DECIMAL columns (money, scores) read as the numbers a sheet holds."""
+    cust = customers_frame()
+    ev = typed_events(300, seed=27)
+    ev["n"] = ev["n"].round(2).where(ev["n"].abs() < 1e9)
+    warehouse.load("priced", ev, {"n": "decimal"})
+    model = full_model()
+    got = through_sources(model, cust, specs(warehouse, {
+        "Logins": table_name(warehouse.name, "priced")}), Path("."))  # fmt: skip
+    assert_same(in_sheet_unordered(model, cust, {"Logins": ev}), got)
+    assert got.values["total"].abs().sum() > 0
+
+
 def test_append_and_per_customer_as_of(warehouse):
     cust = customers_frame()
     text = events(500, seed=24)

@@ -56,7 +56,7 @@ def rows(frame: pd.DataFrame, kinds: list[str]) -> list[tuple]:
 class Snowflake:
     TYPES: ClassVar[dict[str, str]] = {
         "text": "VARCHAR", "float": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN", "date": "DATE",
-        "timestamp": "TIMESTAMP_NTZ", "timestamptz": "TIMESTAMP_TZ",
+        "timestamp": "TIMESTAMP_NTZ", "timestamptz": "TIMESTAMP_TZ", "decimal": "NUMBER(14, 2)",
     }  # fmt: skip
 
     def __init__(self) -> None:
@@ -94,7 +94,7 @@ class Snowflake:
 class Spark:
     TYPES: ClassVar[dict[str, str]] = {
         "text": "STRING", "float": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN", "date": "DATE",
-        "timestamp": "TIMESTAMP_NTZ", "timestamptz": "TIMESTAMP",
+        "timestamp": "TIMESTAMP_NTZ", "timestamptz": "TIMESTAMP", "decimal": "DECIMAL(14, 2)",
     }  # fmt: skip
 
     def __init__(self) -> None:
@@ -112,12 +112,14 @@ class Spark:
 
     def load(self, name: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
         kinds = [_kind(frame, c, types) for c in frame.columns]
-        typed = [k in ("date", "timestamp", "timestamptz") for k in kinds]
+        typed = [k in ("date", "timestamp", "timestamptz", "decimal") for k in kinds]
         schema = ", ".join(
             f"`{c}` {'STRING' if t else self.TYPES[k]}"
             for c, k, t in zip(frame.columns, kinds, typed, strict=True)
         )
-        data = self.spark.createDataFrame(rows(frame, kinds), schema=schema)
+        data = self.spark.createDataFrame(
+            [tuple(None if v is None else str(v) if t else v for v, t in zip(r, typed, strict=True))
+             for r in rows(frame, kinds)], schema=schema)  # fmt: skip
         data.createOrReplaceTempView(f"xlh_raw_{name}")
         select = ", ".join(
             f"CAST(`{c}` AS {self.TYPES[k]}) AS `{c}`" if t else f"`{c}`"
@@ -139,6 +141,7 @@ class ClickHouse:
         "bool": "Nullable(Bool)", "date": "Nullable(Date32)",
         "timestamp": "Nullable(DateTime64(6, 'UTC'))",
         "timestamptz": "Nullable(DateTime64(6, 'Asia/Tokyo'))",
+        "decimal": "Nullable(Decimal(14, 2))",
     }  # fmt: skip
 
     def __init__(self, folder: Path | None = None) -> None:
