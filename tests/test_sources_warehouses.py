@@ -9,6 +9,7 @@ Databricks enforce (no unordered ``ROW_NUMBER()``, no ``MATERIALIZED``).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,6 @@ from tests.sources_data import (
     customers_frame,
     events,
     full_model,
-    in_sheet,
     onboarding,
     through_sources,
     usage,
@@ -276,4 +276,24 @@ def test_urls_and_missing_clients_are_located(tmp_path):
     ], tmp_path)  # fmt: skip
     [failed] = [p for p in got.problems if p.sheet == "Sources"]
     assert failed.column == "connection" and "chDB folder not found" in failed.message
-    assert in_sheet  # (the module's helpers stay importable without a warehouse)
+
+
+@pytest.mark.parametrize(
+    ("module", "url", "words"),
+    [
+        ("clickhouse_connect", "clickhouse://cs@ch.example.com:8123/events",
+         "pip install 'xlhealth[clickhouse]'"),
+        ("databricks.sql", "databricks://token@dbc-1.cloud.databricks.com?http_path=/sql/1.0/x",
+         "pip install 'xlhealth[databricks]'"),
+    ],
+)  # fmt: skip
+def test_a_client_not_installed_is_one_line_saying_what_to_install(
+    tmp_path, monkeypatch, module, url, words
+):
+    """The clients are extras: without one, its sources fail with the pip line to run."""
+    monkeypatch.setitem(sys.modules, module, None)  # absent, whether or not it is installed
+    got = through_sources(full_model(), customers_frame(), [
+        SourceSpec("Logins", 2, connection=url, query="logins")], tmp_path)  # fmt: skip
+    [failed] = [p for p in got.problems if p.sheet == "Sources"]
+    assert failed.column == "connection" and words in failed.message
+    assert got.sources["status"].iloc[0].startswith("failed:")

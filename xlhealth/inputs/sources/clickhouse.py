@@ -19,7 +19,13 @@ from pathlib import Path
 from xlhealth.inputs.sources.database import literal, one_line
 from xlhealth.inputs.sources.dialects import ClickHouseDialect
 from xlhealth.inputs.sources.files import SourceError
-from xlhealth.inputs.sources.warehouse import WarehouseEngine, base_type, secret, url_parts
+from xlhealth.inputs.sources.warehouse import (
+    WarehouseEngine,
+    base_type,
+    client,
+    secret,
+    url_parts,
+)
 
 SETTINGS = {"cast_keep_nullable": 1, "join_use_nulls": 1, "group_by_use_nulls": 1,
             "max_query_size": 1 << 30, "output_format_json_quote_64bit_integers": 0}  # fmt: skip
@@ -77,11 +83,9 @@ def _string(text: str) -> str:
 
 class _Server:
     def __init__(self, url: str):
-        try:
-            import clickhouse_connect
-        except ImportError:
-            raise SourceError("ClickHouse needs its client: pip install 'xlhealth[clickhouse]'",
-                              column="connection") from None  # fmt: skip
+        clickhouse_connect = client(
+            "clickhouse_connect", "ClickHouse needs its client: pip install 'xlhealth[clickhouse]'"
+        )
         user, host, port, path, _ = url_parts(url)
         secure = url.split(":", 1)[0].casefold() == "clickhouses"
         self.client = clickhouse_connect.get_client(
@@ -100,11 +104,7 @@ class _Server:
 
 class _ChDB:
     def __init__(self, url: str, base: Path):
-        try:
-            from chdb import session
-        except ImportError:
-            raise SourceError("chDB is not installed: pip install chdb",
-                              column="connection") from None  # fmt: skip
+        session = client("chdb.session", "chDB needs its library: pip install 'xlhealth[chdb]'")
         rest = url.split("://", 1)[1]
         rest = rest[1:] if rest.startswith("/") else rest
         folder = Path(rest) if Path(rest).is_absolute() else base / rest

@@ -26,15 +26,7 @@ from xlhealth.inputs.sources.dialects import BASE, Dialect
 from xlhealth.inputs.sources.files import SEPARATORS, FileSet, SourceError
 
 KINDS = ("text", "int", "float", "bool", "date", "timestamp", "timestamptz", "other")
-CANONICAL = {
-    "text": "VARCHAR",
-    "int": "BIGINT",
-    "float": "DOUBLE PRECISION",
-    "bool": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "timestamptz": "TIMESTAMP WITH TIME ZONE",
-}
+CANONICAL = BASE.types  # the kinds' SQL types in PostgreSQL and DuckDB
 FILE_COLUMN = "_xlhealth_file"
 
 

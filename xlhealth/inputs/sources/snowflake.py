@@ -11,7 +11,7 @@ from __future__ import annotations
 from xlhealth.inputs.sources.database import one_line
 from xlhealth.inputs.sources.dialects import SnowflakeDialect
 from xlhealth.inputs.sources.files import SourceError
-from xlhealth.inputs.sources.warehouse import WarehouseEngine, secret, url_parts
+from xlhealth.inputs.sources.warehouse import WarehouseEngine, client, secret, url_parts
 
 _JSON_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
 # cursor.description type codes (snowflake.connector.constants.FIELD_TYPES)
@@ -49,13 +49,11 @@ class SnowflakeEngine(WarehouseEngine):
 
     def __init__(self, url: str, query: str):
         super().__init__(query)
+        connector = client(
+            "snowflake.connector", "Snowflake needs its client: pip install 'xlhealth[snowflake]'"
+        )
         try:
-            import snowflake.connector
-        except ImportError:
-            raise SourceError("Snowflake needs its client: pip install 'xlhealth[snowflake]'",
-                              column="connection") from None  # fmt: skip
-        try:
-            self.con = snowflake.connector.connect(**connect_args(url))
+            self.con = connector.connect(**connect_args(url))
         except Exception as error:
             raise SourceError(f"{one_line(error)} — {SIGN_IN}", column="connection") from None
 

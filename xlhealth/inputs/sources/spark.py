@@ -15,7 +15,13 @@ from __future__ import annotations
 from xlhealth.inputs.sources.database import one_line
 from xlhealth.inputs.sources.dialects import SparkDialect
 from xlhealth.inputs.sources.files import SourceError
-from xlhealth.inputs.sources.warehouse import WarehouseEngine, base_type, secret, url_parts
+from xlhealth.inputs.sources.warehouse import (
+    WarehouseEngine,
+    base_type,
+    client,
+    secret,
+    url_parts,
+)
 
 _KINDS = {"string": "text", "varchar": "text", "char": "text", "tinyint": "int",
           "smallint": "int", "int": "int", "integer": "int", "bigint": "int", "long": "int",
@@ -68,11 +74,8 @@ class _Databricks:
     """A Databricks SQL warehouse through databricks-sql-connector (native parameters)."""
 
     def __init__(self, url: str):
-        try:
-            from databricks import sql
-        except ImportError:
-            raise SourceError("Databricks needs its client: pip install 'xlhealth[databricks]'",
-                              column="connection") from None  # fmt: skip
+        sql = client("databricks.sql",
+                     "Databricks needs its client: pip install 'xlhealth[databricks]'")  # fmt: skip
         _, host, _, _, query = url_parts(url)
         token = secret("DATABRICKS_TOKEN")
         args = {k: v for k, v in query.items() if k in ("catalog", "schema")}
@@ -93,11 +96,10 @@ class _Session:
     """A Spark session through pyspark: this process (``spark://local``) or a master."""
 
     def __init__(self, url: str):
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise SourceError("Spark needs pyspark (and Java): pip install 'xlhealth[spark]'",
-                              column="connection") from None  # fmt: skip
+        spark_sql = client(
+            "pyspark.sql", "Spark needs pyspark (and Java): pip install 'xlhealth[spark]'"
+        )
+        SparkSession = spark_sql.SparkSession
         _, host, port, _, query = url_parts(url)
         master = "local[*]" if host in ("", "local") else f"spark://{host}:{port or 7077}"
         active = SparkSession.getActiveSession()

@@ -10,6 +10,7 @@ client reads its own environment variable or configuration file.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import os
@@ -113,6 +114,15 @@ def _int(value: object) -> int | None:
     """An integer column's value (pandas holds integers with NULLs as floats)."""
     value = plain_value(value)
     return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+def client(module: str, install: str) -> Any:
+    """A warehouse's client module, imported only by a source that uses it — or one line
+    saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SourceError(install, column="connection") from None
 
 
 def url_parts(url: str) -> tuple[str, str, int | None, list[str], dict[str, str]]:
