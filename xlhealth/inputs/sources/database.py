@@ -7,9 +7,11 @@ PostgreSQL. One small interface, like ``pandas.io.excel``'s readers:
   PostgreSQL (nothing is written to the database: the session is read-only);
 * :meth:`Engine.fetch` — run a query, return its (small) result as columns.
 
-Everything else — the aggregate SQL — is the same text for every engine
-(:mod:`xlhealth.inputs.sources.sql`). Sessions use UTC, so a ``timestamp with time zone`` lands
-on its UTC day.
+Everything else — the aggregate SQL — is one text (:mod:`xlhealth.inputs.sources.sql`), spelt
+by the engine's :attr:`Engine.dialect` (:mod:`xlhealth.inputs.sources.dialects`); these two
+engines speak the base dialect, and their sessions use UTC, so a ``timestamp with time
+zone`` lands on its UTC day. The warehouses' engines are in ``warehouse``, ``snowflake``,
+``spark`` and ``clickhouse``.
 """
 
 from __future__ import annotations
