@@ -361,6 +361,7 @@ def external_values(
                 status = f"no metric reads {spec.sheet}"
         source.seconds += time.perf_counter() - start  # every computation of this run
         stats = outcome.stats if outcome is not None else {}
+        cache = source.cache_stats()  # one stat of each cache file per source
         fileset = source.fileset
         rows.append(
             {
@@ -376,7 +377,7 @@ def external_values(
                 "unmatched": stats.get("unmatched"),
                 "seconds": round(source.seconds, 2),
                 "status": status,
-                **{k: source.cache_stats().get(k) for k in ("cached", "fresh", "cache_mb")},
+                **{k: cache.get(k) for k in ("cached", "fresh", "cache_mb")},
             }
         )
     batch.stats = pd.DataFrame(rows, columns=SOURCES_COLUMNS)
