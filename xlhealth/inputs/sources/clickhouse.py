@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from xlhealth.inputs.sources.database import literal, one_line
+from xlhealth.inputs.sources.database import literal
 from xlhealth.inputs.sources.dialects import ClickHouseDialect
 from xlhealth.inputs.sources.files import SourceError
 from xlhealth.inputs.sources.warehouse import (
@@ -33,7 +33,6 @@ _KINDS = {"string": "text", "fixedstring": "text", "enum8": "text", "enum16": "t
           "uuid": "text", "bool": "bool", "float32": "float", "float64": "float",
           "decimal": "float", "date": "date", "date32": "date", "datetime": "timestamptz",
           "datetime64": "timestamptz"}  # fmt: skip
-_TYPES = {"text": "String", "int": "Int64", "float": "Float64", "bool": "Bool"}
 
 
 class ClickHouseEngine(WarehouseEngine):
@@ -42,13 +41,10 @@ class ClickHouseEngine(WarehouseEngine):
     def __init__(self, url: str, query: str, base: Path):
         super().__init__(query)
         scheme = url.split(":", 1)[0].casefold()
-        try:
-            self.client = _ChDB(url, base) if scheme == "chdb" else _Server(url)
-        except SourceError:
-            raise
-        except Exception as error:
-            hint = " — is CLICKHOUSE_PASSWORD set?" if scheme != "chdb" else ""
-            raise SourceError(one_line(error) + hint, column="connection") from None
+        if scheme == "chdb":
+            self.client = self.signed_in(lambda: _ChDB(url, base))
+        else:
+            self.client = self.signed_in(lambda: _Server(url), " — is CLICKHOUSE_PASSWORD set?")
 
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
         for key, value in self.used(sql).items():  # inside the text: no parameters needed
@@ -66,7 +62,8 @@ class ClickHouseEngine(WarehouseEngine):
         return _KINDS.get(t, "other")
 
     def json_table(self, key: str, columns: list[tuple[str, str]]) -> str:
-        structure = ", ".join(f"{name} Nullable({_TYPES[kind]})" for name, kind in columns)
+        t = self.dialect.type
+        structure = ", ".join(f"{name} Nullable({t(kind)})" for name, kind in columns)
         return f"(SELECT * FROM format(JSONEachRow, {literal(structure)}, {self.placeholder(key)}))"
 
     def encode(self, records: list[dict]) -> str:  # JSONEachRow: one object per line

@@ -8,12 +8,9 @@ or ``authenticator=externalbrowser`` signs in through the browser; never the wor
 
 from __future__ import annotations
 
-from xlhealth.inputs.sources.database import one_line
 from xlhealth.inputs.sources.dialects import SnowflakeDialect
-from xlhealth.inputs.sources.files import SourceError
 from xlhealth.inputs.sources.warehouse import WarehouseEngine, client, secret, url_parts
 
-_JSON_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
 # cursor.description type codes (snowflake.connector.constants.FIELD_TYPES)
 _KINDS = {1: "float", 2: "text", 3: "date", 4: "timestamp", 6: "timestamptz",
           7: "timestamptz", 8: "timestamp", 13: "bool"}  # fmt: skip
@@ -52,10 +49,7 @@ class SnowflakeEngine(WarehouseEngine):
         connector = client(
             "snowflake.connector", "Snowflake needs its client: pip install 'xlhealth[snowflake]'"
         )
-        try:
-            self.con = connector.connect(**connect_args(url))
-        except Exception as error:
-            raise SourceError(f"{one_line(error)} — {SIGN_IN}", column="connection") from None
+        self.con = self.signed_in(lambda: connector.connect(**connect_args(url)), f" — {SIGN_IN}")
 
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
         params = self.used(sql) or None
@@ -83,7 +77,8 @@ class SnowflakeEngine(WarehouseEngine):
         return type_name  # column_types gives kinds already (from the type codes)
 
     def json_table(self, key: str, columns: list[tuple[str, str]]) -> str:
-        cols = ", ".join(f"value:{name}::{_JSON_TYPES[kind]} AS {name}" for name, kind in columns)
+        t = self.dialect.type
+        cols = ", ".join(f"value:{name}::{t(kind)} AS {name}" for name, kind in columns)
         return f"(SELECT {cols} FROM TABLE(FLATTEN(INPUT => PARSE_JSON({self.placeholder(key)}))))"
 
     def close(self) -> None:

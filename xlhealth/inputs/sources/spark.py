@@ -12,9 +12,7 @@ Small tables travel as one JSON string parameter unpacked by ``inline(from_json(
 
 from __future__ import annotations
 
-from xlhealth.inputs.sources.database import one_line
 from xlhealth.inputs.sources.dialects import SparkDialect
-from xlhealth.inputs.sources.files import SourceError
 from xlhealth.inputs.sources.warehouse import (
     WarehouseEngine,
     base_type,
@@ -28,7 +26,6 @@ _KINDS = {"string": "text", "varchar": "text", "char": "text", "tinyint": "int",
           "float": "float", "double": "float", "decimal": "float", "boolean": "bool",
           "date": "date", "timestamp": "timestamptz", "timestamp_ltz": "timestamptz",
           "timestamp_ntz": "timestamp"}  # fmt: skip
-_STRUCT_TYPES = {"text": "STRING", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
 
 
 class SparkEngine(WarehouseEngine):
@@ -37,16 +34,10 @@ class SparkEngine(WarehouseEngine):
     def __init__(self, url: str, query: str):
         super().__init__(query)
         scheme = url.split(":", 1)[0].casefold()
-        try:
-            if scheme == "databricks":
-                self.client = _Databricks(url)
-            else:
-                self.client = _Session(url)
-        except SourceError:
-            raise
-        except Exception as error:
-            hint = " — is DATABRICKS_TOKEN set?" if scheme == "databricks" else ""
-            raise SourceError(one_line(error) + hint, column="connection") from None
+        if scheme == "databricks":
+            self.client = self.signed_in(lambda: _Databricks(url), " — is DATABRICKS_TOKEN set?")
+        else:
+            self.client = self.signed_in(lambda: _Session(url))
 
     def placeholder(self, key: str) -> str:
         return f":{key} "  # followed by ", '" in every table (:t1 is no prefix of :t10)
@@ -62,7 +53,7 @@ class SparkEngine(WarehouseEngine):
         return _KINDS.get(base_type(type_name), "other")
 
     def json_table(self, key: str, columns: list[tuple[str, str]]) -> str:
-        fields = ", ".join(f"{name}: {_STRUCT_TYPES[kind]}" for name, kind in columns)
+        fields = ", ".join(f"{name}: {self.dialect.type(kind)}" for name, kind in columns)
         json = self.placeholder(key)
         return f"(SELECT * FROM inline(from_json({json}, 'ARRAY<STRUCT<{fields}>>')))"
 

@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -43,6 +44,16 @@ class WarehouseEngine(Engine):
         self.relation = query_relation(query)
 
     # ------------------------------------------------------------------ the client's part
+
+    @staticmethod
+    def signed_in(connect: Callable[[], Any], hint: str = "") -> Any:
+        """``connect()``, its failure as one located line (``hint``: where credentials go)."""
+        try:
+            return connect()
+        except SourceError:
+            raise
+        except Exception as error:  # the client's own error class
+            raise SourceError(one_line(error) + hint, column="connection") from None
 
     def run(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run ``sql`` with :attr:`params`; the client's error as itself."""
